@@ -1,0 +1,333 @@
+//! Per-execution state shared by every actor of one execution: actor names, the event log,
+//! the first property violation, and the progress counter the livelock detector reads.
+//!
+//! Loom and shuttle run all actors of an execution on the runner's OS thread, so a std
+//! thread-local holds the current execution; the stress engine copies it into each OS thread.
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::thread::current_actor;
+
+/// Property id of the built-in deadlock check (engine-detected: every actor blocked).
+pub const NO_DEADLOCK: &str = "no-deadlock";
+/// Property id of the built-in livelock check (see [`Spinner`]).
+pub const NO_LIVELOCK: &str = "no-livelock";
+
+/// One labelled step of one actor, e.g. `exit_mm: task->mm = NULL`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub actor: usize,
+    /// The kernel function the step belongs to.
+    pub func: String,
+    pub text: String,
+    /// Set on the event that records a property violation.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub violation: bool,
+}
+
+/// The first property violation of an execution.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub property: String,
+    pub message: String,
+    pub actor: usize,
+}
+
+/// When a spinning actor is declared livelocked.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SpinLimit {
+    /// This many consecutive spins during which no other actor made progress. Sound for the
+    /// model-checking engines because a yielding spinner is only rescheduled after another
+    /// runnable actor has run (loom natively; shuttle through kmodel's scheduler wrapper).
+    Spins(u32),
+    /// Real threads: no progress by anyone else for this long.
+    Time(Duration),
+}
+
+/// What an execution leaves behind for the runner.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub violation: Option<Violation>,
+    pub actors: Vec<String>,
+    pub events: Vec<Event>,
+}
+
+pub(crate) struct ExecCtx {
+    recording: bool,
+    spin_limit: SpinLimit,
+    /// Bumped by every event and lock acquisition of an actor that is not spinning.
+    progress: AtomicU64,
+    /// Bit per actor currently inside [`Spinner::relax`] loops.
+    spinning: AtomicU64,
+    spent: AtomicBool,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    actors: Vec<String>,
+    finished: Vec<bool>,
+    events: Vec<Event>,
+    violation: Option<Violation>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Arc<ExecCtx>>> = const { RefCell::new(None) };
+}
+
+impl ExecCtx {
+    pub(crate) fn new(recording: bool, spin_limit: SpinLimit) -> Arc<Self> {
+        let state = State {
+            actors: vec!["main".into()],
+            finished: vec![false],
+            ..State::default()
+        };
+        Arc::new(ExecCtx {
+            recording,
+            spin_limit,
+            progress: AtomicU64::new(0),
+            spinning: AtomicU64::new(0),
+            spent: AtomicBool::new(false),
+            state: Mutex::new(state),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn register_actor(&self, name: String) -> usize {
+        let mut s = self.state();
+        s.actors.push(name);
+        s.finished.push(false);
+        s.actors.len() - 1
+    }
+
+    pub(crate) fn actor_finished(&self, actor: usize) {
+        self.state().finished[actor] = true;
+        self.note_progress(actor);
+    }
+
+    /// Names of spawned actors that had not finished (the scenario must join every actor).
+    pub(crate) fn unfinished_actors(&self) -> Vec<String> {
+        let s = self.state();
+        (1..s.actors.len())
+            .filter(|&i| !s.finished[i])
+            .map(|i| s.actors[i].clone())
+            .collect()
+    }
+
+    pub(crate) fn take_outcome(&self) -> Outcome {
+        let mut s = self.state();
+        Outcome {
+            violation: s.violation.take(),
+            actors: s.actors.clone(),
+            events: std::mem::take(&mut s.events),
+        }
+    }
+
+    #[inline]
+    fn note_progress(&self, actor: usize) {
+        if self.spinning.load(Relaxed) & (1 << actor) == 0 {
+            self.progress.fetch_add(1, Relaxed);
+        }
+    }
+
+    fn violate(&self, actor: usize, property: &str, message: String) {
+        if self.spent.swap(true, Relaxed) {
+            return;
+        }
+        let mut s = self.state();
+        if self.recording {
+            s.events.push(Event {
+                actor,
+                func: "VIOLATION".into(),
+                text: format!("[{property}] {message}"),
+                violation: true,
+            });
+        }
+        s.violation = Some(Violation {
+            property: property.into(),
+            message,
+            actor,
+        });
+    }
+}
+
+/// Runs `body` as one execution with a fresh context installed on this OS thread.
+pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
+    let prev = CURRENT.with(|c| c.replace(Some(ctx.clone())));
+    let _restore = Restore(prev);
+    body();
+    let unfinished = ctx.unfinished_actors();
+    assert!(
+        unfinished.is_empty(),
+        "model error: the scenario returned without joining {unfinished:?}"
+    );
+    ctx.take_outcome()
+}
+
+struct Restore(Option<Arc<ExecCtx>>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let prev = self.0.take();
+        CURRENT.with(|c| *c.borrow_mut() = prev);
+    }
+}
+
+pub(crate) fn current_ctx() -> Option<Arc<ExecCtx>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+pub(crate) fn install(ctx: Option<Arc<ExecCtx>>) {
+    CURRENT.with(|c| *c.borrow_mut() = ctx);
+}
+
+#[inline]
+fn with_ctx<R>(f: impl FnOnce(&ExecCtx) -> R) -> Option<R> {
+    CURRENT.with(|c| c.borrow().as_deref().map(f))
+}
+
+/// Records progress of the current actor (called by lock acquisitions).
+#[inline]
+pub(crate) fn note_progress() {
+    with_ctx(|cx| cx.note_progress(current_actor()));
+}
+
+/// Sink for one event when the execution records events; `None` on the fast path.
+/// Use the [`ev!`](crate::ev) macro rather than calling this.
+#[doc(hidden)]
+#[inline]
+pub fn event_sink() -> Option<EventSink> {
+    CURRENT.with(|c| {
+        let c = c.borrow();
+        let cx = c.as_deref()?;
+        let actor = current_actor();
+        cx.note_progress(actor);
+        cx.recording.then(|| EventSink(c.clone().unwrap(), actor))
+    })
+}
+
+#[doc(hidden)]
+pub struct EventSink(Arc<ExecCtx>, usize);
+
+impl EventSink {
+    pub fn push(self, func: &str, text: String) {
+        self.0.state().events.push(Event {
+            actor: self.1,
+            func: func.into(),
+            text,
+            violation: false,
+        });
+    }
+}
+
+/// Records a labelled step of the current actor: `ev!("exit_mm", "task->mm = NULL")`.
+/// The text is only formatted when the execution records events (replays do; explorations don't).
+#[macro_export]
+macro_rules! ev {
+    ($func:expr, $($fmt:tt)+) => {
+        if let Some(sink) = $crate::exec::event_sink() {
+            sink.push($func, format!($($fmt)+));
+        }
+    };
+}
+
+/// Checks a named property; on failure records the execution's first violation and returns
+/// false, so the model can carry on without undefined behaviour (e.g. skip an out-of-range
+/// bitmap access). Outside an execution a failed check panics, like `assert!`.
+#[inline]
+pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> String) -> bool {
+    if !cond {
+        violation(property, message());
+    }
+    cond
+}
+
+/// Records a violation of `property` by the current actor.
+pub fn violation(property: &str, message: String) {
+    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone()));
+    if recorded.is_none() {
+        panic!("property {property} violated: {message}");
+    }
+}
+
+/// True once the execution has recorded a violation; later checks are ignored, so the model
+/// may stop early (spinners bail out immediately).
+pub fn execution_spent() -> bool {
+    with_ctx(|cx| cx.spent.load(Relaxed)).unwrap_or(false)
+}
+
+/// A spin-wait loop (`cpu_relax()` in a retry loop, `smp_cond_load_acquire()`).
+///
+/// Each [`relax`](Spinner::relax) yields to the engine. When no other actor has made progress
+/// across the configured number of spins, the spinner can never be relieved: the harness records
+/// a [`NO_LIVELOCK`] violation and `relax` returns false so the loop can bail out instead of
+/// hanging (or hitting loom's bare branch limit).
+pub struct Spinner {
+    what: &'static str,
+    actor: usize,
+    last_progress: u64,
+    idle_spins: u32,
+    idle_since: Instant,
+}
+
+impl Spinner {
+    /// `what` names the loop in the livelock report, e.g. `"mm_get_cid"`.
+    pub fn new(what: &'static str) -> Self {
+        Spinner {
+            what,
+            actor: current_actor(),
+            last_progress: u64::MAX,
+            idle_spins: 0,
+            idle_since: Instant::now(),
+        }
+    }
+
+    /// One `cpu_relax()`. Returns false when the loop must give up (livelock, or the execution
+    /// already violated a property).
+    pub fn relax(&mut self) -> bool {
+        let Some(cx) = current_ctx() else {
+            crate::thread::yield_now();
+            return true;
+        };
+        if cx.spent.load(Relaxed) {
+            return false;
+        }
+        cx.spinning.fetch_or(1 << self.actor, Relaxed);
+        let now = cx.progress.load(Relaxed);
+        if now != self.last_progress {
+            self.last_progress = now;
+            self.idle_spins = 0;
+            self.idle_since = Instant::now();
+        } else {
+            self.idle_spins += 1;
+        }
+        let stuck = match cx.spin_limit {
+            SpinLimit::Spins(n) => self.idle_spins >= n,
+            SpinLimit::Time(d) => self.idle_since.elapsed() >= d,
+        };
+        if stuck {
+            let msg = format!(
+                "{} spun {} times while no other CPU made progress: nothing can relieve it",
+                self.what, self.idle_spins
+            );
+            cx.violate(self.actor, NO_LIVELOCK, msg);
+            return false;
+        }
+        crate::thread::yield_now();
+        true
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        with_ctx(|cx| cx.spinning.fetch_and(!(1 << self.actor), Relaxed));
+    }
+}

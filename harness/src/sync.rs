@@ -1,0 +1,278 @@
+//! Engine-neutral synchronisation primitives: the one place that decides which primitives are real.
+//!
+//! Every primitive is an enum over the three backends (std for the stress engine, loom, shuttle),
+//! chosen when the primitive is constructed from the backend the runner installed on this OS
+//! thread. Models therefore never name loom or shuttle, and one compiled binary runs every engine.
+//! The `match` per operation is a perfectly predicted branch next to the engines' own bookkeeping.
+//!
+//! Barrier mapping used by every model:
+//! `READ_ONCE`/`WRITE_ONCE` → `Relaxed`; `smp_load_acquire`/`smp_store_release` → `Acquire`/`Release`;
+//! `smp_mb()` → [`fence`]`(SeqCst)`; fully ordered value-returning RMW (`atomic_inc_return`,
+//! `test_and_set_bit`, `xchg`, `cmpxchg`) → [`smp_mb`] around a `Relaxed` RMW, see [`full_rmw`].
+
+use std::cell::Cell;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::PoisonError;
+
+pub use std::sync::atomic::Ordering;
+/// Models keep refcounts they care about (`mm_users`, `mm_count`) as explicit atomics, so the
+/// shared-ownership handle itself needs no model checking and is plain `std::sync::Arc`.
+pub use std::sync::Arc;
+
+/// Which implementation primitives constructed on this OS thread use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Std,
+    Loom,
+    Shuttle,
+}
+
+thread_local! {
+    static BACKEND: Cell<Backend> = const { Cell::new(Backend::Std) };
+}
+
+pub(crate) fn backend() -> Backend {
+    BACKEND.with(Cell::get)
+}
+
+/// Installs `b` for this OS thread until the guard drops.
+pub(crate) fn use_backend(b: Backend) -> BackendGuard {
+    let prev = BACKEND.with(|c| c.replace(b));
+    BackendGuard(prev)
+}
+
+pub(crate) struct BackendGuard(Backend);
+
+impl Drop for BackendGuard {
+    fn drop(&mut self) {
+        BACKEND.with(|c| c.set(self.0));
+    }
+}
+
+macro_rules! dispatch {
+    ($self:expr, $Ty:ident, $v:ident => $e:expr) => {
+        match $self {
+            $Ty::Std($v) => $e,
+            $Ty::Loom($v) => $e,
+            $Ty::Shuttle($v) => $e,
+        }
+    };
+}
+
+macro_rules! construct {
+    ($Ty:ident, $path:ident :: $Inner:ident ($($arg:expr),*)) => {
+        match backend() {
+            Backend::Std => $Ty::Std(std::$path::$Inner::new($($arg),*)),
+            Backend::Loom => $Ty::Loom(loom::$path::$Inner::new($($arg),*)),
+            Backend::Shuttle => $Ty::Shuttle(shuttle::$path::$Inner::new($($arg),*)),
+        }
+    };
+}
+
+macro_rules! atomic_common {
+    ($Name:ident, $t:ty) => {
+        /// Engine-neutral atomic (see the module docs for the barrier mapping).
+        pub enum $Name {
+            Std(std::sync::atomic::$Name),
+            Loom(loom::sync::atomic::$Name),
+            Shuttle(shuttle::sync::atomic::$Name),
+        }
+
+        impl $Name {
+            pub fn new(v: $t) -> Self {
+                match backend() {
+                    Backend::Std => Self::Std(std::sync::atomic::$Name::new(v)),
+                    Backend::Loom => Self::Loom(loom::sync::atomic::$Name::new(v)),
+                    Backend::Shuttle => Self::Shuttle(shuttle::sync::atomic::$Name::new(v)),
+                }
+            }
+            #[inline]
+            pub fn load(&self, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.load(o))
+            }
+            #[inline]
+            pub fn store(&self, v: $t, o: Ordering) {
+                dispatch!(self, Self, a => a.store(v, o))
+            }
+            #[inline]
+            pub fn swap(&self, v: $t, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.swap(v, o))
+            }
+            #[inline]
+            pub fn compare_exchange(&self, cur: $t, new: $t, ok: Ordering, fail: Ordering) -> Result<$t, $t> {
+                dispatch!(self, Self, a => a.compare_exchange(cur, new, ok, fail))
+            }
+            #[inline]
+            pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.fetch_or(v, o))
+            }
+            #[inline]
+            pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.fetch_and(v, o))
+            }
+        }
+
+        impl fmt::Debug for $Name {
+            // Reading the value would be a scheduling point, so Debug never does.
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(stringify!($Name))
+            }
+        }
+    };
+}
+
+macro_rules! atomic_int {
+    ($Name:ident, $t:ty) => {
+        atomic_common!($Name, $t);
+        impl $Name {
+            #[inline]
+            pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.fetch_add(v, o))
+            }
+            #[inline]
+            pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
+                dispatch!(self, Self, a => a.fetch_sub(v, o))
+            }
+        }
+    };
+}
+
+atomic_common!(AtomicBool, bool);
+atomic_int!(AtomicI32, i32);
+atomic_int!(AtomicU32, u32);
+atomic_int!(AtomicU64, u64);
+atomic_int!(AtomicUsize, usize);
+
+/// `fence()` under the current engine. `fence(SeqCst)` is the model of `smp_mb()`.
+#[inline]
+pub fn fence(o: Ordering) {
+    match backend() {
+        Backend::Std => std::sync::atomic::fence(o),
+        Backend::Loom => loom::sync::atomic::fence(o),
+        Backend::Shuttle => shuttle::sync::atomic::fence(o),
+    }
+}
+
+/// `smp_mb()`: a full barrier, modelled as `fence(SeqCst)`.
+#[inline]
+pub fn smp_mb() {
+    fence(Ordering::SeqCst)
+}
+
+/// A fully ordered value-returning RMW (`atomic_*_return`, `xchg`, `cmpxchg`, `test_and_set_bit`):
+/// the kernel defines these as `smp_mb(); rmw; smp_mb()`, so that is how they are modelled.
+#[inline]
+pub fn full_rmw<R>(rmw: impl FnOnce() -> R) -> R {
+    smp_mb();
+    let r = rmw();
+    smp_mb();
+    r
+}
+
+/// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
+/// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
+pub enum Mutex<T> {
+    Std(std::sync::Mutex<T>),
+    Loom(loom::sync::Mutex<T>),
+    Shuttle(shuttle::sync::Mutex<T>),
+}
+
+pub enum MutexGuard<'a, T> {
+    Std(std::sync::MutexGuard<'a, T>),
+    Loom(loom::sync::MutexGuard<'a, T>),
+    Shuttle(shuttle::sync::MutexGuard<'a, T>),
+}
+
+impl<T> Mutex<T> {
+    pub fn new(v: T) -> Self {
+        construct!(Mutex, sync::Mutex(v))
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let g = match self {
+            Mutex::Std(m) => MutexGuard::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            Mutex::Loom(m) => MutexGuard::Loom(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            Mutex::Shuttle(m) => {
+                MutexGuard::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+        };
+        crate::exec::note_progress();
+        g
+    }
+
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        match self {
+            Mutex::Std(m) => m.try_lock().ok().map(MutexGuard::Std),
+            Mutex::Loom(m) => m.try_lock().ok().map(MutexGuard::Loom),
+            Mutex::Shuttle(m) => m.try_lock().ok().map(MutexGuard::Shuttle),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mutex")
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        dispatch!(self, MutexGuard, g => g)
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        dispatch!(self, MutexGuard, g => &mut *g)
+    }
+}
+
+/// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
+pub enum Condvar {
+    Std(std::sync::Condvar),
+    Loom(loom::sync::Condvar),
+    Shuttle(shuttle::sync::Condvar),
+}
+
+impl Default for Condvar {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Condvar {
+    pub fn new() -> Self {
+        construct!(Condvar, sync::Condvar())
+    }
+
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        match (self, guard) {
+            (Condvar::Std(c), MutexGuard::Std(g)) => {
+                MutexGuard::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+            }
+            (Condvar::Loom(c), MutexGuard::Loom(g)) => {
+                MutexGuard::Loom(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+            }
+            (Condvar::Shuttle(c), MutexGuard::Shuttle(g)) => {
+                MutexGuard::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+            }
+            _ => unreachable!("condvar and mutex built under different engines"),
+        }
+    }
+
+    pub fn notify_one(&self) {
+        dispatch!(self, Condvar, c => c.notify_one())
+    }
+
+    pub fn notify_all(&self) {
+        dispatch!(self, Condvar, c => c.notify_all())
+    }
+}
+
+impl fmt::Debug for Condvar {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Condvar")
+    }
+}

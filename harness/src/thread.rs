@@ -1,0 +1,123 @@
+//! Engine-neutral actors: spawn / join / yield, and the identity of the current actor.
+//!
+//! An actor is one modelled CPU or task (`"CPU1 victim"`); its name heads its column in the
+//! rendered timeline. Loom allows 4 spawned actors (5 threads with main): a scenario that needs
+//! more declares its variant shuttle-only.
+
+use std::cell::Cell;
+
+use crate::exec::{self, ExecCtx};
+use crate::sync::{backend, use_backend, Arc, Backend};
+
+/// Loom's limit on spawned threads (`loom::MAX_THREADS` is 5 including the main thread).
+pub const LOOM_MAX_SPAWNED: usize = 4;
+
+loom::thread_local! {
+    static LOOM_ACTOR: Cell<usize> = Cell::new(0);
+}
+shuttle::thread_local! {
+    static SHUTTLE_ACTOR: Cell<usize> = Cell::new(0);
+}
+thread_local! {
+    static STD_ACTOR: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Index of the running actor in its execution (0 is the scenario's main thread).
+#[inline]
+pub fn current_actor() -> usize {
+    match backend() {
+        Backend::Std => STD_ACTOR.with(Cell::get),
+        Backend::Loom => LOOM_ACTOR.with(Cell::get),
+        Backend::Shuttle => SHUTTLE_ACTOR.with(Cell::get),
+    }
+}
+
+fn set_current_actor(id: usize) {
+    match backend() {
+        Backend::Std => STD_ACTOR.with(|c| c.set(id)),
+        Backend::Loom => LOOM_ACTOR.with(|c| c.set(id)),
+        Backend::Shuttle => SHUTTLE_ACTOR.with(|c| c.set(id)),
+    }
+}
+
+/// Handle to a spawned actor; [`join`](JoinHandle::join) returns its result.
+pub enum JoinHandle<T> {
+    Std(std::thread::JoinHandle<T>),
+    Loom(loom::thread::JoinHandle<T>),
+    Shuttle(shuttle::thread::JoinHandle<T>),
+}
+
+impl<T> JoinHandle<T> {
+    pub fn join(self) -> T {
+        let r = match self {
+            JoinHandle::Std(h) => h.join(),
+            JoinHandle::Loom(h) => h.join(),
+            JoinHandle::Shuttle(h) => h.join(),
+        };
+        exec::note_progress();
+        r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+    }
+}
+
+/// Spawns an actor named `name` (e.g. `"CPU1 victim"`) running `f`.
+pub fn spawn<F, T>(name: impl Into<String>, f: F) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let name = name.into();
+    let ctx = exec::current_ctx();
+    let id = ctx.as_ref().map_or(0, |cx| cx.register_actor(name.clone()));
+    let kind = backend();
+    if kind == Backend::Loom {
+        assert!(
+            id <= LOOM_MAX_SPAWNED,
+            "model error: loom supports {LOOM_MAX_SPAWNED} spawned actors; \"{name}\" is actor {id}: \
+             declare the variant shuttle-only"
+        );
+    }
+    let body = actor_body(ctx.clone(), id, f);
+    match kind {
+        Backend::Std => JoinHandle::Std(
+            std::thread::Builder::new()
+                .name(name)
+                .spawn(move || {
+                    let _b = use_backend(Backend::Std);
+                    exec::install(ctx);
+                    body()
+                })
+                .expect("spawn OS thread"),
+        ),
+        Backend::Loom => JoinHandle::Loom(loom::thread::spawn(body)),
+        Backend::Shuttle => JoinHandle::Shuttle(
+            shuttle::thread::Builder::new()
+                .name(name)
+                .spawn(body)
+                .expect("spawn shuttle task"),
+        ),
+    }
+}
+
+fn actor_body<F, T>(ctx: Option<Arc<ExecCtx>>, id: usize, f: F) -> impl FnOnce() -> T
+where
+    F: FnOnce() -> T,
+{
+    move || {
+        set_current_actor(id);
+        let r = f();
+        if let Some(cx) = ctx {
+            cx.actor_finished(id);
+        }
+        r
+    }
+}
+
+/// Gives the engine a scheduling point (`cond_resched()`, or a preemption opportunity).
+#[inline]
+pub fn yield_now() {
+    match backend() {
+        Backend::Std => std::thread::yield_now(),
+        Backend::Loom => loom::thread::yield_now(),
+        Backend::Shuttle => shuttle::thread::yield_now(),
+    }
+}

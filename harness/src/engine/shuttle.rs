@@ -21,7 +21,7 @@ use shuttle::{Config, FailurePersistence, Runner};
 
 use super::{
     deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
-    EngineError, ReplayToken, Replayed, Schedule as Stats, StopExploration,
+    EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
 use crate::sync::{use_backend, Backend};
@@ -49,7 +49,6 @@ pub(super) struct Shuttle {
 #[derive(Default)]
 struct Current {
     steps: Vec<u32>,
-    preemptions: u32,
 }
 
 thread_local! {
@@ -138,13 +137,7 @@ impl Scheduler for Handle {
                 chosen
             }
         };
-        CURRENT.with(|c| {
-            let mut c = c.borrow_mut();
-            c.steps.push(usize::from(chosen) as u32);
-            if current_runnable.is_some_and(|cur| cur != chosen) && !is_yielding {
-                c.preemptions += 1;
-            }
-        });
+        CURRENT.with(|c| c.borrow_mut().steps.push(usize::from(chosen) as u32));
         Some(chosen)
     }
 
@@ -304,22 +297,16 @@ impl Engine for Shuttle {
                 "the schedule no longer fits the model ({d})"
             )));
         }
+        let schedule = out.schedule();
         let violation = match panicked {
             None => out.violation,
             Some(msg) => Some(deadlock_or_error(&msg)?),
         };
-        let (steps, preemptions) = CURRENT.with(|c| {
-            let c = c.borrow();
-            (c.steps.len() as u64, c.preemptions)
-        });
         Ok(Replayed {
             violation,
+            schedule,
             actors: out.actors,
             events: out.events,
-            schedule: Stats {
-                steps,
-                preemptions: Some(preemptions),
-            },
         })
     }
 }

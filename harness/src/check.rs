@@ -233,10 +233,10 @@ fn explore_minimal(
         let x = engine::explore(&pass, scenario, pass_opts)?;
         total.executions += x.executions;
         for (p, mut f) in x.found {
-            if !total.found.contains_key(&p) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
                 f.after += offset;
-                by.insert(p.clone(), pass.clone());
-                total.found.insert(p, f);
+                by.insert(slot.key().clone(), pass.clone());
+                slot.insert(f);
             }
         }
         total.coverage = x.coverage;

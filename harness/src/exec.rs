@@ -144,7 +144,7 @@ impl ExecCtx {
     pub(crate) fn actor_finished(&self, actor: usize) {
         note_op(OpKind::Wait);
         self.state().finished[actor] = true;
-        self.note_progress(actor);
+        self.note_progress_of(|| actor);
     }
 
     /// Names of spawned actors that had not finished (the scenario must join every actor).
@@ -166,9 +166,12 @@ impl ExecCtx {
         }
     }
 
+    /// Counts progress unless `actor` is a spinner. The actor is only looked up (an engine
+    /// thread-local access) while someone spins.
     #[inline]
-    fn note_progress(&self, actor: usize) {
-        if self.spinning.load(Relaxed) & (1 << actor) == 0 {
+    fn note_progress_of(&self, actor: impl FnOnce() -> usize) {
+        let spinning = self.spinning.load(Relaxed);
+        if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
         }
     }
@@ -255,7 +258,7 @@ pub(crate) fn note_op(kind: OpKind) {
 /// Records progress of the current actor (called by lock acquisitions).
 #[inline]
 pub(crate) fn note_progress() {
-    with_ctx(|cx| cx.note_progress(current_actor()));
+    with_ctx(|cx| cx.note_progress_of(current_actor));
 }
 
 /// Sink for one event when the execution records events; `None` on the fast path.
@@ -266,9 +269,9 @@ pub fn event_sink() -> Option<EventSink> {
     CURRENT.with(|c| {
         let c = c.borrow();
         let cx = c.as_deref()?;
-        let actor = current_actor();
-        cx.note_progress(actor);
-        cx.recording.then(|| EventSink(c.clone().unwrap(), actor))
+        cx.note_progress_of(current_actor);
+        cx.recording
+            .then(|| EventSink(c.clone().expect("checked above"), current_actor()))
     })
 }
 

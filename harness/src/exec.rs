@@ -147,10 +147,10 @@ impl ExecCtx {
         self.note_progress_of(|| actor);
     }
 
-    /// Names of spawned actors that had not finished (the scenario must join every actor).
-    pub(crate) fn unfinished_actors(&self) -> Vec<String> {
+    /// Names of actors that had not finished; `main` (index 0) included if `with_main`.
+    pub(crate) fn unfinished_actors(&self, with_main: bool) -> Vec<String> {
         let s = self.state();
-        (1..s.actors.len())
+        (usize::from(!with_main)..s.actors.len())
             .filter(|&i| !s.finished[i])
             .map(|i| s.actors[i].clone())
             .collect()
@@ -174,6 +174,14 @@ impl ExecCtx {
         if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The engine found every actor blocked: that is the execution's verdict, whatever an
+    /// earlier check recorded.
+    pub(crate) fn deadlocked(&self, message: String) {
+        self.spent.store(false, Relaxed);
+        self.state().violation = None;
+        self.violate(0, NO_DEADLOCK, message);
     }
 
     fn violate(&self, actor: usize, property: &str, message: String) {
@@ -203,7 +211,7 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     body();
-    let unfinished = ctx.unfinished_actors();
+    let unfinished = ctx.unfinished_actors(false);
     assert!(
         unfinished.is_empty(),
         "model error: the scenario returned without joining {unfinished:?}"

@@ -307,7 +307,7 @@ impl Engine for Shuttle {
             ctl: None,
         })));
         let h = handle.clone();
-        let (out, panicked) = recorded_execution(Backend::Shuttle, scenario, move |body| {
+        let out = recorded_execution(Backend::Shuttle, scenario, move |body| {
             in_run(|| Runner::new(h, config()).run(body));
         })?;
         if let Mode::Replay {
@@ -319,10 +319,7 @@ impl Engine for Shuttle {
             )));
         }
         let schedule = out.schedule();
-        let violation = match panicked {
-            None => out.violation,
-            Some(msg) => Some(deadlock_or_error(&msg)?),
-        };
+        let violation = out.violation;
         Ok(Replayed {
             violation,
             schedule,

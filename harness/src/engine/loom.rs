@@ -125,9 +125,8 @@ impl Engine for Loom {
         b.max_permutations = Some(2);
         let out = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
         let schedule = out.schedule();
-        let violation = out.violation;
         Ok(Replayed {
-            violation,
+            violations: out.violations,
             actors: out.actors,
             events: out.events,
             schedule,

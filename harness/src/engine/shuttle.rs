@@ -319,9 +319,8 @@ impl Engine for Shuttle {
             )));
         }
         let schedule = out.schedule();
-        let violation = out.violation;
         Ok(Replayed {
-            violation,
+            violations: out.violations,
             schedule,
             actors: out.actors,
             events: out.events,

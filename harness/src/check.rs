@@ -9,6 +9,33 @@ use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
 use crate::model::{lookup, Engines, Expect, Model, Params, Variant};
 use crate::trace::{Trace, FORMAT, VERSION};
 
+/// Defaults shared by `kmodel check` and the test suite, so both reach the same verdicts.
+pub mod defaults {
+    use crate::engine::EngineSpec;
+
+    /// loom's preemption bound: every race the models show needs at most this many
+    /// preemptions, and the whole suite fits CI with it.
+    pub const PREEMPTIONS: u32 = 2;
+    pub const SEED: u64 = 0;
+    pub const SCHEDULES: u64 = 2000;
+    pub const PCT_DEPTH: u32 = 3;
+    pub const STRESS_ITERATIONS: u64 = 1000;
+
+    /// The engines the main job and the tests run: loom (C11, bounded) and shuttle-pct (SC).
+    pub fn engines() -> Vec<EngineSpec> {
+        vec![
+            EngineSpec::Loom {
+                preemption_bound: Some(PREEMPTIONS),
+            },
+            EngineSpec::ShuttlePct {
+                seed: SEED,
+                schedules: SCHEDULES,
+                depth: PCT_DEPTH,
+            },
+        ]
+    }
+}
+
 /// How an observed verdict relates to the declared one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

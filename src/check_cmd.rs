@@ -16,7 +16,6 @@ use kmodel_models::REGISTRY;
 
 use crate::{input_error, table};
 
-
 #[derive(Args)]
 pub struct CheckArgs {
     /// MODEL or MODEL/VARIANT; all models when omitted.

@@ -4,7 +4,10 @@
 use std::process::{Command, Output};
 
 fn kmodel(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kmodel")).args(args).output().expect("runs")
+    Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(args)
+        .output()
+        .expect("runs")
 }
 
 fn assert_input_error(out: &Output, needle: &str) {
@@ -34,13 +37,25 @@ fn list_names_every_model() {
 
 #[test]
 fn unknown_model_variant_engine_and_flags_exit_2() {
-    assert_input_error(&kmodel(&["check", "no-such-model"]), "unknown model 'no-such-model'");
-    assert_input_error(&kmodel(&["check", "--engine", "tla"]), "unknown engine 'tla'");
+    assert_input_error(
+        &kmodel(&["check", "no-such-model"]),
+        "unknown model 'no-such-model'",
+    );
+    assert_input_error(
+        &kmodel(&["check", "--engine", "tla"]),
+        "unknown engine 'tla'",
+    );
     assert_input_error(&kmodel(&["check", "--budget", "soon"]), "soon");
     assert_input_error(&kmodel(&["check", "--frobnicate"]), "--frobnicate");
     if let Some(m) = kmodel_models::REGISTRY.first() {
-        assert_input_error(&kmodel(&["check", &format!("{}/nope", m.name)]), "has no variant 'nope'");
-        assert_input_error(&kmodel(&["check", m.name, "--param", "nope=1"]), "has no parameter nope");
+        assert_input_error(
+            &kmodel(&["check", &format!("{}/nope", m.name)]),
+            "has no variant 'nope'",
+        );
+        assert_input_error(
+            &kmodel(&["check", m.name, "--param", "nope=1"]),
+            "has no parameter nope",
+        );
     }
 }
 
@@ -48,11 +63,26 @@ fn unknown_model_variant_engine_and_flags_exit_2() {
 fn bad_trace_files_exit_2_with_one_line() {
     let missing = std::env::temp_dir().join("kmodel-definitely-missing.json");
     for cmd in ["replay", "explain"] {
-        assert_input_error(&kmodel(&[cmd, missing.to_str().unwrap()]), "cannot read trace");
-        let p = temp_file("garbage.json", "{\"format\": \"kmodel-trace\", \"version\": 1, \"mod");
-        assert_input_error(&kmodel(&[cmd, p.to_str().unwrap()]), "truncated or corrupted");
-        let p = temp_file("future.json", "{\"format\": \"kmodel-trace\", \"version\": 7}");
-        assert_input_error(&kmodel(&[cmd, p.to_str().unwrap()]), "version 7 is not supported");
+        assert_input_error(
+            &kmodel(&[cmd, missing.to_str().unwrap()]),
+            "cannot read trace",
+        );
+        let p = temp_file(
+            "garbage.json",
+            "{\"format\": \"kmodel-trace\", \"version\": 1, \"mod",
+        );
+        assert_input_error(
+            &kmodel(&[cmd, p.to_str().unwrap()]),
+            "truncated or corrupted",
+        );
+        let p = temp_file(
+            "future.json",
+            "{\"format\": \"kmodel-trace\", \"version\": 7}",
+        );
+        assert_input_error(
+            &kmodel(&[cmd, p.to_str().unwrap()]),
+            "version 7 is not supported",
+        );
         let p = temp_file("other.json", "[1, 2, 3]");
         assert_input_error(&kmodel(&[cmd, p.to_str().unwrap()]), "not a kmodel trace");
     }
@@ -60,7 +90,9 @@ fn bad_trace_files_exit_2_with_one_line() {
 
 #[test]
 fn stale_trace_is_an_input_error() {
-    let Some(path) = first_committed_trace() else { return };
+    let Some(path) = first_committed_trace() else {
+        return;
+    };
     let text = std::fs::read_to_string(&path).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
     v["source_hash"] = "0123456789abcdef".into();
@@ -70,10 +102,16 @@ fn stale_trace_is_an_input_error() {
 
 #[test]
 fn committed_trace_replays_and_explains() {
-    let Some(path) = first_committed_trace() else { return };
+    let Some(path) = first_committed_trace() else {
+        return;
+    };
     let p = path.to_str().unwrap();
     let out = kmodel(&["replay", p]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("reproduced"));
     for format in ["text", "mermaid", "json"] {
         let out = kmodel(&["explain", p, "--format", format]);
@@ -104,7 +142,11 @@ fn check_never_overwrites_a_saved_trace_without_force() {
     let Some((m, v)) = kmodel_models::REGISTRY.iter().find_map(|m| {
         m.variants
             .iter()
-            .find(|v| v.expect.iter().any(|(_, e)| *e == kmodel_harness::Expect::Violated))
+            .find(|v| {
+                v.expect
+                    .iter()
+                    .any(|(_, e)| *e == kmodel_harness::Expect::Violated)
+            })
             .map(|v| (m.name, v.name))
     }) else {
         return;
@@ -112,7 +154,14 @@ fn check_never_overwrites_a_saved_trace_without_force() {
     let dir = std::env::temp_dir().join(format!("kmodel-out-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let spec = format!("{m}/{v}");
-    let args = ["check", &spec, "--engine", "shuttle-pct", "--out", dir.to_str().unwrap()];
+    let args = [
+        "check",
+        &spec,
+        "--engine",
+        "shuttle-pct",
+        "--out",
+        dir.to_str().unwrap(),
+    ];
     let first = kmodel(&args);
     let stdout = String::from_utf8_lossy(&first.stdout).to_string();
     let written: Vec<_> = walk(&dir);

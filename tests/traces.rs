@@ -16,7 +16,9 @@ fn traces_dir() -> PathBuf {
 /// All `*.json` files under `traces/`, sorted.
 pub fn trace_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -37,7 +39,10 @@ fn main() {
     let mut trials: Vec<Trial> = trace_files()
         .into_iter()
         .map(|path| {
-            let name = format!("replay {}", path.strip_prefix(traces_dir()).unwrap_or(&path).display());
+            let name = format!(
+                "replay {}",
+                path.strip_prefix(traces_dir()).unwrap_or(&path).display()
+            );
             Trial::test(name, move || {
                 let t = Trace::load(&path).map_err(|e| e.to_string())?;
                 replay_trace(REGISTRY, &t).map_err(|e| format!("{}: {e}", path.display()))?;
@@ -45,26 +50,35 @@ fn main() {
             })
         })
         .collect();
-    trials.push(Trial::test("every expected violation has a committed trace", || {
-        let files = trace_files();
-        let mut missing = vec![];
-        for m in REGISTRY {
-            for v in m.variants {
-                for p in m.properties {
-                    if v.expected(p.id).is_some_and(|e| e != Expect::Holds) {
-                        let prefix = format!("{}/{}--{}.", m.name, v.name, p.id);
-                        if !files.iter().any(|f| f.strip_prefix(traces_dir()).is_ok_and(|r| r.to_string_lossy().starts_with(&prefix))) {
-                            missing.push(prefix + "*.json");
+    trials.push(Trial::test(
+        "every expected violation has a committed trace",
+        || {
+            let files = trace_files();
+            let mut missing = vec![];
+            for m in REGISTRY {
+                for v in m.variants {
+                    for p in m.properties {
+                        if v.expected(p.id).is_some_and(|e| e != Expect::Holds) {
+                            let prefix = format!("{}/{}--{}.", m.name, v.name, p.id);
+                            if !files.iter().any(|f| {
+                                f.strip_prefix(traces_dir())
+                                    .is_ok_and(|r| r.to_string_lossy().starts_with(&prefix))
+                            }) {
+                                missing.push(prefix + "*.json");
+                            }
                         }
                     }
                 }
             }
-        }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Failed::from(format!("missing traces (record with `kmodel check --out traces`): {}", missing.join(", "))))
-        }
-    }));
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(Failed::from(format!(
+                    "missing traces (record with `kmodel check --out traces`): {}",
+                    missing.join(", ")
+                )))
+            }
+        },
+    ));
     libtest_mimic::run(&args, trials).exit();
 }

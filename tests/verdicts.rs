@@ -21,9 +21,15 @@ fn engines() -> Vec<EngineSpec> {
         .into_iter()
         .map(|e| match e {
             EngineSpec::Loom { preemption_bound } => EngineSpec::Loom {
-                preemption_bound: env_u64("KMODEL_PREEMPTIONS").map(|k| k as u32).or(preemption_bound),
+                preemption_bound: env_u64("KMODEL_PREEMPTIONS")
+                    .map(|k| k as u32)
+                    .or(preemption_bound),
             },
-            EngineSpec::ShuttlePct { seed, schedules, depth } => EngineSpec::ShuttlePct {
+            EngineSpec::ShuttlePct {
+                seed,
+                schedules,
+                depth,
+            } => EngineSpec::ShuttlePct {
                 seed,
                 schedules: env_u64("KMODEL_SCHEDULES").unwrap_or(schedules),
                 depth,
@@ -37,16 +43,20 @@ fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![];
     for model in REGISTRY {
-        trials.push(Trial::test(format!("{}/declarations", model.name), move || {
-            model.validate().map_err(Failed::from)
-        }));
+        trials.push(Trial::test(
+            format!("{}/declarations", model.name),
+            move || model.validate().map_err(Failed::from),
+        ));
         for variant in model.variants {
             for spec in engines() {
                 let name = format!("{}/{}/{}", model.name, variant.name, spec.name());
                 trials.push(Trial::test(name, move || {
                     let params = model.params(&Default::default())?;
                     let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-                    let opts = Options { jobs, ..Options::default() };
+                    let opts = Options {
+                        jobs,
+                        ..Options::default()
+                    };
                     let r = check_variant(model, variant, &spec, &params, opts);
                     if let Some(e) = &r.error {
                         return Err(e.clone().into());
@@ -60,7 +70,11 @@ fn main() {
                                 "{}: declared {:?}, observed {} ({:?}; {})",
                                 p.property,
                                 p.expected,
-                                if p.violated { "Violated" } else { "no violation" },
+                                if p.violated {
+                                    "Violated"
+                                } else {
+                                    "no violation"
+                                },
                                 p.agreement,
                                 p.message.as_deref().unwrap_or(&r.explored)
                             )

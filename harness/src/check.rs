@@ -1,7 +1,8 @@
 //! Checking a variant: explore it under one engine, compare each property with its declared
 //! verdict, and turn every violation into a replayable trace. Also replays stored traces.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -130,7 +131,7 @@ pub fn check_variant(
         properties: model.properties.len(),
         ..opts
     };
-    let x = match engine::explore(spec, &scenario, opts) {
+    let (x, found_by) = match explore_minimal(spec, &scenario, opts) {
         Ok(x) => x,
         Err(e) => {
             report.error = Some(e.to_string());
@@ -167,6 +168,7 @@ pub fn check_variant(
             trace: None,
         };
         if let Some(f) = found {
+            let spec = &found_by[&id];
             match engine::counterexample(spec, &scenario, f) {
                 Ok((token, replayed)) => {
                     if replayed.violation.as_ref().map(|v| &v.property) != Some(&id) {
@@ -193,6 +195,65 @@ pub fn check_variant(
         report.properties.push(result);
     }
     report
+}
+
+/// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
+/// every violation is reported (and its trace recorded) at the fewest preemptions that show it.
+/// Returns the exploration and, per violated property, the engine settings that found it.
+fn explore_minimal(
+    spec: &EngineSpec,
+    scenario: &crate::model::Scenario,
+    opts: Options,
+) -> Result<(Exploration, BTreeMap<String, EngineSpec>), engine::EngineError> {
+    let EngineSpec::Loom {
+        preemption_bound: Some(k),
+    } = *spec
+    else {
+        let x = engine::explore(spec, scenario, opts)?;
+        let by = x.found.keys().map(|p| (p.clone(), spec.clone())).collect();
+        return Ok((x, by));
+    };
+    let start = Instant::now();
+    let mut total = Exploration {
+        executions: 0,
+        elapsed: Duration::ZERO,
+        coverage: Coverage::ExhaustiveUpToBound { bound: k },
+        found: BTreeMap::new(),
+    };
+    let mut by = BTreeMap::new();
+    for bound in 0..=k {
+        let pass = EngineSpec::Loom {
+            preemption_bound: Some(bound),
+        };
+        let offset = start.elapsed();
+        let pass_opts = Options {
+            budget: opts.budget.map(|b| b.saturating_sub(offset)),
+            ..opts.clone()
+        };
+        let x = engine::explore(&pass, scenario, pass_opts)?;
+        total.executions += x.executions;
+        for (p, mut f) in x.found {
+            if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
+                f.after += offset;
+                by.insert(slot.key().clone(), pass.clone());
+                slot.insert(f);
+            }
+        }
+        total.coverage = x.coverage;
+        let all = opts.properties > 0 && total.found.len() >= opts.properties;
+        if matches!(
+            total.coverage,
+            Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
+        ) {
+            break;
+        }
+        if all && bound < k {
+            total.coverage = Coverage::AllViolated;
+            break;
+        }
+    }
+    total.elapsed = start.elapsed();
+    Ok((total, by))
 }
 
 fn agreement(

@@ -144,13 +144,13 @@ impl ExecCtx {
     pub(crate) fn actor_finished(&self, actor: usize) {
         note_op(OpKind::Wait);
         self.state().finished[actor] = true;
-        self.note_progress(actor);
+        self.note_progress_of(|| actor);
     }
 
-    /// Names of spawned actors that had not finished (the scenario must join every actor).
-    pub(crate) fn unfinished_actors(&self) -> Vec<String> {
+    /// Names of actors that had not finished; `main` (index 0) included if `with_main`.
+    pub(crate) fn unfinished_actors(&self, with_main: bool) -> Vec<String> {
         let s = self.state();
-        (1..s.actors.len())
+        (usize::from(!with_main)..s.actors.len())
             .filter(|&i| !s.finished[i])
             .map(|i| s.actors[i].clone())
             .collect()
@@ -166,11 +166,22 @@ impl ExecCtx {
         }
     }
 
+    /// Counts progress unless `actor` is a spinner. The actor is only looked up (an engine
+    /// thread-local access) while someone spins.
     #[inline]
-    fn note_progress(&self, actor: usize) {
-        if self.spinning.load(Relaxed) & (1 << actor) == 0 {
+    fn note_progress_of(&self, actor: impl FnOnce() -> usize) {
+        let spinning = self.spinning.load(Relaxed);
+        if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
         }
+    }
+
+    /// The engine found every actor blocked: that is the execution's verdict, whatever an
+    /// earlier check recorded.
+    pub(crate) fn deadlocked(&self, message: String) {
+        self.spent.store(false, Relaxed);
+        self.state().violation = None;
+        self.violate(0, NO_DEADLOCK, message);
     }
 
     fn violate(&self, actor: usize, property: &str, message: String) {
@@ -200,7 +211,7 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     body();
-    let unfinished = ctx.unfinished_actors();
+    let unfinished = ctx.unfinished_actors(false);
     assert!(
         unfinished.is_empty(),
         "model error: the scenario returned without joining {unfinished:?}"
@@ -255,7 +266,7 @@ pub(crate) fn note_op(kind: OpKind) {
 /// Records progress of the current actor (called by lock acquisitions).
 #[inline]
 pub(crate) fn note_progress() {
-    with_ctx(|cx| cx.note_progress(current_actor()));
+    with_ctx(|cx| cx.note_progress_of(current_actor));
 }
 
 /// Sink for one event when the execution records events; `None` on the fast path.
@@ -266,9 +277,9 @@ pub fn event_sink() -> Option<EventSink> {
     CURRENT.with(|c| {
         let c = c.borrow();
         let cx = c.as_deref()?;
-        let actor = current_actor();
-        cx.note_progress(actor);
-        cx.recording.then(|| EventSink(c.clone().unwrap(), actor))
+        cx.note_progress_of(current_actor);
+        cx.recording
+            .then(|| EventSink(c.clone().expect("checked above"), current_actor()))
     })
 }
 

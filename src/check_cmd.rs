@@ -52,8 +52,11 @@ pub struct CheckArgs {
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, u32)>,
     /// Print the reports as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print a Markdown variant × property matrix per model (for READMEs and patch threads).
+    #[arg(long)]
+    markdown: bool,
     /// Directory for counterexample traces.
     #[arg(long, default_value = "target/kmodel/traces")]
     out: PathBuf,
@@ -174,6 +177,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&reports).expect("reports serialize")
         );
+    } else if args.markdown {
+        print!("{}", table::markdown_matrix(&reports));
     } else {
         print!("{}", verdict_table(&reports));
         println!();

@@ -9,6 +9,12 @@
 
 use kmodel_harness::prelude::*;
 
+/// Ghost state (what the properties read as ground truth): plain std atomics, which no engine
+/// schedules around or reorders. Loom and shuttle run an execution's actors on one OS thread,
+/// so these are exactly the state of the interleaving being explored.
+type GhostU32 = std::sync::atomic::AtomicU32;
+type GhostBool = std::sync::atomic::AtomicBool;
+
 use super::{
     KILLER_NOT_BLOCKED_BY_READER, NO_SPURIOUS_ESRCH, NO_USE_AFTER_PUT, REAPED_ON_SUCCESS,
     TEARDOWN_NOT_IN_READER,
@@ -75,8 +81,9 @@ pub enum Design {
     WriteLockedTeardown,
     /// (e) Minchan: `pidfd_send_signal(..., EXPEDITE)` pins, kills and reaps.
     ExpediteSignal,
-    /// (d') Linus's May 22 `m_start` rule (open-time mm_count, bail on `task->mm == NULL`)
-    /// applied to a GUP reader (`get_cmdline`), with today's read-locked `unmap_vmas()`.
+    /// (d') Linus's "walkers keep only the open-time mm_count" rule applied to a GUP reader,
+    /// `/proc/pid/mem`'s `mem_rw()` (its `mmget_not_zero()` removed), while `exit_mmap()`
+    /// still unmaps under the read lock (the (d) reader change without the (d) teardown).
     CountOnlyGup,
     /// (d'') (d) with `get_cmdline` converted naively: the "walker" read lock is held across
     /// `access_remote_vm()`, which takes `mmap_read_lock` again.
@@ -108,7 +115,7 @@ impl Design {
                 ReaderKind::Smaps
             }
             Design::WriteLockedTeardown => ReaderKind::SmapsCountOnly,
-            Design::CountOnlyGup => ReaderKind::CmdlineCountOnly,
+            Design::CountOnlyGup => ReaderKind::MemCountOnly,
             Design::WriteLockedGup => ReaderKind::CmdlineReadLocked,
         }
     }
@@ -121,8 +128,8 @@ pub enum ReaderKind {
     Smaps,
     /// `/proc/V/smaps` under (d): open-time mm_count + `mmap_read_lock`, never mm_users.
     SmapsCountOnly,
-    /// `/proc/V/cmdline` with only the open-time mm_count: `access_remote_vm()` faults pages in.
-    CmdlineCountOnly,
+    /// `/proc/V/mem` with only the open-time mm_count: `access_remote_vm()` faults pages in.
+    MemCountOnly,
     /// As above, but holding `mmap_read_lock` across `access_remote_vm()`.
     CmdlineReadLocked,
 }
@@ -166,8 +173,9 @@ pub struct MmStruct {
     pub mmap_lock: RwSem,
     /// `mm->flags` (`MMF_*` bits).
     pub flags: AtomicU32,
-    /// Resident pages per VMA (`MM_ANONPAGES`, one page per VMA to start with).
-    pub rss: Vec<AtomicU32>,
+    /// Resident pages per VMA (one page per VMA to start with): the PTEs themselves, each
+    /// update atomic as under the VMA's page-table lock. Ghost, so checks read the truth.
+    pub rss: Vec<GhostU32>,
     /// How many VMAs `exit_mmap()`'s `unmap_vmas()` has passed (model observable).
     pub unmapped: AtomicU32,
     /// Page tables present (cleared by `free_pgtables()`).
@@ -187,9 +195,9 @@ impl MmStruct {
         self.flags.fetch_or(1 << bit, Ordering::Relaxed);
     }
 
-    /// `get_mm_rss()`-style sum over the VMAs.
+    /// `get_mm_rss()`-style sum over the VMAs; read `SeqCst` because properties use it.
     pub fn resident(&self) -> u32 {
-        self.rss.iter().map(|r| r.load(Ordering::Relaxed)).sum()
+        self.rss.iter().map(|r| r.load(Ordering::SeqCst)).sum()
     }
 }
 
@@ -216,14 +224,14 @@ pub struct TaskStruct {
     pub released: AtomicBool,
 }
 
-/// What the properties observe about the reader.
+/// What the properties observe about the reader (ghost state; the kernel has no such variables).
 pub struct Obs {
     /// The reader holds an `mm_users` reference (between `mmget_not_zero()` and `mmput()`).
-    pub reader_holds_users: AtomicBool,
+    pub reader_holds_users: GhostBool,
     /// The reader holds `mmap_read_lock`.
     pub reader_locked: AtomicBool,
     /// VMA-walk steps the reader has done (its progress while it is "stalled").
-    pub reader_steps: AtomicU32,
+    pub reader_steps: GhostU32,
 }
 
 /// Everything one execution shares.
@@ -245,7 +253,7 @@ impl Sys {
                 mm_count: AtomicU32::new(2),
                 mmap_lock: RwSem::new(cfg.reader_stealing),
                 flags: AtomicU32::new(0),
-                rss: (0..cfg.nr_vmas).map(|_| AtomicU32::new(1)).collect(),
+                rss: (0..cfg.nr_vmas).map(|_| GhostU32::new(1)).collect(),
                 unmapped: AtomicU32::new(0),
                 pgtables: AtomicBool::new(true),
                 vmas: AtomicBool::new(true),
@@ -263,9 +271,9 @@ impl Sys {
                 released: AtomicBool::new(false),
             },
             obs: Obs {
-                reader_holds_users: AtomicBool::new(false),
+                reader_holds_users: GhostBool::new(false),
                 reader_locked: AtomicBool::new(false),
-                reader_steps: AtomicU32::new(0),
+                reader_steps: GhostU32::new(0),
             },
         }
     }
@@ -401,7 +409,7 @@ pub fn exit_mmap(sys: &Sys, who: Ctx) {
 /// `unmap_vmas()` over the whole tree, forward, into an mmu_gather (pages freed per VMA).
 fn unmap_vmas(sys: &Sys) {
     for (i, r) in sys.mm.rss.iter().enumerate() {
-        let n = r.swap(0, Ordering::Relaxed);
+        let n = r.swap(0, Ordering::SeqCst);
         sys.mm.unmapped.store(i as u32 + 1, Ordering::Relaxed);
         ev!("unmap_vmas", "VMA{}: {} page(s) unmapped and freed", i, n);
     }
@@ -637,8 +645,8 @@ fn mmap_read_lock_killable(sys: &Sys) {
         ev!("mmap_read_lock_killable", "got mmap_read_lock(mm)");
         return;
     }
-    let reader = sys.obs.reader_locked.load(Ordering::Relaxed);
-    let done = sys.obs.reader_steps.load(Ordering::Relaxed);
+    let reader = sys.obs.reader_locked.load(Ordering::SeqCst);
+    let done = sys.obs.reader_steps.load(Ordering::SeqCst);
     let left = sys.cfg.reader_stall.saturating_sub(done);
     ev!(
         "mmap_read_lock_killable",
@@ -673,7 +681,7 @@ fn __oom_reap_task_mm(sys: &Sys) -> bool {
         }) {
             return true;
         }
-        let n = sys.mm.rss[i].swap(0, Ordering::Relaxed);
+        let n = sys.mm.rss[i].swap(0, Ordering::SeqCst);
         ev!("__oom_reap_task_mm", "VMA{}: {} page(s) zapped", i, n);
     }
     true
@@ -695,7 +703,7 @@ pub fn procfs_read(sys: &Sys) {
         ReaderKind::SmapsCountOnly => {
             if m_start_count_only(sys) {
                 show_smaps(sys);
-                sys.obs.reader_locked.store(false, Ordering::Relaxed);
+                sys.obs.reader_locked.store(false, Ordering::SeqCst);
                 sys.mm.mmap_lock.up_read();
                 ev!(
                     "m_stop",
@@ -703,8 +711,8 @@ pub fn procfs_read(sys: &Sys) {
                 );
             }
         }
-        ReaderKind::CmdlineCountOnly => get_cmdline(sys, false),
-        ReaderKind::CmdlineReadLocked => get_cmdline(sys, true),
+        ReaderKind::MemCountOnly => mem_rw(sys),
+        ReaderKind::CmdlineReadLocked => get_cmdline(sys),
     }
     ev!("proc_map_release", "close(): mmdrop(open-time mm)");
     mmdrop(sys, Ctx::Reader);
@@ -719,19 +727,19 @@ fn m_start(sys: &Sys) -> bool {
     if !mmget_not_zero(sys, Ctx::Reader) {
         return false;
     }
-    sys.obs.reader_holds_users.store(true, Ordering::Relaxed);
+    sys.obs.reader_holds_users.store(true, Ordering::SeqCst);
     ev!("m_start", "holds mm_users; mmap_read_lock_killable(mm)");
     sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::Relaxed);
+    sys.obs.reader_locked.store(true, Ordering::SeqCst);
     true
 }
 
 /// `m_stop()` today: `mmap_read_unlock()`, `mmput()` (maybe the last one).
 fn m_stop(sys: &Sys) {
-    sys.obs.reader_locked.store(false, Ordering::Relaxed);
+    sys.obs.reader_locked.store(false, Ordering::SeqCst);
     sys.mm.mmap_lock.up_read();
     ev!("m_stop", "mmap_read_unlock(mm); mmput(mm)");
-    sys.obs.reader_holds_users.store(false, Ordering::Relaxed);
+    sys.obs.reader_holds_users.store(false, Ordering::SeqCst);
     mmput(sys, Ctx::Reader);
 }
 
@@ -752,7 +760,7 @@ fn m_start_count_only(sys: &Sys) -> bool {
     }
     ev!("m_start", "mm_count only; mmap_read_lock_killable(mm)");
     sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::Relaxed);
+    sys.obs.reader_locked.store(true, Ordering::SeqCst);
     true
 }
 
@@ -761,7 +769,10 @@ fn m_start_count_only(sys: &Sys) -> bool {
 fn show_smaps(sys: &Sys) {
     for s in 0..sys.cfg.reader_stall {
         let i = s as usize % sys.cfg.nr_vmas;
-        sys.obs.reader_steps.fetch_add(1, Ordering::Relaxed);
+        // The low-priority reader loses the CPU here (the stall); the step counts once it
+        // gets the CPU back.
+        yield_now();
+        sys.obs.reader_steps.fetch_add(1, Ordering::SeqCst);
         if !sys.mm.vmas.load(Ordering::Relaxed) {
             ev!("m_next", "VMA tree empty (exit_mmap finished): end");
             return;
@@ -781,35 +792,42 @@ fn show_smaps(sys: &Sys) {
     }
 }
 
-/// `get_cmdline()` → `access_remote_vm()` with only the open-time mm_count (Linus's May 22
-/// rule extended to GUP readers): bail if `task->mm` is NULL, then `access_remote_vm()` takes
-/// `mmap_read_lock` and GUP faults the argument pages in. With `hold_walker_lock` the reader
-/// first takes `mmap_read_lock` itself as the (d) "walker" protection and keeps it across
-/// `access_remote_vm()`, which takes it a second time.
-fn get_cmdline(sys: &Sys, hold_walker_lock: bool) {
+/// `mem_rw()` (`/proc/pid/mem` read) with its per-call `mmget_not_zero()` removed: only the
+/// open-time mm_count pins the mm, so nothing tells the reader the address space is being
+/// torn down; `access_remote_vm()` takes `mmap_read_lock` and GUP faults pages in.
+fn mem_rw(sys: &Sys) {
+    if !sys.mm_deref(Ctx::Reader, "mem_rw") {
+        return;
+    }
+    ev!("mem_rw", "open-time mm (mm_count only, no mmget_not_zero)");
+    access_remote_vm(sys);
+}
+
+/// `get_cmdline()` converted naively to (d)'s rule: instead of `get_task_mm()` it holds the
+/// open-time mm_count and takes `mmap_read_lock` as the walker protection, checks `task->mm`,
+/// then calls `access_remote_vm()`, which takes `mmap_read_lock` a second time.
+fn get_cmdline(sys: &Sys) {
     if sys.task.released.load(Ordering::Acquire) {
         ev!("get_cmdline", "get_proc_task(): gone");
         return;
     }
-    if hold_walker_lock {
-        ev!(
-            "get_cmdline",
-            "mm_count only; mmap_read_lock(mm) to pin the VMAs"
-        );
-        sys.mm.mmap_lock.down_read();
-        sys.obs.reader_locked.store(true, Ordering::Relaxed);
-    }
+    ev!(
+        "get_cmdline",
+        "mm_count only; mmap_read_lock(mm) to pin the VMAs"
+    );
+    sys.mm.mmap_lock.down_read();
+    sys.obs.reader_locked.store(true, Ordering::SeqCst);
     let has_mm = sys.task.alloc_lock.lock().mm;
     if !has_mm {
         ev!("get_cmdline", "task->mm == NULL: nothing to read");
     } else if sys.mm_deref(Ctx::Reader, "get_cmdline") {
         access_remote_vm(sys);
+        // access_remote_vm() dropped its own hold; the walker's is still held.
+        sys.obs.reader_locked.store(true, Ordering::SeqCst);
     }
-    if hold_walker_lock {
-        sys.obs.reader_locked.store(false, Ordering::Relaxed);
-        sys.mm.mmap_lock.up_read();
-        ev!("get_cmdline", "mmap_read_unlock(mm)");
-    }
+    sys.obs.reader_locked.store(false, Ordering::SeqCst);
+    sys.mm.mmap_lock.up_read();
+    ev!("get_cmdline", "mmap_read_unlock(mm)");
 }
 
 /// `access_remote_vm()` → `__access_remote_vm()`: `mmap_read_lock_killable()`, then per page
@@ -818,15 +836,17 @@ fn get_cmdline(sys: &Sys, hold_walker_lock: bool) {
 fn access_remote_vm(sys: &Sys) {
     ev!("access_remote_vm", "mmap_read_lock_killable(mm)");
     sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::Relaxed);
+    sys.obs.reader_locked.store(true, Ordering::SeqCst);
     for s in 0..sys.cfg.reader_stall {
         let i = s as usize % sys.cfg.nr_vmas;
-        sys.obs.reader_steps.fetch_add(1, Ordering::Relaxed);
+        // The low-priority reader loses the CPU here (the stall).
+        yield_now();
+        sys.obs.reader_steps.fetch_add(1, Ordering::SeqCst);
         if !sys.mm.vmas.load(Ordering::Relaxed) {
             ev!("get_user_pages_remote", "no VMA: -EFAULT");
             break;
         }
-        if sys.mm.rss[i].load(Ordering::Relaxed) != 0 {
+        if sys.mm.rss[i].load(Ordering::SeqCst) != 0 {
             ev!(
                 "get_user_pages_remote",
                 "VMA{} page present (stall step {})",
@@ -840,7 +860,7 @@ fn access_remote_vm(sys: &Sys) {
             ev!("handle_mm_fault", "VMA{}: MMF_UNSTABLE: VM_FAULT_SIGBUS", i);
             break;
         }
-        sys.mm.rss[i].fetch_add(1, Ordering::Relaxed);
+        sys.mm.rss[i].fetch_add(1, Ordering::SeqCst);
         let passed = sys.mm.unmapped.load(Ordering::Relaxed) as usize > i;
         ev!(
             "handle_mm_fault",
@@ -849,7 +869,7 @@ fn access_remote_vm(sys: &Sys) {
             passed
         );
     }
-    sys.obs.reader_locked.store(false, Ordering::Relaxed);
+    sys.obs.reader_locked.store(false, Ordering::SeqCst);
     sys.mm.mmap_lock.up_read();
     ev!("access_remote_vm", "mmap_read_unlock(mm)");
 }
@@ -878,7 +898,7 @@ pub fn lmkd_kill(sys: &Sys) {
             )
         });
     } else if ret == -ESRCH {
-        let reader = sys.obs.reader_holds_users.load(Ordering::Relaxed);
+        let reader = sys.obs.reader_holds_users.load(Ordering::SeqCst);
         let left = sys.mm.resident();
         check(NO_SPURIOUS_ESRCH, !(reader && left > 0), || {
             format!(

@@ -80,8 +80,8 @@ const PARAMS: &[Param] = &[
     },
 ];
 
-/// One variant per design; `count-only-gup` and `write-locked-gup` are Linus's walker rule
-/// applied to GUP readers (`/proc/pid/cmdline`), the cases §5.4 of the notes flags.
+/// One variant per design; `count-only-gup` (/proc/pid/mem) and `write-locked-gup` (cmdline) apply
+/// the (d) walker rule to GUP readers, the cases §5.4 of the notes flags.
 const VARIANTS: &[Variant] = &[
     Variant {
         name: "today",
@@ -155,8 +155,9 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         name: "count-only-gup",
-        summary: "(d') Linus's May 22 rule (open-time mm_count, bail on task->mm == NULL) for a \
-                  GUP reader (cmdline) while exit_mmap() still unmaps under the read lock",
+        summary: "(d') walkers keep only the open-time mm_count, applied to a GUP reader \
+                  (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
+                  under the read lock",
         expect: &[
             (REAPED_ON_SUCCESS, Violated),
             (NO_SPURIOUS_ESRCH, Holds),
@@ -219,9 +220,8 @@ fn scenario(variant: &Variant, params: &Params) -> Scenario {
     };
     let reader_name = match cfg.design.reader() {
         ReaderKind::Smaps | ReaderKind::SmapsCountOnly => "CPU2 procfs reader (smaps)",
-        ReaderKind::CmdlineCountOnly | ReaderKind::CmdlineReadLocked => {
-            "CPU2 procfs reader (cmdline)"
-        }
+        ReaderKind::MemCountOnly => "CPU2 procfs reader (/proc/pid/mem)",
+        ReaderKind::CmdlineReadLocked => "CPU2 procfs reader (cmdline)",
     };
     Arc::new(move || {
         let sys = Arc::new(Sys::new(cfg));

@@ -8,17 +8,13 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kmodel_harness::check::{check_variant, Agreement, VariantReport};
+use kmodel_harness::check::{check_variant, defaults, Agreement, VariantReport};
 use kmodel_harness::engine::{EngineSpec, Options, ENGINE_NAMES};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{Expect, Model, Variant};
 use kmodel_models::REGISTRY;
 
 use crate::{input_error, table};
-
-/// Default loom preemption bound: small enough that the whole suite fits CI, large enough for
-/// every race the models show (see the README's verdict table).
-pub const DEFAULT_PREEMPTIONS: u32 = 2;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -32,22 +28,22 @@ pub struct CheckArgs {
     #[arg(long, value_parser = humantime::parse_duration)]
     budget: Option<Duration>,
     /// Seed for shuttle-random and shuttle-pct.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults::SEED)]
     seed: u64,
     /// loom preemption bound.
-    #[arg(long, default_value_t = DEFAULT_PREEMPTIONS, conflicts_with = "unbounded")]
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, conflicts_with = "unbounded")]
     preemptions: u32,
     /// Run loom without a preemption bound (fully exhaustive; can take very long).
     #[arg(long)]
     unbounded: bool,
     /// Schedules for shuttle-random / shuttle-pct (upper bound for shuttle-dfs).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = defaults::SCHEDULES)]
     schedules: u64,
     /// PCT bug depth.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = defaults::PCT_DEPTH)]
     depth: u32,
     /// Iterations for the stress engine.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
     iterations: u64,
     /// Worker threads (shuttle random / PCT lanes run in parallel).
     #[arg(long)]

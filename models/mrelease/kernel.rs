@@ -176,6 +176,9 @@ pub struct MmStruct {
     /// Resident pages per VMA (one page per VMA to start with): the PTEs themselves, each
     /// update atomic as under the VMA's page-table lock. Ghost, so checks read the truth.
     pub rss: Vec<GhostU32>,
+    /// The page-table lock (split PTLs folded into one): zaps and faults on a VMA's PTEs
+    /// serialise on it, which is what orders `MMF_UNSTABLE` against a racing fault.
+    pub ptl: Mutex<()>,
     /// How many VMAs `exit_mmap()`'s `unmap_vmas()` has passed (model observable).
     pub unmapped: AtomicU32,
     /// Page tables present (cleared by `free_pgtables()`).
@@ -254,6 +257,7 @@ impl Sys {
                 mmap_lock: RwSem::new(cfg.reader_stealing),
                 flags: AtomicU32::new(0),
                 rss: (0..cfg.nr_vmas).map(|_| GhostU32::new(1)).collect(),
+                ptl: Mutex::new(()),
                 unmapped: AtomicU32::new(0),
                 pgtables: AtomicBool::new(true),
                 vmas: AtomicBool::new(true),
@@ -409,7 +413,9 @@ pub fn exit_mmap(sys: &Sys, who: Ctx) {
 /// `unmap_vmas()` over the whole tree, forward, into an mmu_gather (pages freed per VMA).
 fn unmap_vmas(sys: &Sys) {
     for (i, r) in sys.mm.rss.iter().enumerate() {
+        let ptl = sys.mm.ptl.lock();
         let n = r.swap(0, Ordering::SeqCst);
+        drop(ptl);
         sys.mm.unmapped.store(i as u32 + 1, Ordering::Relaxed);
         ev!("unmap_vmas", "VMA{}: {} page(s) unmapped and freed", i, n);
     }
@@ -681,7 +687,9 @@ fn __oom_reap_task_mm(sys: &Sys) -> bool {
         }) {
             return true;
         }
+        let ptl = sys.mm.ptl.lock();
         let n = sys.mm.rss[i].swap(0, Ordering::SeqCst);
+        drop(ptl);
         ev!("__oom_reap_task_mm", "VMA{}: {} page(s) zapped", i, n);
     }
     true
@@ -846,7 +854,9 @@ fn access_remote_vm(sys: &Sys) {
             ev!("get_user_pages_remote", "no VMA: -EFAULT");
             break;
         }
+        let ptl = sys.mm.ptl.lock();
         if sys.mm.rss[i].load(Ordering::SeqCst) != 0 {
+            drop(ptl);
             ev!(
                 "get_user_pages_remote",
                 "VMA{} page present (stall step {})",
@@ -857,10 +867,12 @@ fn access_remote_vm(sys: &Sys) {
         }
         // handle_mm_fault() → check_stable_address_space()
         if sys.mm.test_flag(MMF_UNSTABLE) {
+            drop(ptl);
             ev!("handle_mm_fault", "VMA{}: MMF_UNSTABLE: VM_FAULT_SIGBUS", i);
             break;
         }
         sys.mm.rss[i].fetch_add(1, Ordering::SeqCst);
+        drop(ptl);
         let passed = sys.mm.unmapped.load(Ordering::Relaxed) as usize > i;
         ev!(
             "handle_mm_fault",
@@ -903,8 +915,9 @@ pub fn lmkd_kill(sys: &Sys) {
         check(NO_SPURIOUS_ESRCH, !(reader && left > 0), || {
             format!(
                 "killer got -ESRCH with {left} page(s) still resident: the victim already \
-                 cleared task->mm in exit_mm() and the stalled procfs reader holds the last \
-                 mm_users reference, so nobody frees the memory until the reader's mmput()"
+                 cleared task->mm in exit_mm() and the stalled procfs reader holds an mm_users \
+                 reference, so the victim's mmput() is not the last one and nobody frees the \
+                 memory until the reader's m_stop() -> mmput()"
             )
         });
     }

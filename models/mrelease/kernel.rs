@@ -142,6 +142,7 @@ pub struct Config {
     pub reader_stall: u32,
     pub reader_stealing: bool,
     pub parent_reaps: bool,
+    pub victim_threads: usize,
     pub killer_wait_budget: u32,
 }
 
@@ -212,16 +213,17 @@ pub struct TaskLocked {
     pub exit_mm: bool,
 }
 
-/// The victim's group leader (`struct task_struct` + `signal_struct`).
+/// The victim process: its threads (`[0]` is the group leader the pidfd and /proc/pid name)
+/// and their shared `signal_struct`.
 pub struct TaskStruct {
-    /// `task_lock()`.
-    pub alloc_lock: Mutex<TaskLocked>,
+    /// Per thread, `task_lock()` and what it protects.
+    pub threads: Vec<Mutex<TaskLocked>>,
     /// `sighand->siglock` with "SIGKILL pending".
     pub siglock: Mutex<bool>,
     pub sig_wake: Condvar,
     /// `signal->flags & SIGNAL_GROUP_EXIT`.
     pub group_exit: AtomicBool,
-    /// `PF_EXITING`.
+    /// The leader's `PF_EXITING`.
     pub pf_exiting: AtomicBool,
     /// `release_task()` ran: the zombie was reaped, `pidfd_get_task()` fails.
     pub released: AtomicBool,
@@ -252,7 +254,7 @@ impl Sys {
         Sys {
             cfg,
             mm: MmStruct {
-                mm_users: AtomicU32::new(1),
+                mm_users: AtomicU32::new(cfg.victim_threads as u32),
                 mm_count: AtomicU32::new(2),
                 mmap_lock: RwSem::new(cfg.reader_stealing),
                 flags: AtomicU32::new(0),
@@ -264,10 +266,14 @@ impl Sys {
                 freed: AtomicBool::new(false),
             },
             task: TaskStruct {
-                alloc_lock: Mutex::new(TaskLocked {
-                    mm: true,
-                    exit_mm: false,
-                }),
+                threads: (0..cfg.victim_threads)
+                    .map(|_| {
+                        Mutex::new(TaskLocked {
+                            mm: true,
+                            exit_mm: false,
+                        })
+                    })
+                    .collect(),
                 siglock: Mutex::new(false),
                 sig_wake: Condvar::new(),
                 group_exit: AtomicBool::new(false),
@@ -458,27 +464,35 @@ pub fn wait_for_sigkill(sys: &Sys) {
     ev!("get_signal", "SIGKILL: do_group_exit() -> do_exit()");
 }
 
-/// `do_exit()`: `exit_signals()` (PF_EXITING), `exit_mm()`, ..., `exit_notify()`; with
-/// `parent_reaps` the parent reaps the zombie right away (`release_task()`).
-pub fn do_exit(sys: &Sys) {
-    sys.task.pf_exiting.store(true, Ordering::Relaxed);
+/// `do_exit()` of thread `tid`: `exit_signals()` (PF_EXITING), `exit_mm()`, ...,
+/// `exit_notify()`. A non-leader thread is released at once (`release_task()` of a thread);
+/// the leader stays a zombie unless `parent_reaps`.
+pub fn do_exit(sys: &Sys, tid: usize) {
+    if tid == 0 {
+        sys.task.pf_exiting.store(true, Ordering::Relaxed);
+    }
     ev!("exit_signals", "PF_EXITING");
-    exit_mm(sys);
-    ev!("exit_notify", "zombie");
-    if sys.cfg.parent_reaps {
-        release_task(sys, Ctx::Victim);
+    exit_mm(sys, tid);
+    if tid != 0 {
+        ev!("exit_notify", "non-leader thread: released at once");
+        free_task(sys, tid, Ctx::Victim);
+    } else {
+        ev!("exit_notify", "group leader: zombie");
+        if sys.cfg.parent_reaps {
+            release_task(sys, Ctx::Victim);
+        }
     }
 }
 
 /// `exit_mm()`: `mmap_read_lock()`; under `task_lock()` `current->mm = NULL` (design (c) first
 /// does `mmgrab()` + `current->exit_mm = mm`); unlock; `mm_update_next_owner()` (not
 /// modelled); `mmput()`. The lazy-TLB mm_count of the CPU is not modelled.
-pub fn exit_mm(sys: &Sys) {
+pub fn exit_mm(sys: &Sys, tid: usize) {
     let mm = &sys.mm;
     ev!("exit_mm", "mmap_read_lock(mm)");
     mm.mmap_lock.down_read();
     {
-        let mut t = sys.task.alloc_lock.lock();
+        let mut t = sys.task.threads[tid].lock();
         if sys.cfg.design == Design::ExitMmPointer {
             mmgrab(sys, Ctx::Victim);
             t.exit_mm = true;
@@ -503,8 +517,13 @@ pub fn release_task(sys: &Sys, who: Ctx) {
         "release_task",
         "parent reaped the zombie: pidfd_get_task() now fails"
     );
+    free_task(sys, 0, who);
+}
+
+/// `free_task()` of thread `tid`: design (c) drops its `exit_mm` reference.
+fn free_task(sys: &Sys, tid: usize, who: Ctx) {
     let had = {
-        let mut t = sys.task.alloc_lock.lock();
+        let mut t = sys.task.threads[tid].lock();
         std::mem::replace(&mut t.exit_mm, false)
     };
     if had {
@@ -535,15 +554,15 @@ pub fn pidfd_send_signal_expedite(sys: &Sys) -> i32 {
         return -ESRCH;
     }
     let pinned = {
-        let t = sys.task.alloc_lock.lock();
-        if t.mm {
+        let t = find_lock_task_mm(sys);
+        if t.is_some() {
             mmgrab(sys, Ctx::Killer);
             ev!(
                 "pidfd_send_signal",
                 "EXPEDITE: find_lock_task_mm() + mmgrab before the kill"
             );
         }
-        t.mm
+        t.is_some()
     };
     send_sigkill(sys);
     let mut ret = 0;
@@ -562,6 +581,23 @@ pub fn pidfd_send_signal_expedite(sys: &Sys) -> i32 {
 // ---------------------------------------------------------------------------------------------
 // mm/oom_kill.c: the killer's reaping
 
+/// `find_lock_task_mm()`: the first thread of the group whose `->mm` is set, returned with its
+/// `task_lock()` held.
+fn find_lock_task_mm(sys: &Sys) -> Option<MutexGuard<'_, TaskLocked>> {
+    for (tid, t) in sys.task.threads.iter().enumerate() {
+        let g = t.lock();
+        if g.mm {
+            ev!(
+                "find_lock_task_mm",
+                "T{}: task->mm != NULL (task_lock held)",
+                tid + 1
+            );
+            return Some(g);
+        }
+    }
+    None
+}
+
 /// `process_mrelease(pidfd, flags)`. `flags` may be `PROCESS_MRELEASE_REAP_KILL` (design (b),
 /// v3: `reap = reap_kill || task_will_free_mem(p)`, `mmgrab()` only when reaping, then
 /// `kill_all_shared_mm()`). Design (c) falls back to `task->exit_mm` when no thread has an mm.
@@ -575,27 +611,26 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
         );
         return -ESRCH;
     }
-    // find_lock_task_mm(task): the leader is the only thread.
-    let t = sys.task.alloc_lock.lock();
-    let via_exit_mm = if t.mm {
-        ev!(
-            "process_mrelease",
-            "find_lock_task_mm(): task->mm != NULL (task_lock held)"
-        );
-        false
-    } else if sys.cfg.design == Design::ExitMmPointer && t.exit_mm {
-        ev!(
-            "process_mrelease",
-            "find_lock_task_mm(): NULL; falls back to task->exit_mm"
-        );
-        true
-    } else {
-        drop(t);
-        ev!(
-            "process_mrelease",
-            "find_lock_task_mm(): no thread has an mm: -ESRCH"
-        );
-        return -ESRCH;
+    let (t, via_exit_mm) = match find_lock_task_mm(sys) {
+        Some(t) => (t, false),
+        None => {
+            // Design (c): the pidfd's task (the leader) kept its mm in task->exit_mm.
+            let leader = sys.task.threads[0].lock();
+            if sys.cfg.design == Design::ExitMmPointer && leader.exit_mm {
+                ev!(
+                    "process_mrelease",
+                    "find_lock_task_mm(): NULL; falls back to task->exit_mm"
+                );
+                (leader, true)
+            } else {
+                drop(leader);
+                ev!(
+                    "process_mrelease",
+                    "find_lock_task_mm(): no thread has an mm: -ESRCH"
+                );
+                return -ESRCH;
+            }
+        }
     };
     if !sys.mm_deref(Ctx::Killer, "process_mrelease") {
         return -ESRCH;
@@ -758,7 +793,7 @@ fn m_start_count_only(sys: &Sys) -> bool {
         ev!("m_start", "get_proc_task(): gone");
         return false;
     }
-    let has_mm = sys.task.alloc_lock.lock().mm;
+    let has_mm = sys.task.threads[0].lock().mm;
     if !has_mm {
         ev!("m_start", "task->mm == NULL: end of file");
         return false;
@@ -825,7 +860,7 @@ fn get_cmdline(sys: &Sys) {
     );
     sys.mm.mmap_lock.down_read();
     sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    let has_mm = sys.task.alloc_lock.lock().mm;
+    let has_mm = sys.task.threads[0].lock().mm;
     if !has_mm {
         ev!("get_cmdline", "task->mm == NULL: nothing to read");
     } else if sys.mm_deref(Ctx::Reader, "get_cmdline") {

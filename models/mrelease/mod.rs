@@ -73,6 +73,11 @@ const PARAMS: &[Param] = &[
         help: "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)",
     },
     Param {
+        name: "victim_threads",
+        default: 1,
+        help: "threads in the victim's thread group (1 or 2; 2 spawns a fourth actor)",
+    },
+    Param {
         name: "killer_wait_budget",
         default: 0,
         help: "reader steps the killer may wait behind the reader before property 6 fails; \
@@ -216,6 +221,7 @@ fn scenario(variant: &Variant, params: &Params) -> Scenario {
         reader_stall: params.get("reader_stall"),
         reader_stealing: params.get("reader_stealing") != 0,
         parent_reaps: params.get("parent_reaps") != 0,
+        victim_threads: params.get("victim_threads").clamp(1, 2) as usize,
         killer_wait_budget: params.get("killer_wait_budget"),
     };
     let reader_name = match cfg.design.reader() {
@@ -230,13 +236,23 @@ fn scenario(variant: &Variant, params: &Params) -> Scenario {
         let s = sys.clone();
         let victim = spawn("CPU1 victim T1", move || {
             kernel::wait_for_sigkill(&s);
-            kernel::do_exit(&s);
+            kernel::do_exit(&s, 0);
         });
         let s = sys.clone();
         let reader = spawn(reader_name, move || kernel::procfs_read(&s));
+        let t2 = (cfg.victim_threads > 1).then(|| {
+            let s = sys.clone();
+            spawn("CPU3 victim T2", move || {
+                kernel::wait_for_sigkill(&s);
+                kernel::do_exit(&s, 1);
+            })
+        });
         killer.join();
         victim.join();
         reader.join();
+        if let Some(t2) = t2 {
+            t2.join();
+        }
         once_quiet(&sys);
     })
 }

@@ -86,7 +86,8 @@ pub enum Design {
     /// still unmaps under the read lock (the (d) reader change without the (d) teardown).
     CountOnlyGup,
     /// (d'') (d) with `get_cmdline` converted naively: the "walker" read lock is held across
-    /// `access_remote_vm()`, which takes `mmap_read_lock` again.
+    /// `access_remote_vm()`, which takes `mmap_read_lock` again; LMKD only kills (no
+    /// process_mrelease), relying on the victim's own teardown as Linus argued on May 22.
     WriteLockedGup,
 }
 
@@ -925,8 +926,17 @@ fn access_remote_vm(sys: &Sys) {
 // The killer's two syscalls and the checks on their result
 
 /// The killer (LMKD): the design's kill-and-reap sequence, then properties 1 and 2 on the
-/// result.
+/// result. Under (d'') LMKD only kills: Linus's position that the victim frees its own memory
+/// once no reader holds mm_users, so -ESRCH from process_mrelease() does not matter.
 pub fn lmkd_kill(sys: &Sys) {
+    if sys.cfg.design == Design::WriteLockedGup {
+        send_sigkill(sys);
+        ev!(
+            "lmkd",
+            "kill only: the victim's own exit_mmap() frees the memory"
+        );
+        return;
+    }
     let ret = match sys.cfg.design {
         Design::ReapKillV3 => process_mrelease(sys, PROCESS_MRELEASE_REAP_KILL),
         Design::ExpediteSignal => pidfd_send_signal_expedite(sys),

@@ -705,9 +705,10 @@ fn mmap_read_lock_killable(sys: &Sys) {
         });
     }
     sys.mm.mmap_lock.down_read();
+    let waited = sys.obs.reader_steps.load(Ordering::SeqCst) - done;
     ev!(
         "mmap_read_lock_killable",
-        "got mmap_read_lock(mm) after sleeping"
+        "got mmap_read_lock(mm) after sleeping through {waited} reader step(s)"
     );
 }
 

@@ -2,6 +2,7 @@
 use kmodel_harness::Model;
 
 pub mod mm_cpumask;
+pub mod mrelease;
 
 /// Every model kmodel knows.
-pub const REGISTRY: &[&Model] = &[&mm_cpumask::MODEL];
+pub const REGISTRY: &[&Model] = &[&mm_cpumask::MODEL, &mrelease::MODEL];

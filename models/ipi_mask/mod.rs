@@ -18,7 +18,9 @@ use kmodel_harness::prelude::*;
 
 use cpumask::CpumaskConfig;
 pub use cpumask::{ipi_mask_cost_rows, ipi_mask_cost_table, IpiMaskCostRow};
-use smp::{ipi_handler, pbl, smp_call_function_many_cond, Smp, Task, NR_CPU_IDS, SCF_WAIT};
+use smp::{
+    ipi_handler, pbl, smp_call_function_many_cond, Smp, Task, NR_CPU_IDS, SCF_RUN_LOCAL, SCF_WAIT,
+};
 
 pub const FUNC_DONE: &str = "func-done-on-return";
 pub const EXACTLY_ONCE: &str = "exactly-once";
@@ -70,6 +72,14 @@ impl TaskSpec {
         let online = (1u64 << NR_CPU_IDS) - 1;
         self.mask & online & !(1 << self.cpu) & self.cond.unwrap_or(u64::MAX)
     }
+
+    /// CPUs that must run func: T(call), plus the caller's CPU with SCF_RUN_LOCAL.
+    fn runs(&self) -> u64 {
+        let local = self.flags & SCF_RUN_LOCAL != 0
+            && self.mask & (1 << self.cpu) != 0
+            && self.cond.unwrap_or(u64::MAX) & (1 << self.cpu) != 0;
+        self.targets() | if local { 1 << self.cpu } else { 0 }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -107,9 +117,9 @@ const A: TaskSpec = TaskSpec {
 const B: TaskSpec = TaskSpec {
     name: "CPU0 task B (same CPU)",
     cpu: 0,
-    mask: 0b0010,
+    mask: 0b0011,
     cond: None,
-    flags: SCF_WAIT,
+    flags: SCF_WAIT | SCF_RUN_LOCAL,
     init_task: false,
     migrate: false,
 };
@@ -178,7 +188,7 @@ fn setup(variant: &str) -> Setup {
                 cond: Some(0b0010),
                 ..a_mig
             },
-            b: TaskSpec { mask: 0b0100, ..B },
+            b: TaskSpec { mask: 0b0101, ..B },
             ..base
         },
         "ablation-unpinned-queueing" => Setup {
@@ -202,7 +212,7 @@ fn setup(variant: &str) -> Setup {
                 unlock_relaxed: true,
                 ..series
             },
-            b: TaskSpec { mask: 0b0100, ..B },
+            b: TaskSpec { mask: 0b0101, ..B },
             ..base
         },
         "ablation-info-read-after-unlock" => Setup {
@@ -294,7 +304,7 @@ fn run_task(smp: &Smp, spec: TaskSpec, ids: &[usize]) -> i32 {
                 });
             }
         }
-        call.returned.store(true, Ordering::SeqCst);
+        call.returned.store(true, Ordering::SeqCst); // instrumentation (std atomic)
         ev!(
             "smp_call_function_many_cond",
             "{} returns from call #{id}: info is gone",
@@ -324,9 +334,9 @@ fn scenario(variant: &Variant, params: &Params) -> Scenario {
     let s = setup(variant.name);
     let b_calls = params.get("b_calls").max(1) as usize;
     Arc::new(move || {
-        let mut calls = vec![(s.a.name, s.a.targets())];
+        let mut calls = vec![(s.a.name, s.a.targets(), s.a.runs())];
         for _ in 0..b_calls {
-            calls.push((s.b.name, s.b.targets()));
+            calls.push((s.b.name, s.b.targets(), s.b.runs()));
         }
         let smp = Arc::new(Smp::new(s.design, s.cfg, calls));
         let handlers: Vec<_> = s
@@ -366,8 +376,8 @@ fn scenario(variant: &Variant, params: &Params) -> Scenario {
         }
         for call in &smp.calls {
             for c in 0..NR_CPU_IDS {
-                let n = call.ran[c].load(Ordering::Relaxed);
-                let want = u32::from(call.targets & (1 << c) != 0);
+                let n = call.ran[c].load(Ordering::SeqCst);
+                let want = u32::from(call.runs & (1 << c) != 0);
                 check(EXACTLY_ONCE, n == want, || {
                     format!(
                         "call #{} of {} ran {n} times on CPU{c} (target set {})",

@@ -29,6 +29,11 @@ pub const CSD_FLAG_TYPE_MASK: u32 = 0xF0;
 pub const SCF_WAIT: u32 = 1 << 0;
 pub const SCF_RUN_LOCAL: u32 = 1 << 1;
 
+/// Instrumentation-only state uses plain std atomics: the engines do not schedule around it,
+/// so it adds no interleavings and no ordering; it reads as the execution's SC history.
+use std::sync::atomic::{AtomicBool as IBool, AtomicU32 as IU32, AtomicUsize as IUsize};
+const I: Ordering = Ordering::SeqCst;
+
 /// `call_single_data_t`: `node.llist`, `node.u_flags`, `func`, `info`. All calls in the model
 /// use the same `func`, so only `info` is stored (the call's id). `owner` is instrumentation.
 pub struct Csd {
@@ -37,35 +42,99 @@ pub struct Csd {
     pub next: AtomicUsize,
     pub info: AtomicUsize,
     /// Instrumentation: the call that holds CSD_FLAG_LOCK (0 = none).
-    pub owner: AtomicUsize,
+    pub owner: IUsize,
+    /// The "event" a waiter in smp_cond_load_acquire() sleeps on until the line is written
+    /// (arm64 `__cmpwait_relaxed()` / WFE); see [`csd_lock_wait`].
+    pub wfe: (Mutex<()>, Condvar),
+}
+
+/// A `struct cpumask` of `cpumask_size()` bytes: `unsigned long` words. The model's CPUs live
+/// in word 0; `for_each_cpu()` scans up to `nr_cpu_ids` (= 4), i.e. word 0 only.
+pub struct Cpumask {
+    pub name: &'static str,
+    pub words: Vec<AtomicU64>,
+}
+
+impl Cpumask {
+    pub fn new(name: &'static str, cfg: &CpumaskConfig) -> Self {
+        Cpumask {
+            name,
+            words: (0..cfg.cpumask_size() / 8)
+                .map(|_| AtomicU64::new(0))
+                .collect(),
+        }
+    }
+
+    /// `cpumask_and(dst, mask, cpu_online_mask)`: `bitmap_and()` stores every word.
+    pub fn and(&self, mask: u64, online: u64) {
+        for (i, w) in self.words.iter().enumerate() {
+            w.store(if i == 0 { mask & online } else { 0 }, Ordering::Relaxed);
+        }
+    }
+
+    /// `cpumask_clear()`.
+    pub fn clear(&self) {
+        for w in &self.words {
+            w.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// `__cpumask_clear_cpu()`: the non-atomic `__clear_bit()` (plain load + store).
+    pub fn clear_cpu(&self, cpu: usize) {
+        let v = self.words[0].load(Ordering::Relaxed);
+        self.words[0].store(v & !(1 << cpu), Ordering::Relaxed);
+    }
+
+    /// `__cpumask_set_cpu()`: the non-atomic `__set_bit()`.
+    pub fn set_cpu(&self, cpu: usize) {
+        let v = self.words[0].load(Ordering::Relaxed);
+        self.words[0].store(v | 1 << cpu, Ordering::Relaxed);
+    }
+
+    /// `cpumask_next(start - 1, mask)` as `for_each_cpu()` uses it: first set bit `>= start`,
+    /// `nr_cpu_ids` when none (one READ_ONCE of the word per step).
+    pub fn next(&self, start: usize) -> usize {
+        if start >= NR_CPU_IDS {
+            return NR_CPU_IDS;
+        }
+        let v =
+            self.words[0].load(Ordering::Relaxed) & (u64::MAX << start) & ((1 << NR_CPU_IDS) - 1);
+        if v == 0 {
+            NR_CPU_IDS
+        } else {
+            v.trailing_zeros() as usize
+        }
+    }
 }
 
 /// `struct call_function_data` of one sending CPU (its csd array is `Smp::csd[cpu][..]`).
 pub struct Cfd {
-    pub cpumask: Bitmap,
-    pub cpumask_ipi: Bitmap,
+    pub cpumask: Cpumask,
+    pub cpumask_ipi: Cpumask,
 }
 
 /// The call's `info` — in the kernel typically on the caller's stack (`flush_tlb_info`).
-/// Everything here is instrumentation of the call, not kernel state.
+/// Everything but `result` is instrumentation of the call, not kernel state.
 pub struct CallInfo {
     pub id: usize,
     pub caller: &'static str,
     /// T(call): CPUs != caller CPU in mask ∧ online ∧ cond, computed from the arguments.
     pub targets: u64,
+    /// CPUs that must run func: T(call) plus the caller's CPU for SCF_RUN_LOCAL.
+    pub runs: u64,
     /// How many times each CPU ran func(info).
-    pub ran: Vec<AtomicU32>,
+    pub ran: Vec<IU32>,
     /// What func(info) writes into `info` (a plain store, read by the caller after return).
     pub result: Vec<AtomicU32>,
     /// The caller returned: its stack frame (and `info`) is dead.
-    pub returned: AtomicBool,
+    pub returned: IBool,
 }
 
 /// The IPI line of one CPU.
 #[derive(Default)]
 pub struct IpiLine {
     pub pending: bool,
-    /// Set by the scenario once every task finished: run a last flush and stop.
+    /// Set by the scenario once every task finished: flush once more and stop.
     pub quit: bool,
 }
 
@@ -81,14 +150,16 @@ pub struct Smp {
     pub csd: Vec<Csd>,
     /// `DEFINE_PER_CPU(struct llist_head, call_single_queue)`: index + 1 of the first csd.
     pub call_single_queue: Vec<AtomicUsize>,
+    /// The IPI line of each CPU (`arch_send_call_function_single_ipi()` raises it).
     pub ipi: Vec<(Mutex<IpiLine>, Condvar)>,
-    /// Holding `irq[c]` = IRQs disabled on CPU c.
+    /// Holding `irq[c]` = IRQs disabled on CPU c. Only taken where a task and an IPI handler
+    /// share a CPU (the IRQs-disabled ablation); elsewhere handlers own their CPU alone.
     pub irq: Vec<Mutex<()>>,
     /// Holding `pin[c]` = a task runs on c with preemption disabled.
     pub pin: Vec<Mutex<()>>,
     /// Instrumentation for the deadlock check: CPU c's IRQs are disabled by a task that spins
     /// in csd_lock_wait() for CPU `irqs_off_waiting[c] - 1` (0 = none).
-    pub irqs_off_waiting: Vec<AtomicUsize>,
+    pub irqs_off_waiting: Vec<IUsize>,
     /// Calls by id - 1.
     pub calls: Vec<CallInfo>,
 }
@@ -104,16 +175,16 @@ pub fn pbl(m: u64) -> String {
 }
 
 impl Smp {
-    pub fn new(design: Design, cfg: CpumaskConfig, calls: Vec<(&'static str, u64)>) -> Self {
-        let nbits = cfg.cpumask_bits();
+    /// `calls`: (caller name, T(call), CPUs that must run func).
+    pub fn new(design: Design, cfg: CpumaskConfig, calls: Vec<(&'static str, u64, u64)>) -> Self {
         Smp {
             design,
             cfg,
             online: (1 << NR_CPU_IDS) - 1,
             cfd: (0..NR_CPU_IDS)
                 .map(|_| Cfd {
-                    cpumask: Bitmap::new("cfd->cpumask", nbits, WAIT_MASK_MATCHES),
-                    cpumask_ipi: Bitmap::new("cfd->cpumask_ipi", nbits, WAIT_MASK_MATCHES),
+                    cpumask: Cpumask::new("cfd->cpumask", &cfg),
+                    cpumask_ipi: Cpumask::new("cfd->cpumask_ipi", &cfg),
                 })
                 .collect(),
             csd: (0..NR_CPU_IDS * NR_CPU_IDS)
@@ -121,7 +192,8 @@ impl Smp {
                     u_flags: AtomicU32::new(0),
                     next: AtomicUsize::new(0),
                     info: AtomicUsize::new(0),
-                    owner: AtomicUsize::new(0),
+                    owner: IUsize::new(0),
+                    wfe: (Mutex::new(()), Condvar::new()),
                 })
                 .collect(),
             call_single_queue: (0..NR_CPU_IDS).map(|_| AtomicUsize::new(0)).collect(),
@@ -130,17 +202,18 @@ impl Smp {
                 .collect(),
             irq: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
             pin: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
-            irqs_off_waiting: (0..NR_CPU_IDS).map(|_| AtomicUsize::new(0)).collect(),
+            irqs_off_waiting: (0..NR_CPU_IDS).map(|_| IUsize::new(0)).collect(),
             calls: calls
                 .into_iter()
                 .enumerate()
-                .map(|(i, (caller, targets))| CallInfo {
+                .map(|(i, (caller, targets, runs))| CallInfo {
                     id: i + 1,
                     caller,
                     targets,
-                    ran: (0..NR_CPU_IDS).map(|_| AtomicU32::new(0)).collect(),
+                    runs,
+                    ran: (0..NR_CPU_IDS).map(|_| IU32::new(0)).collect(),
                     result: (0..NR_CPU_IDS).map(|_| AtomicU32::new(0)).collect(),
-                    returned: AtomicBool::new(false),
+                    returned: IBool::new(false),
                 })
                 .collect(),
         }
@@ -156,11 +229,11 @@ impl Smp {
     }
 }
 
-/// The task-local mask of the series, as the model holds it: the union word itself
-/// (`ipi_mask_val`), a `kmalloc(cpumask_size())` bitmap (`ipi_mask_ptr`), or NULL.
+/// The task-local mask of the series: the union word itself (`ipi_mask_val`, a one-word
+/// mask), a `kmalloc(cpumask_size())` mask (`ipi_mask_ptr`), or NULL.
 pub enum TaskIpiMask {
-    Inline(AtomicU64),
-    Ptr(Bitmap),
+    Inline(Cpumask),
+    Ptr(Cpumask),
     Null,
 }
 
@@ -170,75 +243,11 @@ impl TaskIpiMask {
     /// inline mask, so an inlined `init_task` has its mask too).
     pub fn alloc(cfg: &CpumaskConfig, init_task: bool) -> Self {
         if cfg.ipi_mask_inlined() {
-            TaskIpiMask::Inline(AtomicU64::new(0))
+            TaskIpiMask::Inline(Cpumask::new("current->ipi_mask_val", cfg))
         } else if init_task {
             TaskIpiMask::Null
         } else {
-            TaskIpiMask::Ptr(Bitmap::new(
-                "task->ipi_mask_ptr",
-                cfg.cpumask_bits(),
-                WAIT_MASK_MATCHES,
-            ))
-        }
-    }
-}
-
-/// A `struct cpumask *` as smp_call_function_many_cond() uses it for the wait mask.
-#[derive(Clone, Copy)]
-pub enum MaskRef<'a> {
-    Bitmap(&'a Bitmap, &'static str),
-    Inline(&'a AtomicU64),
-}
-
-impl MaskRef<'_> {
-    pub fn name(&self) -> &'static str {
-        match self {
-            MaskRef::Bitmap(_, n) => n,
-            MaskRef::Inline(_) => "current->ipi_mask_val",
-        }
-    }
-
-    /// `cpumask_and(dst, mask, cpu_online_mask)`: one plain store per word (inline), bit by bit
-    /// over the model's CPUs (bitmap; the other words stay zero).
-    pub fn and(&self, mask: u64, online: u64) {
-        match self {
-            MaskRef::Inline(w) => w.store(mask & online, Ordering::Relaxed),
-            MaskRef::Bitmap(b, _) => {
-                for c in 0..NR_CPU_IDS {
-                    if mask & online & (1 << c) != 0 {
-                        b.set_bit(c);
-                    } else {
-                        b.clear_bit(c);
-                    }
-                }
-            }
-        }
-    }
-
-    /// `__cpumask_clear_cpu()`.
-    pub fn clear_cpu(&self, cpu: usize) {
-        match self {
-            MaskRef::Inline(w) => {
-                let v = w.load(Ordering::Relaxed);
-                w.store(v & !(1 << cpu), Ordering::Relaxed);
-            }
-            MaskRef::Bitmap(b, _) => b.clear_bit(cpu),
-        }
-    }
-
-    /// `cpumask_next(cpu, mask)` as `for_each_cpu()` uses it: first set bit `>= start`,
-    /// `nr_cpu_ids` when none.
-    pub fn next(&self, start: usize) -> usize {
-        match self {
-            MaskRef::Inline(w) => {
-                let v = w.load(Ordering::Relaxed) & (u64::MAX << start.min(63));
-                if start >= NR_CPU_IDS || v == 0 {
-                    NR_CPU_IDS
-                } else {
-                    (v.trailing_zeros() as usize).min(NR_CPU_IDS)
-                }
-            }
-            MaskRef::Bitmap(b, _) => b.find_next_bit(NR_CPU_IDS, start),
+            TaskIpiMask::Ptr(Cpumask::new("current->ipi_mask_ptr", cfg))
         }
     }
 }
@@ -331,8 +340,12 @@ impl<'a> Task<'a> {
     }
 }
 
-/// `csd_lock_wait()` = `smp_cond_load_acquire(&csd->node.u_flags, !(VAL & CSD_FLAG_LOCK))`.
-/// `waiter` (instrumentation) is the call that waits for its own completion (the final wait of
+/// `csd_lock_wait()` = `smp_cond_load_acquire(&csd->node.u_flags, !(VAL & CSD_FLAG_LOCK))`:
+/// an Acquire load of `u_flags` until the lock bit is clear. Between loads the waiter sleeps
+/// until the line is written, as arm64 does with WFE (`__cmpwait_relaxed()`): the re-check
+/// under `wfe.0` pairs with the wake-up in [`csd_unlock`], so no write is missed. (A polling
+/// `Spinner` here lets two waiting tasks starve the IPI handler under loom: see the README.)
+/// `waiter` (instrumentation) is the call waiting for its own completion (the final wait of
 /// smp_call_function_many_cond()), `None` for csd_lock()'s wait. Returns false on bail-out.
 pub fn csd_lock_wait(
     smp: &Smp,
@@ -344,21 +357,21 @@ pub fn csd_lock_wait(
     let target = csd_idx % NR_CPU_IDS;
     let irqs_off = smp.design.irqs_disabled_caller;
     if irqs_off {
-        smp.irqs_off_waiting[this_cpu].store(target + 1, Ordering::SeqCst);
+        smp.irqs_off_waiting[this_cpu].store(target + 1, I);
     }
-    let mut s = Spinner::new("csd_lock_wait");
     let mut reported = false;
+    let mut sleep = None;
     let done = loop {
         let v = csd.u_flags.load(Ordering::Acquire);
         if v & CSD_FLAG_LOCK == 0 {
             break true;
         }
-        if irqs_off && irqs_off_cycle(smp, this_cpu, target) {
+        if execution_spent() || (irqs_off && irqs_off_cycle(smp, this_cpu, target)) {
             break false;
         }
         if let Some((call, cpu)) = waiter {
-            let owner = csd.owner.load(Ordering::Relaxed);
-            let mine_done = smp.call(call).ran[cpu].load(Ordering::Relaxed) > 0;
+            let owner = csd.owner.load(I);
+            let mine_done = smp.call(call).ran[cpu].load(I) > 0;
             if !reported && owner != 0 && owner != call && mine_done {
                 reported = true;
                 ev!(
@@ -367,7 +380,7 @@ pub fn csd_lock_wait(
                 );
                 check(WAIT_BOUNDED, false, || {
                     format!(
-                        "call #{call} (by {}) keeps spinning on csd(CPU{}->CPU{cpu}) although its func \
+                        "call #{call} (by {}) keeps waiting on csd(CPU{}->CPU{cpu}) although its func \
                          finished on CPU{cpu}: call #{owner} re-locked the csd in between (ABA on \
                          CSD_FLAG_LOCK, no generation); a stream of callers reusing it starves the waiter",
                         smp.call(call).caller,
@@ -376,12 +389,17 @@ pub fn csd_lock_wait(
                 });
             }
         }
-        if !s.relax() {
-            break false;
+        // cpu_relax() / WFE: sleep until the next write to u_flags.
+        let g = sleep.take().unwrap_or_else(|| csd.wfe.0.lock());
+        if csd.u_flags.load(Ordering::Acquire) & CSD_FLAG_LOCK == 0 {
+            break true;
         }
+        let g = csd.wfe.1.wait(g);
+        drop(g);
+        sleep = None;
     };
     if irqs_off {
-        smp.irqs_off_waiting[this_cpu].store(0, Ordering::SeqCst);
+        smp.irqs_off_waiting[this_cpu].store(0, I);
     }
     done
 }
@@ -393,7 +411,7 @@ fn irqs_off_cycle(smp: &Smp, me: usize, target: usize) -> bool {
     let mut path = vec![me];
     for _ in 0..NR_CPU_IDS {
         path.push(t);
-        let w = smp.irqs_off_waiting[t].load(Ordering::SeqCst);
+        let w = smp.irqs_off_waiting[t].load(I);
         if w == 0 {
             return false;
         }
@@ -415,15 +433,18 @@ fn irqs_off_cycle(smp: &Smp, me: usize, target: usize) -> bool {
 
 /// `csd_lock()`: wait for the lock bit to clear (acquire), set it with a *plain*
 /// read-modify-write, `smp_wmb()`. Instrumentation: `owner` for [`CSD_EXCLUSIVE`].
-pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize) -> bool {
+pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize, csd_type: u32) -> bool {
     let csd = &smp.csd[csd_idx];
     if !csd_lock_wait(smp, csd_idx / NR_CPU_IDS, csd_idx, None) {
         return false;
     }
     let v = csd.u_flags.load(Ordering::Relaxed);
-    csd.u_flags.store(v | CSD_FLAG_LOCK, Ordering::Relaxed);
+    // `csd->node.u_flags |= CSD_FLAG_LOCK` and the caller's `|= CSD_TYPE_SYNC` folded into
+    // one plain store: nobody can observe the locked, not yet queued csd in between.
+    csd.u_flags
+        .store(v | CSD_FLAG_LOCK | csd_type, Ordering::Relaxed);
     fence(Ordering::Release); // smp_wmb()
-    let prev = csd.owner.swap(call, Ordering::Relaxed);
+    let prev = csd.owner.swap(call, I);
     ev!(
         "csd_lock",
         "csd(CPU{}->CPU{}) locked for call #{call}",
@@ -443,13 +464,18 @@ pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize) -> bool {
 /// `csd_unlock()`: `smp_store_release(&csd->node.u_flags, 0)` (ablation: a plain store).
 pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
     let csd = &smp.csd[csd_idx];
-    csd.owner.store(0, Ordering::Relaxed);
+    csd.owner.store(0, I);
     let order = if smp.design.unlock_relaxed {
         Ordering::Relaxed
     } else {
         Ordering::Release
     };
     csd.u_flags.store(0, order);
+    // The write wakes waiters sleeping in smp_cond_load_acquire() (WFE event).
+    {
+        let _g = csd.wfe.0.lock();
+        csd.wfe.1.notify_all();
+    }
     ev!(
         "csd_unlock",
         "csd(CPU{}->CPU{}) unlocked{}",
@@ -503,7 +529,7 @@ pub fn csd_do_func(smp: &Smp, cpu: usize, info: usize) {
     }
     let call = smp.call(info);
     ev!("csd_do_func", "CPU{cpu} runs func(info of call #{info})");
-    let dead = call.returned.load(Ordering::SeqCst);
+    let dead = call.returned.load(I);
     if !check(NO_LATE_INFO, !dead, || {
         format!(
             "CPU{cpu} runs func(info) of call #{info} after {} returned: info is a dead stack frame",
@@ -512,22 +538,18 @@ pub fn csd_do_func(smp: &Smp, cpu: usize, info: usize) {
     }) {
         return;
     }
-    let n = call.ran[cpu].fetch_add(1, Ordering::Relaxed) + 1;
-    check(
-        EXACTLY_ONCE,
-        n == 1 && call.targets & (1 << cpu) != 0,
-        || {
-            if n > 1 {
-                format!("CPU{cpu} ran call #{info} {n} times")
-            } else {
-                format!(
-                    "CPU{cpu} ran call #{info} of {}, whose target set is {}",
-                    call.caller,
-                    pbl(call.targets)
-                )
-            }
-        },
-    );
+    let n = call.ran[cpu].fetch_add(1, I) + 1;
+    check(EXACTLY_ONCE, n == 1 && call.runs & (1 << cpu) != 0, || {
+        if n > 1 {
+            format!("CPU{cpu} ran call #{info} {n} times")
+        } else {
+            format!(
+                "CPU{cpu} ran call #{info} of {}, which only CPUs {} may run",
+                call.caller,
+                pbl(call.runs)
+            )
+        }
+    });
     call.result[cpu].store(1, Ordering::Relaxed);
 }
 
@@ -558,7 +580,7 @@ pub fn flush_smp_call_function_queue(smp: &Smp, cpu: usize) {
                 );
                 if info > 0 && info <= smp.calls.len() {
                     let call = smp.call(info);
-                    let dead = call.returned.load(Ordering::SeqCst);
+                    let dead = call.returned.load(I);
                     check(NO_LATE_INFO, !dead, || {
                         format!(
                             "CPU{cpu} reads info of call #{info} after csd_unlock, and {} has \
@@ -582,40 +604,37 @@ pub fn flush_smp_call_function_queue(smp: &Smp, cpu: usize) {
     }
 }
 
-/// `send_call_function_single_ipi()` / `arch_send_call_function_single_ipi()`.
+/// `send_call_function_single_ipi()` / `arch_send_call_function_single_ipi()`: raise the
+/// target's IPI line and wake its handler.
 pub fn send_call_function_single_ipi(smp: &Smp, cpu: usize) {
     let (line, cv) = &smp.ipi[cpu];
-    let mut l = line.lock();
-    l.pending = true;
+    line.lock().pending = true;
     cv.notify_one();
     ev!("send_call_function_single_ipi", "IPI -> CPU{cpu}");
 }
 
-/// `generic_smp_call_function_single_interrupt()`, looped: the handler of `cpu` sleeps until
-/// an IPI (or the end of the scenario), disables IRQs on `cpu`, flushes its queue.
+/// `generic_smp_call_function_single_interrupt()`, looped: the handler of `cpu` sleeps (`hlt`)
+/// until its IPI line is raised (or the scenario ends), disables IRQs on `cpu`, flushes.
+/// Sleeping rather than polling keeps the idle CPU out of the engines' spin accounting.
 pub fn ipi_handler(smp: &Smp, cpu: usize) {
     loop {
-        let quit = {
+        let ipi = {
             let (line, cv) = &smp.ipi[cpu];
             let mut l = line.lock();
             while !l.pending && !l.quit {
                 l = cv.wait(l);
             }
-            let quit = !l.pending;
-            l.pending = false;
-            quit
+            std::mem::take(&mut l.pending)
         };
-        {
-            let _irqs_off = smp.irq[cpu].lock();
-            if !quit {
-                ev!(
-                    "generic_smp_call_function_single_interrupt",
-                    "CPU{cpu} takes the IPI"
-                );
-            }
-            flush_smp_call_function_queue(smp, cpu);
+        let _irqs_off = smp.design.irqs_disabled_caller.then(|| smp.irq[cpu].lock());
+        if ipi {
+            ev!(
+                "generic_smp_call_function_single_interrupt",
+                "CPU{cpu} takes the IPI"
+            );
         }
-        if quit {
+        flush_smp_call_function_queue(smp, cpu);
+        if !ipi {
             return;
         }
     }
@@ -671,16 +690,10 @@ fn call_many_cond(
         task.cpu
     };
     let cfd = &smp.cfd[this_cpu];
-    let cfd_mask = MaskRef::Bitmap(&cfd.cpumask, "cfd->cpumask");
     // The series: the wait mask is the task's own, cfd->cpumask only without one.
-    let wmask = if d.task_local_mask {
-        match ipi_mask {
-            TaskIpiMask::Inline(w) => MaskRef::Inline(w),
-            TaskIpiMask::Ptr(b) => MaskRef::Bitmap(b, "current->ipi_mask_ptr"),
-            TaskIpiMask::Null => cfd_mask,
-        }
-    } else {
-        cfd_mask
+    let wmask = match ipi_mask {
+        TaskIpiMask::Inline(m) | TaskIpiMask::Ptr(m) if d.task_local_mask => m,
+        _ => &cfd.cpumask,
     };
     if d.unpinned_queueing {
         // Ablation: preemption re-enabled before the per-CPU cfd / csds are touched.
@@ -695,13 +708,10 @@ fn call_many_cond(
             "smp_call_function_many_cond",
             "{} on CPU{this_cpu}: {} := {} (call #{info})",
             task.name,
-            wmask.name(),
+            wmask.name,
             pbl(mask & smp.online & !(1 << this_cpu))
         );
-        // cpumask_clear(cfd->cpumask_ipi)
-        for c in 0..NR_CPU_IDS {
-            cfd.cpumask_ipi.clear_bit(c);
-        }
+        cfd.cpumask_ipi.clear();
         let mut cpu = wmask.next(0);
         while cpu < NR_CPU_IDS {
             let csd_idx = Smp::csd_index(this_cpu, cpu);
@@ -722,18 +732,15 @@ fn call_many_cond(
                 continue;
             }
             run_remote = true;
-            if !csd_lock(smp, csd_idx, info) {
+            let csd_type = if wait { CSD_TYPE_SYNC } else { CSD_TYPE_ASYNC };
+            if !csd_lock(smp, csd_idx, info, csd_type) {
                 return tr;
             }
             let csd = &smp.csd[csd_idx];
-            if wait {
-                let v = csd.u_flags.load(Ordering::Relaxed);
-                csd.u_flags.store(v | CSD_TYPE_SYNC, Ordering::Relaxed);
-            }
             csd.info.store(info, Ordering::Relaxed);
             tr.queued |= 1 << cpu;
             if llist_add(smp, csd_idx, cpu) {
-                cfd.cpumask_ipi.set_bit(cpu);
+                cfd.cpumask_ipi.set_cpu(cpu);
                 nr_cpus += 1;
                 last_cpu = cpu;
                 ev!(
@@ -752,20 +759,21 @@ fn call_many_cond(
             send_call_function_single_ipi(smp, last_cpu);
         } else if nr_cpus > 1 {
             // arch_send_call_function_ipi_mask(cfd->cpumask_ipi)
-            let mut c = cfd.cpumask_ipi.find_next_bit(NR_CPU_IDS, 0);
+            let mut c = cfd.cpumask_ipi.next(0);
             while c < NR_CPU_IDS {
                 send_call_function_single_ipi(smp, c);
-                c = cfd.cpumask_ipi.find_next_bit(NR_CPU_IDS, c + 1);
+                c = cfd.cpumask_ipi.next(c + 1);
             }
         }
     }
 
     if scf_flags & SCF_RUN_LOCAL != 0 && mask & (1 << this_cpu) != 0 && cond_ok(this_cpu) {
-        let _irqs_off = if d.irqs_disabled_caller {
-            None // the caller already holds irq[this_cpu]
-        } else {
-            Some(smp.irq[this_cpu].lock())
-        };
+        // local_irq_save(): only matters where an IPI handler shares the CPU, and there
+        // (the IRQs-disabled ablation) the caller already holds irq[this_cpu].
+        ev!(
+            "smp_call_function_many_cond",
+            "SCF_RUN_LOCAL: func(info) on CPU{this_cpu}, IRQs off"
+        );
         csd_do_func(smp, this_cpu, info);
     }
 
@@ -785,8 +793,8 @@ fn call_many_cond(
                     "{} (call #{info}) waits on csd(CPU{this_cpu}->CPU{cpu}) which it never queued: \
                      {} now reads {} but the call queued to {}",
                     task.name,
-                    wmask.name(),
-                    pbl(read_mask(&wmask)),
+                    wmask.name,
+                    pbl(read_mask(wmask)),
                     pbl(tr.queued)
                 )
             }) {
@@ -797,7 +805,7 @@ fn call_many_cond(
                 "smp_call_function_many_cond",
                 "{} waits on csd(CPU{this_cpu}->CPU{cpu}) (next bit of {})",
                 task.name,
-                wmask.name()
+                wmask.name
             );
             if !csd_lock_wait(
                 smp,
@@ -814,7 +822,7 @@ fn call_many_cond(
 }
 
 /// The model's CPUs of a wait mask (for messages).
-fn read_mask(m: &MaskRef<'_>) -> u64 {
+fn read_mask(m: &Cpumask) -> u64 {
     (0..NR_CPU_IDS)
         .filter(|&c| m.next(c) == c)
         .fold(0, |a, c| a | 1 << c)

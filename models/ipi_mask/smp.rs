@@ -130,10 +130,10 @@ pub struct CallInfo {
     pub returned: IBool,
 }
 
-/// The IPI line of one CPU.
+/// The IPI lines of the CPUs (one bit per CPU).
 #[derive(Default)]
 pub struct IpiLine {
-    pub pending: bool,
+    pub pending: u64,
     /// Set by the scenario once every task finished: flush once more and stop.
     pub quit: bool,
 }
@@ -150,8 +150,9 @@ pub struct Smp {
     pub csd: Vec<Csd>,
     /// `DEFINE_PER_CPU(struct llist_head, call_single_queue)`: index + 1 of the first csd.
     pub call_single_queue: Vec<AtomicUsize>,
-    /// The IPI line of each CPU (`arch_send_call_function_single_ipi()` raises it).
-    pub ipi: Vec<(Mutex<IpiLine>, Condvar)>,
+    /// The IPI lines (`arch_send_call_function_single_ipi()` raises one) and the wake-up of
+    /// the handler actor.
+    pub ipi: (Mutex<IpiLine>, Condvar),
     /// Holding `irq[c]` = IRQs disabled on CPU c. Only taken where a task and an IPI handler
     /// share a CPU (the IRQs-disabled ablation); elsewhere handlers own their CPU alone.
     pub irq: Vec<Mutex<()>>,
@@ -197,9 +198,7 @@ impl Smp {
                 })
                 .collect(),
             call_single_queue: (0..NR_CPU_IDS).map(|_| AtomicUsize::new(0)).collect(),
-            ipi: (0..NR_CPU_IDS)
-                .map(|_| (Mutex::new(IpiLine::default()), Condvar::new()))
-                .collect(),
+            ipi: (Mutex::new(IpiLine::default()), Condvar::new()),
             irq: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
             pin: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
             irqs_off_waiting: (0..NR_CPU_IDS).map(|_| IUsize::new(0)).collect(),
@@ -607,36 +606,45 @@ pub fn flush_smp_call_function_queue(smp: &Smp, cpu: usize) {
 /// `send_call_function_single_ipi()` / `arch_send_call_function_single_ipi()`: raise the
 /// target's IPI line and wake its handler.
 pub fn send_call_function_single_ipi(smp: &Smp, cpu: usize) {
-    let (line, cv) = &smp.ipi[cpu];
-    line.lock().pending = true;
+    let (line, cv) = &smp.ipi;
+    line.lock().pending |= 1 << cpu;
     cv.notify_one();
     ev!("send_call_function_single_ipi", "IPI -> CPU{cpu}");
 }
 
-/// `generic_smp_call_function_single_interrupt()`, looped: the handler of `cpu` sleeps (`hlt`)
-/// until its IPI line is raised (or the scenario ends), disables IRQs on `cpu`, flushes.
-/// Sleeping rather than polling keeps the idle CPU out of the engines' spin accounting.
-pub fn ipi_handler(smp: &Smp, cpu: usize) {
+/// `generic_smp_call_function_single_interrupt()` of the target CPUs `cpus`, looped, in one
+/// actor: it sleeps (`hlt`) until an IPI line is raised (or the scenario ends), then on the
+/// lowest CPU with a pending IPI disables IRQs and flushes that CPU's queue. One actor for
+/// several target CPUs serialises their handlers (only their order against the tasks
+/// matters for the properties) and keeps the scenario within loom's thread budget.
+pub fn ipi_handler(smp: &Smp, cpus: &[usize]) {
+    let mine: u64 = cpus.iter().fold(0, |m, &c| m | 1 << c);
     loop {
-        let ipi = {
-            let (line, cv) = &smp.ipi[cpu];
+        let (pending, quit) = {
+            let (line, cv) = &smp.ipi;
             let mut l = line.lock();
-            while !l.pending && !l.quit {
+            while l.pending & mine == 0 && !l.quit {
                 l = cv.wait(l);
             }
-            std::mem::take(&mut l.pending)
+            let p = l.pending & mine;
+            let one = p & p.wrapping_neg();
+            l.pending &= !one;
+            (one, l.quit && p == 0)
         };
-        let _irqs_off = smp.design.irqs_disabled_caller.then(|| smp.irq[cpu].lock());
-        if ipi {
-            ev!(
-                "generic_smp_call_function_single_interrupt",
-                "CPU{cpu} takes the IPI"
-            );
-        }
-        flush_smp_call_function_queue(smp, cpu);
-        if !ipi {
+        if quit {
+            // Everyone is done: a last flush of every CPU (smpcfd_dying_cpu()-style).
+            for &cpu in cpus {
+                flush_smp_call_function_queue(smp, cpu);
+            }
             return;
         }
+        let cpu = pending.trailing_zeros() as usize;
+        let _irqs_off = smp.design.irqs_disabled_caller.then(|| smp.irq[cpu].lock());
+        ev!(
+            "generic_smp_call_function_single_interrupt",
+            "CPU{cpu} takes the IPI"
+        );
+        flush_smp_call_function_queue(smp, cpu);
     }
 }
 

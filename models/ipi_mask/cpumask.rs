@@ -291,6 +291,13 @@ mod tests {
         }
     }
 
+    /// `cargo test -p kmodel-models show_cost_table -- --ignored --nocapture` prints the table.
+    #[test]
+    #[ignore]
+    fn show_cost_table() {
+        println!("{}", ipi_mask_cost_table());
+    }
+
     #[test]
     fn init_task_has_no_mask_unless_inlined() {
         let mut null = IpiMaskRepr::Ptr(None);

@@ -825,6 +825,14 @@ fn call_many_cond(
             }
             cpu = wmask.next(cpu + 1);
         }
+        ev!(
+            "smp_call_function_many_cond",
+            "{} done waiting: {} now reads {}, waited on {}",
+            task.name,
+            wmask.name,
+            pbl(read_mask(wmask)),
+            pbl(tr.waited)
+        );
     }
     tr
 }

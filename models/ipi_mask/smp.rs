@@ -825,13 +825,15 @@ fn call_many_cond(
             }
             cpu = wmask.next(cpu + 1);
         }
+        // (ev! arguments must not touch model atomics: events are only formatted on replays.)
         ev!(
             "smp_call_function_many_cond",
-            "{} done waiting: {} now reads {}, waited on {}",
+            "{} done waiting: no bit of {} left after CPU{}, waited on {} (queued {})",
             task.name,
             wmask.name,
-            pbl(read_mask(wmask)),
-            pbl(tr.waited)
+            tr.waited.checked_ilog2().unwrap_or(0),
+            pbl(tr.waited),
+            pbl(tr.queued)
         );
     }
     tr

@@ -2,6 +2,8 @@
 use kmodel_harness::Model;
 
 pub mod ipi_mask;
+pub mod mm_cpumask;
+pub mod mrelease;
 
 /// Every model kmodel knows.
-pub const REGISTRY: &[&Model] = &[&ipi_mask::MODEL];
+pub const REGISTRY: &[&Model] = &[&mm_cpumask::MODEL, &mrelease::MODEL, &ipi_mask::MODEL];

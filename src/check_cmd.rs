@@ -8,17 +8,13 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use kmodel_harness::check::{check_variant, Agreement, VariantReport};
+use kmodel_harness::check::{check_variant, defaults, Agreement, VariantReport};
 use kmodel_harness::engine::{EngineSpec, Options, ENGINE_NAMES};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{Expect, Model, Variant};
 use kmodel_models::REGISTRY;
 
 use crate::{input_error, table};
-
-/// Default loom preemption bound: small enough that the whole suite fits CI, large enough for
-/// every race the models show (see the README's verdict table).
-pub const DEFAULT_PREEMPTIONS: u32 = 2;
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -32,22 +28,22 @@ pub struct CheckArgs {
     #[arg(long, value_parser = humantime::parse_duration)]
     budget: Option<Duration>,
     /// Seed for shuttle-random and shuttle-pct.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = defaults::SEED)]
     seed: u64,
     /// loom preemption bound.
-    #[arg(long, default_value_t = DEFAULT_PREEMPTIONS, conflicts_with = "unbounded")]
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, conflicts_with = "unbounded")]
     preemptions: u32,
     /// Run loom without a preemption bound (fully exhaustive; can take very long).
     #[arg(long)]
     unbounded: bool,
     /// Schedules for shuttle-random / shuttle-pct (upper bound for shuttle-dfs).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = defaults::SCHEDULES)]
     schedules: u64,
     /// PCT bug depth.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = defaults::PCT_DEPTH)]
     depth: u32,
     /// Iterations for the stress engine.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
     iterations: u64,
     /// Worker threads (shuttle random / PCT lanes run in parallel).
     #[arg(long)]
@@ -56,8 +52,11 @@ pub struct CheckArgs {
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, u32)>,
     /// Print the reports as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print a Markdown variant × property matrix per model (for READMEs and patch threads).
+    #[arg(long)]
+    markdown: bool,
     /// Directory for counterexample traces.
     #[arg(long, default_value = "target/kmodel/traces")]
     out: PathBuf,
@@ -178,6 +177,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&reports).expect("reports serialize")
         );
+    } else if args.markdown {
+        print!("{}", table::markdown_matrix(&reports));
     } else {
         print!("{}", verdict_table(&reports));
         println!();
@@ -295,38 +296,52 @@ fn engine_label(spec: &EngineSpec) -> String {
 }
 
 /// Writes every counterexample under `out`, never overwriting a different file without --force.
+/// Returns the lines to print: each trace when there are few, otherwise a count per outcome;
+/// files it refused to overwrite are always listed.
 fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Vec<String> {
-    let mut lines = vec![];
+    const LIST_AT_MOST: usize = 12;
+    let mut listed = vec![];
+    let mut kept = vec![];
+    let (mut written, mut unchanged) = (0, 0);
     for p in reports.iter().flat_map(|r| &r.properties) {
         let Some(t) = &p.trace else { continue };
         let path = out.join(t.file_name());
         let json = t.to_json();
-        let existing = std::fs::read_to_string(&path).ok();
-        let status = match existing {
-            Some(old) if old == json => "unchanged",
+        match std::fs::read_to_string(&path).ok() {
+            Some(old) if old == json => unchanged += 1,
             Some(_) if !force => {
-                lines.push(format!(
+                kept.push(format!(
                     "trace {}: kept the existing file (it differs; --force overwrites)",
                     path.display()
                 ));
                 continue;
             }
             _ => {
-                if let Err(e) = std::fs::create_dir_all(path.parent().expect("has parent"))
-                    .and_then(|_| std::fs::write(&path, &json))
-                {
-                    lines.push(format!("trace {}: cannot write: {e}", path.display()));
+                let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
+                    .and_then(|_| std::fs::write(&path, &json));
+                if let Err(e) = saved {
+                    kept.push(format!("trace {}: cannot write: {e}", path.display()));
                     continue;
                 }
-                "written"
+                written += 1;
             }
-        };
-        lines.push(format!(
-            "trace {} ({status}) — kmodel explain {}",
+        }
+        listed.push(format!(
+            "trace [{}] kmodel explain {}",
             p.property,
             path.display()
         ));
     }
+    let mut lines = if listed.len() <= LIST_AT_MOST {
+        listed
+    } else {
+        vec![format!(
+            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): kmodel explain FILE",
+            written + unchanged,
+            out.display()
+        )]
+    };
+    lines.extend(kept);
     lines
 }
 

@@ -1,13 +1,41 @@
 //! Checking a variant: explore it under one engine, compare each property with its declared
 //! verdict, and turn every violation into a replayable trace. Also replays stored traces.
 
-use std::time::Duration;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
 use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
 use crate::model::{lookup, Engines, Expect, Model, Params, Variant};
 use crate::trace::{Trace, FORMAT, VERSION};
+
+/// Defaults shared by `kmodel check` and the test suite, so both reach the same verdicts.
+pub mod defaults {
+    use crate::engine::EngineSpec;
+
+    /// loom's preemption bound: every race the models show needs at most this many
+    /// preemptions, and the whole suite fits CI with it.
+    pub const PREEMPTIONS: u32 = 2;
+    pub const SEED: u64 = 0;
+    pub const SCHEDULES: u64 = 2000;
+    pub const PCT_DEPTH: u32 = 3;
+    pub const STRESS_ITERATIONS: u64 = 1000;
+
+    /// The engines the main job and the tests run: loom (C11, bounded) and shuttle-pct (SC).
+    pub fn engines() -> Vec<EngineSpec> {
+        vec![
+            EngineSpec::Loom {
+                preemption_bound: Some(PREEMPTIONS),
+            },
+            EngineSpec::ShuttlePct {
+                seed: SEED,
+                schedules: SCHEDULES,
+                depth: PCT_DEPTH,
+            },
+        ]
+    }
+}
 
 /// How an observed verdict relates to the declared one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -103,7 +131,7 @@ pub fn check_variant(
         properties: model.properties.len(),
         ..opts
     };
-    let x = match engine::explore(spec, &scenario, opts) {
+    let (x, found_by) = match explore_minimal(spec, &scenario, opts) {
         Ok(x) => x,
         Err(e) => {
             report.error = Some(e.to_string());
@@ -140,13 +168,13 @@ pub fn check_variant(
             trace: None,
         };
         if let Some(f) = found {
+            let spec = &found_by[&id];
             match engine::counterexample(spec, &scenario, f) {
                 Ok((token, replayed)) => {
-                    if replayed.violation.as_ref().map(|v| &v.property) != Some(&id) {
+                    if replayed.violation_of(&id).is_none() {
                         report.error = Some(format!(
-                            "{id}: replaying execution {} did not reproduce the violation (got {:?})",
-                            f.execution,
-                            replayed.violation.as_ref().map(|v| &v.property)
+                            "{id}: replaying execution {} did not reproduce the violation",
+                            f.execution
                         ));
                     }
                     result.trace = Some(make_trace(
@@ -166,6 +194,65 @@ pub fn check_variant(
         report.properties.push(result);
     }
     report
+}
+
+/// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
+/// every violation is reported (and its trace recorded) at the fewest preemptions that show it.
+/// Returns the exploration and, per violated property, the engine settings that found it.
+fn explore_minimal(
+    spec: &EngineSpec,
+    scenario: &crate::model::Scenario,
+    opts: Options,
+) -> Result<(Exploration, BTreeMap<String, EngineSpec>), engine::EngineError> {
+    let EngineSpec::Loom {
+        preemption_bound: Some(k),
+    } = *spec
+    else {
+        let x = engine::explore(spec, scenario, opts)?;
+        let by = x.found.keys().map(|p| (p.clone(), spec.clone())).collect();
+        return Ok((x, by));
+    };
+    let start = Instant::now();
+    let mut total = Exploration {
+        executions: 0,
+        elapsed: Duration::ZERO,
+        coverage: Coverage::ExhaustiveUpToBound { bound: k },
+        found: BTreeMap::new(),
+    };
+    let mut by = BTreeMap::new();
+    for bound in 0..=k {
+        let pass = EngineSpec::Loom {
+            preemption_bound: Some(bound),
+        };
+        let offset = start.elapsed();
+        let pass_opts = Options {
+            budget: opts.budget.map(|b| b.saturating_sub(offset)),
+            ..opts.clone()
+        };
+        let x = engine::explore(&pass, scenario, pass_opts)?;
+        total.executions += x.executions;
+        for (p, mut f) in x.found {
+            if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
+                f.after += offset;
+                by.insert(slot.key().clone(), pass.clone());
+                slot.insert(f);
+            }
+        }
+        total.coverage = x.coverage;
+        let all = opts.properties > 0 && total.found.len() >= opts.properties;
+        if matches!(
+            total.coverage,
+            Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
+        ) {
+            break;
+        }
+        if all && bound < k {
+            total.coverage = Coverage::AllViolated;
+            break;
+        }
+    }
+    total.elapsed = start.elapsed();
+    Ok((total, by))
 }
 
 fn agreement(
@@ -242,11 +329,14 @@ fn make_trace(
     replay: engine::ReplayToken,
     r: Replayed,
 ) -> Trace {
-    let v = r.violation.unwrap_or_else(|| crate::exec::Violation {
-        property: property.into(),
-        message: "(not reproduced on replay)".into(),
-        actor: 0,
-    });
+    let (message, upto) = r
+        .violation_of(property)
+        .map_or(("(not reproduced on replay)".into(), r.events.len()), |v| {
+            (v.message.clone(), v.events)
+        });
+    // The timeline ends at this property's violation; later events belong to other stories.
+    let mut events = r.events;
+    events.truncate(upto);
     Trace {
         format: FORMAT.into(),
         version: VERSION,
@@ -259,11 +349,11 @@ fn make_trace(
         source_hash: model.source_hash(),
         property: property.into(),
         claim: model.property(property).map_or("", |p| p.claim).into(),
-        message: v.message,
+        message,
         found_at_execution: execution,
         schedule: r.schedule,
         actors: r.actors,
-        events: r.events,
+        events,
         replay,
     }
 }
@@ -317,23 +407,31 @@ pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replay
     let scenario = (model.scenario)(variant, &params);
     let r = engine::replay(&trace.engine, &scenario, &trace.replay)
         .map_err(|e| ReplayError::Engine(e.to_string()))?;
-    let got = r
-        .violation
-        .as_ref()
-        .map(|v| (v.property.as_str(), v.message.as_str()));
-    if got != Some((trace.property.as_str(), trace.message.as_str())) {
+    let Some(v) = r.violation_of(&trace.property) else {
+        let got: Vec<&str> = r.violations.iter().map(|v| v.property.as_str()).collect();
         return Err(ReplayError::Diverged(format!(
             "expected [{}] {}, got {}",
             trace.property,
             trace.message,
-            got.map_or("no violation".into(), |(p, m)| format!("[{p}] {m}"))
+            if got.is_empty() {
+                "no violation".into()
+            } else {
+                got.join(", ")
+            }
+        )));
+    };
+    if v.message != trace.message {
+        return Err(ReplayError::Diverged(format!(
+            "expected [{}] {}, got [{}] {}",
+            trace.property, trace.message, v.property, v.message
         )));
     }
-    if r.events != trace.events {
-        let at = r.events.iter().zip(&trace.events).position(|(a, b)| a != b);
+    let events = &r.events[..v.events];
+    if events != trace.events.as_slice() {
+        let at = events.iter().zip(&trace.events).position(|(a, b)| a != b);
         return Err(ReplayError::Diverged(format!(
             "same violation but different events (first difference at event {})",
-            at.unwrap_or(r.events.len().min(trace.events.len()))
+            at.unwrap_or(events.len().min(trace.events.len()))
         )));
     }
     Ok(r)

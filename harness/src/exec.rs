@@ -1,5 +1,5 @@
 //! Per-execution state shared by every actor of one execution: actor names, the event log,
-//! the first property violation, and the progress counter the livelock detector reads.
+//! each property's first violation, and the progress counter the livelock detector reads.
 //!
 //! Loom and shuttle run all actors of an execution on the runner's OS thread, so a std
 //! thread-local holds the current execution; the stress engine copies it into each OS thread.
@@ -30,12 +30,15 @@ pub struct Event {
     pub violation: bool,
 }
 
-/// The first property violation of an execution.
+/// A property's first violation in an execution.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     pub property: String,
     pub message: String,
     pub actor: usize,
+    /// Number of events recorded up to and including this violation's (recorded runs only).
+    #[serde(skip)]
+    pub events: usize,
 }
 
 /// When a spinning actor is declared livelocked.
@@ -52,7 +55,8 @@ pub(crate) enum SpinLimit {
 /// What an execution leaves behind for the runner.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
-    pub violation: Option<Violation>,
+    /// Each violated property's first violation, in the order they happened.
+    pub violations: Vec<Violation>,
     /// (steps, preemptions) counted at harness operations; only for recorded executions.
     pub schedule: (u64, u32),
     pub actors: Vec<String>,
@@ -76,6 +80,8 @@ pub(crate) struct ExecCtx {
     progress: AtomicU64,
     /// Bit per actor currently inside [`Spinner::relax`] loops.
     spinning: AtomicU64,
+    /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
+    /// longer continue faithfully, so later checks are ignored and spinners bail out.
     spent: AtomicBool,
     state: Mutex<State>,
 }
@@ -104,7 +110,7 @@ struct State {
     actors: Vec<String>,
     finished: Vec<bool>,
     events: Vec<Event>,
-    violation: Option<Violation>,
+    violations: Vec<Violation>,
 }
 
 thread_local! {
@@ -144,13 +150,13 @@ impl ExecCtx {
     pub(crate) fn actor_finished(&self, actor: usize) {
         note_op(OpKind::Wait);
         self.state().finished[actor] = true;
-        self.note_progress(actor);
+        self.note_progress_of(|| actor);
     }
 
-    /// Names of spawned actors that had not finished (the scenario must join every actor).
-    pub(crate) fn unfinished_actors(&self) -> Vec<String> {
+    /// Names of actors that had not finished; `main` (index 0) included if `with_main`.
+    pub(crate) fn unfinished_actors(&self, with_main: bool) -> Vec<String> {
         let s = self.state();
-        (1..s.actors.len())
+        (usize::from(!with_main)..s.actors.len())
             .filter(|&i| !s.finished[i])
             .map(|i| s.actors[i].clone())
             .collect()
@@ -160,24 +166,41 @@ impl ExecCtx {
         let mut s = self.state();
         Outcome {
             schedule: (s.ops.steps, s.ops.preemptions),
-            violation: s.violation.take(),
+            violations: std::mem::take(&mut s.violations),
             actors: s.actors.clone(),
             events: std::mem::take(&mut s.events),
         }
     }
 
+    /// Counts progress unless `actor` is a spinner. The actor is only looked up (an engine
+    /// thread-local access) while someone spins.
     #[inline]
-    fn note_progress(&self, actor: usize) {
-        if self.spinning.load(Relaxed) & (1 << actor) == 0 {
+    fn note_progress_of(&self, actor: impl FnOnce() -> usize) {
+        let spinning = self.spinning.load(Relaxed);
+        if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
         }
     }
 
-    fn violate(&self, actor: usize, property: &str, message: String) {
-        if self.spent.swap(true, Relaxed) {
+    /// The engine found every actor blocked: that is the execution's verdict, whatever an
+    /// earlier check recorded.
+    pub(crate) fn deadlocked(&self, message: String) {
+        self.spent.store(false, Relaxed);
+        self.violate(0, NO_DEADLOCK, message, true);
+    }
+
+    /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
+    fn violate(&self, actor: usize, property: &str, message: String, fatal: bool) {
+        if self.spent.load(Relaxed) {
             return;
         }
+        if fatal {
+            self.spent.store(true, Relaxed);
+        }
         let mut s = self.state();
+        if s.violations.iter().any(|v| v.property == property) {
+            return;
+        }
         if self.recording {
             s.events.push(Event {
                 actor,
@@ -186,10 +209,12 @@ impl ExecCtx {
                 violation: true,
             });
         }
-        s.violation = Some(Violation {
+        let events = s.events.len();
+        s.violations.push(Violation {
             property: property.into(),
             message,
             actor,
+            events,
         });
     }
 }
@@ -200,7 +225,7 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     body();
-    let unfinished = ctx.unfinished_actors();
+    let unfinished = ctx.unfinished_actors(false);
     assert!(
         unfinished.is_empty(),
         "model error: the scenario returned without joining {unfinished:?}"
@@ -255,7 +280,7 @@ pub(crate) fn note_op(kind: OpKind) {
 /// Records progress of the current actor (called by lock acquisitions).
 #[inline]
 pub(crate) fn note_progress() {
-    with_ctx(|cx| cx.note_progress(current_actor()));
+    with_ctx(|cx| cx.note_progress_of(current_actor));
 }
 
 /// Sink for one event when the execution records events; `None` on the fast path.
@@ -266,9 +291,9 @@ pub fn event_sink() -> Option<EventSink> {
     CURRENT.with(|c| {
         let c = c.borrow();
         let cx = c.as_deref()?;
-        let actor = current_actor();
-        cx.note_progress(actor);
-        cx.recording.then(|| EventSink(c.clone().unwrap(), actor))
+        cx.note_progress_of(current_actor);
+        cx.recording
+            .then(|| EventSink(c.clone().expect("checked above"), current_actor()))
     })
 }
 
@@ -297,9 +322,10 @@ macro_rules! ev {
     };
 }
 
-/// Checks a named property; on failure records the execution's first violation and returns
-/// false, so the model can carry on without undefined behaviour (e.g. skip an out-of-range
-/// bitmap access). Outside an execution a failed check panics, like `assert!`.
+/// Checks a named property; on failure records the property's first violation in this execution
+/// and returns false. The model carries on and every other property stays checked, so a
+/// violation of one claim never hides another. Outside an execution a failed check panics, like
+/// `assert!`.
 #[inline]
 pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> String) -> bool {
     if !cond {
@@ -310,14 +336,24 @@ pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> Strin
 
 /// Records a violation of `property` by the current actor.
 pub fn violation(property: &str, message: String) {
-    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone()));
+    record(property, message, false);
+}
+
+/// Records a violation after which the model cannot continue faithfully (e.g. an out-of-bounds
+/// access it had to skip): later checks in this execution are ignored, spinners bail out.
+pub fn fatal_violation(property: &str, message: String) {
+    record(property, message, true);
+}
+
+fn record(property: &str, message: String, fatal: bool) {
+    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone(), fatal));
     if recorded.is_none() {
         panic!("property {property} violated: {message}");
     }
 }
 
-/// True once the execution has recorded a violation; later checks are ignored, so the model
-/// may stop early (spinners bail out immediately).
+/// True once the execution has had a fatal violation (livelock, deadlock, out-of-bounds
+/// access); later checks are ignored, so the model may stop early.
 pub fn execution_spent() -> bool {
     with_ctx(|cx| cx.spent.load(Relaxed)).unwrap_or(false)
 }
@@ -376,7 +412,7 @@ impl Spinner {
                 "{} spun {} times while no other CPU made progress: nothing can relieve it",
                 self.what, self.idle_spins
             );
-            cx.violate(self.actor, NO_LIVELOCK, msg);
+            cx.violate(self.actor, NO_LIVELOCK, msg, true);
             return false;
         }
         crate::thread::yield_now();

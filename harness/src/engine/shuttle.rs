@@ -53,6 +53,25 @@ struct Current {
 
 thread_local! {
     static CURRENT: RefCell<Current> = RefCell::new(Current::default());
+    static IN_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this OS thread is inside a shuttle `Runner::run`.
+pub(super) fn in_shuttle_run() -> bool {
+    IN_RUN.with(|r| r.get())
+}
+
+/// Runs `f` marked as inside a shuttle run (for the panic hook).
+fn in_run<R>(f: impl FnOnce() -> R) -> R {
+    struct Unmark;
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            IN_RUN.with(|r| r.set(false));
+        }
+    }
+    IN_RUN.with(|r| r.set(true));
+    let _u = Unmark;
+    f()
 }
 
 /// What the recorder does at each step.
@@ -212,10 +231,12 @@ impl Shuttle {
             let (sc, c, n) = (scenario.clone(), ctl.clone(), counter.clone());
             let runner = Runner::new(handle.clone(), config());
             let r = panic::catch_unwind(AssertUnwindSafe(|| {
-                runner.run(move || {
-                    let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let index = i * lanes + lane;
-                    c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                in_run(|| {
+                    runner.run(move || {
+                        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let index = i * lanes + lane;
+                        c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                    })
                 })
             }));
             match r {
@@ -286,8 +307,8 @@ impl Engine for Shuttle {
             ctl: None,
         })));
         let h = handle.clone();
-        let (out, panicked) = recorded_execution(Backend::Shuttle, scenario, move |body| {
-            Runner::new(h, config()).run(body);
+        let out = recorded_execution(Backend::Shuttle, scenario, move |body| {
+            in_run(|| Runner::new(h, config()).run(body));
         })?;
         if let Mode::Replay {
             diverged: Some(d), ..
@@ -298,12 +319,8 @@ impl Engine for Shuttle {
             )));
         }
         let schedule = out.schedule();
-        let violation = match panicked {
-            None => out.violation,
-            Some(msg) => Some(deadlock_or_error(&msg)?),
-        };
         Ok(Replayed {
-            violation,
+            violations: out.violations,
             schedule,
             actors: out.actors,
             events: out.events,

@@ -198,15 +198,6 @@ fn setup(variant: &str) -> Setup {
             },
             ..base
         },
-        "ablation-unpinned-queueing-percpu-mask" => Setup {
-            design: Design {
-                unpinned_queueing: true,
-                ..percpu
-            },
-            cfg: cfg(64),
-            a: TaskSpec { mask: 0b0100, ..A },
-            ..base
-        },
         "ablation-csd-unlock-relaxed" => Setup {
             design: Design {
                 unlock_relaxed: true,
@@ -506,7 +497,12 @@ pub static MODEL: Model = Model {
             name: "preemptible-percpu-mask",
             summary: "put_cpu() before the wait loop, wait mask still cfd->cpumask: task B on \
                       the same CPU overwrites it while task A iterates it",
-            expect: expect!(FUNC_DONE: Violated, WAIT_MASK_MATCHES: Violated, WAIT_BOUNDED: Violated),
+            expect: expect!(
+                FUNC_DONE: Violated,
+                NO_LATE_INFO: Violated,
+                WAIT_MASK_MATCHES: Violated,
+                WAIT_BOUNDED: Violated
+            ),
             engines: Engines::All,
         },
         Variant {
@@ -534,7 +530,12 @@ pub static MODEL: Model = Model {
             name: "ablation-two-tasks-without-mask",
             summary: "the fallback's assumption broken: two tasks of one CPU both without a task \
                       mask share cfd->cpumask with a preemptible wait",
-            expect: expect!(FUNC_DONE: Violated, WAIT_MASK_MATCHES: Violated, WAIT_BOUNDED: Violated),
+            expect: expect!(
+                FUNC_DONE: Violated,
+                NO_LATE_INFO: Violated,
+                WAIT_MASK_MATCHES: Violated,
+                WAIT_BOUNDED: Violated
+            ),
             engines: Engines::All,
         },
         Variant {
@@ -549,17 +550,11 @@ pub static MODEL: Model = Model {
             summary: "put_cpu() right after get_cpu(): csd_lock()'s plain RMW on the per-CPU csd \
                       races with task B on the same CPU, and B's cpumask_clear(cfd->cpumask_ipi) \
                       eats A's IPI (A then waits forever)",
-            expect: expect!(CSD_EXCLUSIVE: Violated, NO_DEADLOCK: Violated, WAIT_BOUNDED: Violated),
-            engines: Engines::ShuttleOnly(UNPINNED_SC),
-        },
-        Variant {
-            name: "ablation-unpinned-queueing-percpu-mask",
-            summary: "queueing loop preemptible with the per-CPU mask: B's overwrite makes A \
-                      queue its call to a CPU it never targeted",
             expect: expect!(
+                FUNC_DONE: Violated,
                 EXACTLY_ONCE: Violated,
                 CSD_EXCLUSIVE: Violated,
-                WAIT_MASK_MATCHES: Violated,
+                NO_DEADLOCK: Violated,
                 WAIT_BOUNDED: Violated
             ),
             engines: Engines::ShuttleOnly(UNPINNED_SC),

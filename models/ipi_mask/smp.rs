@@ -14,7 +14,7 @@ use super::{
     Design, CSD_EXCLUSIVE, EXACTLY_ONCE, NO_LATE_INFO, PREEMPT_BALANCED, WAIT_BOUNDED,
     WAIT_MASK_MATCHES,
 };
-use kmodel_harness::NO_DEADLOCK;
+use kmodel_harness::{fatal_violation, NO_DEADLOCK};
 
 /// CPUs that exist in the scenario (`nr_cpu_ids`, all online). CPU3 only receives migrations.
 pub const NR_CPU_IDS: usize = 4;
@@ -416,13 +416,15 @@ fn irqs_off_cycle(smp: &Smp, me: usize, target: usize) -> bool {
         }
         if w - 1 == me {
             let p: Vec<String> = path.iter().map(|c| format!("CPU{c}")).collect();
-            check(NO_DEADLOCK, false, || {
+            // Fatal: nobody in the cycle ever returns, so nothing after it is checked.
+            fatal_violation(
+                NO_DEADLOCK,
                 format!(
                     "{} -> CPU{me}: each CPU spins in csd_lock_wait() with IRQs disabled for the \
                      next one, whose IPI handler therefore never runs",
                     p.join(" -> ")
-                )
-            });
+                ),
+            );
             return true;
         }
         t = w - 1;
@@ -529,14 +531,13 @@ pub fn csd_do_func(smp: &Smp, cpu: usize, info: usize) {
     let call = smp.call(info);
     ev!("csd_do_func", "CPU{cpu} runs func(info of call #{info})");
     let dead = call.returned.load(I);
-    if !check(NO_LATE_INFO, !dead, || {
+    // func runs anyway: in the kernel it dereferences the dead frame.
+    check(NO_LATE_INFO, !dead, || {
         format!(
             "CPU{cpu} runs func(info) of call #{info} after {} returned: info is a dead stack frame",
             call.caller
         )
-    }) {
-        return;
-    }
+    });
     let n = call.ran[cpu].fetch_add(1, I) + 1;
     check(EXACTLY_ONCE, n == 1 && call.runs & (1 << cpu) != 0, || {
         if n > 1 {

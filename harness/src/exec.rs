@@ -80,6 +80,18 @@ pub(crate) struct ExecCtx {
     progress: AtomicU64,
     /// Bit per actor currently inside [`Spinner::relax`] loops.
     spinning: AtomicU64,
+    /// Bit per actor that has not finished (main is actor 0).
+    live: AtomicU64,
+    /// Bit per actor that certainly cannot run until another actor acts: waiting for a held
+    /// lock, on a condvar, for a join, or parked as a spinner. Cleared conservatively (on
+    /// unlock, notify, finish), so a set bit never means "blocked" wrongly.
+    blocked: AtomicU64,
+    /// Bit per spinner parked until another actor makes progress.
+    parked: AtomicU64,
+    /// Bit per actor waiting in `join()`; any actor finishing may release them.
+    joining: AtomicU64,
+    /// Engine-level lock and condvar parked spinners sleep on (created at first park).
+    park: std::sync::OnceLock<(crate::sync::Mutex<()>, crate::sync::Condvar)>,
     /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
     /// longer continue faithfully, so later checks are ignored and spinners bail out.
     spent: AtomicBool,
@@ -117,6 +129,10 @@ thread_local! {
     static CURRENT: RefCell<Option<Arc<ExecCtx>>> = const { RefCell::new(None) };
     /// Fast flag: the current execution records (a replay); operations are then logged.
     static RECORDING: Cell<bool> = const { Cell::new(false) };
+    /// Set while an actor wakes parked spinners, so the wake-up's own lock does not recurse.
+    static IN_WAKE: Cell<bool> = const { Cell::new(false) };
+    /// The execution last started on this OS thread, kept after an engine panic unwinds it.
+    static LAST: RefCell<Option<Arc<ExecCtx>>> = const { RefCell::new(None) };
 }
 
 impl ExecCtx {
@@ -131,6 +147,11 @@ impl ExecCtx {
             spin_limit,
             progress: AtomicU64::new(0),
             spinning: AtomicU64::new(0),
+            live: AtomicU64::new(1),
+            blocked: AtomicU64::new(0),
+            parked: AtomicU64::new(0),
+            joining: AtomicU64::new(0),
+            park: std::sync::OnceLock::new(),
             spent: AtomicBool::new(false),
             state: Mutex::new(state),
         })
@@ -144,13 +165,66 @@ impl ExecCtx {
         let mut s = self.state();
         s.actors.push(name);
         s.finished.push(false);
-        s.actors.len() - 1
+        let id = s.actors.len() - 1;
+        self.live.fetch_or(1 << id, Relaxed);
+        id
     }
 
     pub(crate) fn actor_finished(&self, actor: usize) {
         note_op(OpKind::Wait);
         self.state().finished[actor] = true;
+        self.live.fetch_and(!(1 << actor), Relaxed);
+        self.unblock(self.joining.load(Relaxed));
         self.note_progress_of(|| actor);
+    }
+
+    /// Marks `mask` as certainly blocked (see `blocked`).
+    pub(crate) fn block(&self, mask: u64) {
+        self.blocked.fetch_or(mask, Relaxed);
+    }
+
+    /// `mask` may be able to run again.
+    pub(crate) fn unblock(&self, mask: u64) {
+        if mask != 0 {
+            self.blocked.fetch_and(!mask, Relaxed);
+        }
+    }
+
+    /// True if a spinner was parked: an engine-detected "deadlock" is then a livelock.
+    pub(crate) fn has_parked_spinner(&self) -> bool {
+        self.parked.load(Relaxed) != 0
+    }
+
+    fn park_objects(&self) -> &(crate::sync::Mutex<()>, crate::sync::Condvar) {
+        self.park
+            .get_or_init(|| (crate::sync::Mutex::new(()), crate::sync::Condvar::new()))
+    }
+
+    /// Wakes parked spinners after progress (engine operations only while one is parked).
+    fn wake_parked(&self) {
+        if self.parked.load(Relaxed) == 0 || IN_WAKE.with(Cell::get) {
+            return;
+        }
+        IN_WAKE.with(|w| w.set(true));
+        let (m, cv) = self.park_objects();
+        let g = m.lock();
+        cv.notify_all();
+        drop(g);
+        IN_WAKE.with(|w| w.set(false));
+    }
+
+    /// Parks spinner `actor` until the progress counter moves past `seen` (or the execution
+    /// has a fatal violation).
+    fn park(&self, actor: usize, seen: u64) {
+        let me = 1 << actor;
+        self.parked.fetch_or(me, Relaxed);
+        let (m, cv) = self.park_objects();
+        let mut g = m.lock();
+        while self.progress.load(Relaxed) == seen && !self.spent.load(Relaxed) {
+            g = cv.wait(g);
+        }
+        drop(g);
+        self.parked.fetch_and(!me, Relaxed);
     }
 
     /// Names of actors that had not finished; `main` (index 0) included if `with_main`.
@@ -179,6 +253,7 @@ impl ExecCtx {
         let spinning = self.spinning.load(Relaxed);
         if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
+            self.wake_parked();
         }
     }
 
@@ -186,7 +261,12 @@ impl ExecCtx {
     /// earlier check recorded.
     pub(crate) fn deadlocked(&self, message: String) {
         self.spent.store(false, Relaxed);
-        self.violate(0, NO_DEADLOCK, message, true);
+        let property = if self.has_parked_spinner() {
+            NO_LIVELOCK
+        } else {
+            NO_DEADLOCK
+        };
+        self.violate(0, property, message, true);
     }
 
     /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
@@ -224,6 +304,7 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let prev = CURRENT.with(|c| c.replace(Some(ctx.clone())));
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
+    LAST.with(|l| *l.borrow_mut() = Some(ctx.clone()));
     body();
     let unfinished = ctx.unfinished_actors(false);
     assert!(
@@ -241,6 +322,16 @@ impl Drop for Restore {
         RECORDING.with(|r| r.set(false));
         CURRENT.with(|c| *c.borrow_mut() = prev);
     }
+}
+
+/// Whether the last execution started on this OS thread had a parked spinner: an engine-detected
+/// "deadlock" of it is then a livelock (the spinner waits for progress nobody can make).
+pub(crate) fn last_execution_had_parked_spinner() -> bool {
+    LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .is_some_and(|cx| cx.has_parked_spinner())
+    })
 }
 
 pub(crate) fn current_ctx() -> Option<Arc<ExecCtx>> {
@@ -275,6 +366,36 @@ pub(crate) fn note_op(kind: OpKind) {
         ops.steps += 1;
         ops.last = Some((actor, kind));
     });
+}
+
+/// Marks the current actor as certainly blocked; returns its bit (0 outside an execution).
+#[inline]
+pub(crate) fn block_current() -> u64 {
+    with_ctx(|cx| {
+        let bit = 1 << current_actor();
+        cx.block(bit);
+        bit
+    })
+    .unwrap_or(0)
+}
+
+/// Registers (or, with `on == false`, removes) `mask` as waiting in `join()`.
+pub(crate) fn joining(mask: u64, on: bool) {
+    with_ctx(|cx| {
+        if on {
+            cx.joining.fetch_or(mask, Relaxed)
+        } else {
+            cx.joining.fetch_and(!mask, Relaxed)
+        }
+    });
+}
+
+/// The actors in `mask` may be able to run again.
+#[inline]
+pub(crate) fn unblock(mask: u64) {
+    if mask != 0 {
+        with_ctx(|cx| cx.unblock(mask));
+    }
 }
 
 /// Records progress of the current actor (called by lock acquisitions).
@@ -407,10 +528,24 @@ impl Spinner {
             SpinLimit::Spins(n) => self.idle_spins >= n,
             SpinLimit::Time(d) => self.idle_since.elapsed() >= d,
         };
+        if stuck && matches!(cx.spin_limit, SpinLimit::Spins(_)) {
+            let others = cx.live.load(Relaxed) & !(1 << self.actor);
+            if others & !cx.blocked.load(Relaxed) != 0 {
+                // Someone else may still relieve this spinner: sleep until it makes progress
+                // rather than spin, so no unfair schedule can starve it into a false livelock.
+                cx.park(self.actor, now);
+                if cx.spent.load(Relaxed) {
+                    return false;
+                }
+                self.last_progress = cx.progress.load(Relaxed);
+                self.idle_spins = 0;
+                return true;
+            }
+        }
         if stuck {
             let msg = format!(
-                "{} spun {} times while no other CPU made progress: nothing can relieve it",
-                self.what, self.idle_spins
+                "{} spins while every other CPU is blocked or spinning: nothing can relieve it",
+                self.what
             );
             cx.violate(self.actor, NO_LIVELOCK, msg, true);
             return false;

@@ -97,27 +97,37 @@ macro_rules! atomic_common {
             #[inline]
             pub fn store(&self, v: $t, o: Ordering) {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.store(v, o))
+                let r = dispatch!(self, Self, a => a.store(v, o));
+                crate::exec::note_progress();
+                r
             }
             #[inline]
             pub fn swap(&self, v: $t, o: Ordering) -> $t {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.swap(v, o))
+                let r = dispatch!(self, Self, a => a.swap(v, o));
+                crate::exec::note_progress();
+                r
             }
             #[inline]
             pub fn compare_exchange(&self, cur: $t, new: $t, ok: Ordering, fail: Ordering) -> Result<$t, $t> {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.compare_exchange(cur, new, ok, fail))
+                let r = dispatch!(self, Self, a => a.compare_exchange(cur, new, ok, fail));
+                crate::exec::note_progress();
+                r
             }
             #[inline]
             pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.fetch_or(v, o))
+                let r = dispatch!(self, Self, a => a.fetch_or(v, o));
+                crate::exec::note_progress();
+                r
             }
             #[inline]
             pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.fetch_and(v, o))
+                let r = dispatch!(self, Self, a => a.fetch_and(v, o));
+                crate::exec::note_progress();
+                r
             }
         }
 
@@ -137,12 +147,16 @@ macro_rules! atomic_int {
             #[inline]
             pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.fetch_add(v, o))
+                let r = dispatch!(self, Self, a => a.fetch_add(v, o));
+                crate::exec::note_progress();
+                r
             }
             #[inline]
             pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
                 note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.fetch_sub(v, o))
+                let r = dispatch!(self, Self, a => a.fetch_sub(v, o));
+                crate::exec::note_progress();
+                r
             }
         }
     };
@@ -185,9 +199,15 @@ pub fn full_rmw<R>(rmw: impl FnOnce() -> R) -> R {
 /// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
 pub struct Mutex<T> {
     inner: MutexInner<T>,
-    /// Harness bookkeeping (not an engine operation): whether a guard is live, so a recorded
-    /// execution knows if `lock()` may block.
+    state: LockState,
+}
+
+/// Harness bookkeeping, not engine operations: whether a guard is live (so `lock()` knows it may
+/// block) and which actors wait for it (so an unlock can mark them runnable again).
+#[derive(Default)]
+struct LockState {
     held: std::sync::atomic::AtomicBool,
+    waiters: std::sync::atomic::AtomicU64,
 }
 
 enum MutexInner<T> {
@@ -199,7 +219,7 @@ enum MutexInner<T> {
 pub struct MutexGuard<'a, T> {
     /// Always `Some` except while [`Condvar::wait`] has handed it to the engine.
     inner: Option<GuardInner<'a, T>>,
-    held: &'a std::sync::atomic::AtomicBool,
+    state: &'a LockState,
 }
 
 enum GuardInner<'a, T> {
@@ -212,22 +232,29 @@ impl<T> Mutex<T> {
     pub fn new(v: T) -> Self {
         Mutex {
             inner: construct!(MutexInner, sync::Mutex(v)),
-            held: std::sync::atomic::AtomicBool::new(false),
+            state: LockState::default(),
         }
     }
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
-        self.held.store(true, Ordering::Relaxed);
+        self.state.held.store(true, Ordering::Relaxed);
         crate::exec::note_progress();
         MutexGuard {
             inner: Some(inner),
-            held: &self.held,
+            state: &self.state,
         }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        let contended = self.held.load(Ordering::Relaxed);
+        let contended = self.state.held.load(Ordering::Relaxed);
         note_op(if contended { OpKind::Wait } else { OpKind::Run });
+        let me = if contended {
+            let me = crate::exec::block_current();
+            self.state.waiters.fetch_or(me, Ordering::Relaxed);
+            me
+        } else {
+            0
+        };
         let g = match &self.inner {
             MutexInner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
             MutexInner::Loom(m) => {
@@ -237,6 +264,10 @@ impl<T> Mutex<T> {
                 GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
             }
         };
+        if me != 0 {
+            self.state.waiters.fetch_and(!me, Ordering::Relaxed);
+            crate::exec::unblock(me);
+        }
         self.guard(g)
     }
 
@@ -259,7 +290,9 @@ impl<T> fmt::Debug for Mutex<T> {
 
 impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
-        self.held.store(false, Ordering::Relaxed);
+        // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
+        self.state.held.store(false, Ordering::Relaxed);
+        crate::exec::unblock(self.state.waiters.load(Ordering::Relaxed));
     }
 }
 
@@ -277,7 +310,13 @@ impl<T> DerefMut for MutexGuard<'_, T> {
 }
 
 /// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
-pub enum Condvar {
+pub struct Condvar {
+    inner: CondvarInner,
+    /// Harness bookkeeping: actors waiting, marked runnable again by any notify.
+    waiters: std::sync::atomic::AtomicU64,
+}
+
+enum CondvarInner {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
     Shuttle(shuttle::sync::Condvar),
@@ -291,42 +330,53 @@ impl Default for Condvar {
 
 impl Condvar {
     pub fn new() -> Self {
-        construct!(Condvar, sync::Condvar())
+        Condvar {
+            inner: construct!(CondvarInner, sync::Condvar()),
+            waiters: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         note_op(OpKind::Wait);
-        let held = guard.held;
+        let me = crate::exec::block_current();
+        self.waiters.fetch_or(me, Ordering::Relaxed);
+        let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
-        let inner = match (self, inner) {
-            (Condvar::Std(c), GuardInner::Std(g)) => {
+        let inner = match (&self.inner, inner) {
+            (CondvarInner::Std(c), GuardInner::Std(g)) => {
                 GuardInner::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
-            (Condvar::Loom(c), GuardInner::Loom(g)) => {
+            (CondvarInner::Loom(c), GuardInner::Loom(g)) => {
                 GuardInner::Loom(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
-            (Condvar::Shuttle(c), GuardInner::Shuttle(g)) => {
+            (CondvarInner::Shuttle(c), GuardInner::Shuttle(g)) => {
                 GuardInner::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
             _ => unreachable!("condvar and mutex built under different engines"),
         };
-        held.store(true, Ordering::Relaxed);
+        self.waiters.fetch_and(!me, Ordering::Relaxed);
+        crate::exec::unblock(me);
+        state.held.store(true, Ordering::Relaxed);
         crate::exec::note_progress();
         MutexGuard {
             inner: Some(inner),
-            held,
+            state,
         }
     }
 
+    /// Wakes one waiter. Every waiter is marked runnable: the harness cannot know which one the
+    /// engine picks, and over-approximating keeps livelock verdicts sound.
     pub fn notify_one(&self) {
         note_op(OpKind::Run);
-        dispatch!(self, Condvar, c => c.notify_one())
+        crate::exec::unblock(self.waiters.load(Ordering::Relaxed));
+        dispatch!(&self.inner, CondvarInner, c => c.notify_one())
     }
 
     pub fn notify_all(&self) {
         note_op(OpKind::Run);
-        dispatch!(self, Condvar, c => c.notify_all())
+        crate::exec::unblock(self.waiters.load(Ordering::Relaxed));
+        dispatch!(&self.inner, CondvarInner, c => c.notify_all())
     }
 }
 

@@ -50,11 +50,15 @@ pub enum JoinHandle<T> {
 impl<T> JoinHandle<T> {
     pub fn join(self) -> T {
         exec::note_op(exec::OpKind::Wait);
+        let me = exec::block_current();
+        exec::joining(me, true);
         let r = match self {
             JoinHandle::Std(h) => h.join(),
             JoinHandle::Loom(h) => h.join(),
             JoinHandle::Shuttle(h) => h.join(),
         };
+        exec::joining(me, false);
+        exec::unblock(me);
         exec::note_progress();
         r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }

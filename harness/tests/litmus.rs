@@ -96,6 +96,99 @@ fn relieved_spin() -> Scenario {
     })
 }
 
+/// Spins until `flag` is set; returns false if the harness declared a livelock.
+fn spin_until(flag: &AtomicBool, what: &'static str) -> bool {
+    let mut s = Spinner::new(what);
+    while !flag.load(Ordering::Acquire) {
+        if !s.relax() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Two spinners and the actor that relieves them after a few silent steps. An unfair schedule
+/// that alternates the spinners must not starve the reliever into a false livelock.
+fn two_spinners_one_reliever() -> Scenario {
+    Arc::new(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let scratch = Arc::new(AtomicU32::new(0));
+        let spinners: Vec<_> = (0..2)
+            .map(|i| {
+                let f = flag.clone();
+                spawn(format!("CPU{i} waiter"), move || {
+                    spin_until(&f, "wait_for_flag")
+                })
+            })
+            .collect();
+        let (f, x) = (flag.clone(), scratch.clone());
+        let reliever = spawn("CPU2 reliever", move || {
+            for _ in 0..3 {
+                x.fetch_add(1, Ordering::Relaxed);
+            }
+            f.store(true, Ordering::Release);
+        });
+        for s in spinners {
+            s.join();
+        }
+        reliever.join();
+    })
+}
+
+/// A spinner holding the lock its reliever needs (cf. a CID allocator spinning under the
+/// runqueue lock): a real livelock.
+fn spinner_holds_relievers_lock() -> Scenario {
+    Arc::new(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let lock = Arc::new(Mutex::new(()));
+        let (f, l) = (flag.clone(), lock.clone());
+        let spinner = spawn("CPU0 spinner", move || {
+            let _g = l.lock();
+            spin_until(&f, "spin_under_lock");
+        });
+        let reliever = spawn("CPU1 reliever", move || {
+            let _g = lock.lock();
+            flag.store(true, Ordering::Release);
+        });
+        spinner.join();
+        reliever.join();
+    })
+}
+
+#[test]
+fn spinners_never_starve_their_reliever() {
+    // Three spinning actors: bounded loom and capped DFS keep this test short.
+    let mut specs = engines();
+    specs[0] = EngineSpec::Loom {
+        preemption_bound: Some(2),
+    };
+    specs[3] = EngineSpec::ShuttleDfs {
+        max_schedules: Some(20_000),
+    };
+    for spec in specs {
+        let x = run(&spec, &two_spinners_one_reliever());
+        assert!(
+            x.found.is_empty(),
+            "{spec}: {:?}",
+            x.found.values().next().map(|f| &f.violation)
+        );
+    }
+}
+
+#[test]
+fn spinning_under_the_relievers_lock_is_a_livelock() {
+    for spec in engines() {
+        let sc = spinner_holds_relievers_lock();
+        let x = run(&spec, &sc);
+        let f = x
+            .found
+            .get(NO_LIVELOCK)
+            .unwrap_or_else(|| panic!("{spec}: {:?}", x.found.keys()));
+        let (_, r) = engine::counterexample(&spec, &sc, f).expect("replay");
+        assert!(r.violation_of(NO_LIVELOCK).is_some(), "{spec}");
+    }
+}
+
 /// Two claims that break in the same executions, the second only after the first.
 fn two_claims() -> Scenario {
     Arc::new(|| {

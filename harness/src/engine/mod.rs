@@ -469,8 +469,13 @@ fn recorded_execution(
             exec::install(None);
             deadlock_or_error(&msg)?;
             // The execution did not finish: keep what it recorded so far.
-            let blocked = ctx.unfinished_actors(true);
-            ctx.deadlocked(format!("deadlock: blocked forever: {}", blocked.join(", ")));
+            let blocked = ctx.unfinished_actors(true).join(", ");
+            let what = if ctx.has_parked_spinner() {
+                "livelock"
+            } else {
+                "deadlock"
+            };
+            ctx.deadlocked(format!("{what}: blocked forever: {blocked}"));
             Ok(ctx.take_outcome())
         }
         (None, None) => Err(EngineError("the engine ran no execution".into())),
@@ -490,16 +495,24 @@ fn spin_limit(backend: Backend) -> SpinLimit {
 /// Classifies an engine panic: a deadlock report becomes a violation, anything else is a model
 /// error.
 fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
-    if is_deadlock(msg) {
-        Ok(Violation {
-            property: exec::NO_DEADLOCK.into(),
-            message: "every CPU is blocked: deadlock".into(),
-            actor: 0,
-            events: 0,
-        })
-    } else {
-        Err(EngineError(format!("model panicked: {msg}")))
+    if !is_deadlock(msg) {
+        return Err(EngineError(format!("model panicked: {msg}")));
     }
+    // A spinner parked for progress that never comes: the engine sees every actor blocked.
+    let (property, message) = if exec::last_execution_had_parked_spinner() {
+        (
+            exec::NO_LIVELOCK,
+            "a spinner waits for progress no other CPU can make: livelock",
+        )
+    } else {
+        (exec::NO_DEADLOCK, "every CPU is blocked: deadlock")
+    };
+    Ok(Violation {
+        property: property.into(),
+        message: message.into(),
+        actor: 0,
+        events: 0,
+    })
 }
 
 fn is_deadlock(msg: &str) -> bool {

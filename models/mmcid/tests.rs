@@ -1,0 +1,65 @@
+use super::cid::*;
+use super::mode::*;
+use proptest::prelude::*;
+
+proptest! {
+    /// Hysteresis: the switch-back threshold recorded at the per-CPU switch is below the
+    /// user count that caused the switch, and never 0 (0 means "per-CPU mode off").
+    #[test]
+    fn thrs_below_switch_up(n in 1u32..=64, a in 1u32..=64, u in 1u32..=128) {
+        let a = a.min(n);
+        let max = calc_max_cids(a, u, n);
+        if u > max {
+            let thrs = calc_pcpu_thrs(a, u, n, true);
+            prop_assert!(thrs >= 1);
+            prop_assert!(thrs < u, "thrs {} users {}", thrs, u);
+            prop_assert!(thrs <= max);
+        }
+        prop_assert!(max <= n);
+    }
+
+    /// Answer to Mathieu's question: a threshold recomputed from the *current* user count is
+    /// never above it, so `users < pcpu_thrs` can never hold on a recompute. This is why
+    /// fork/exit must compare against the sticky recorded value, and why the recompute in
+    /// mm_update_cpus_allowed() can never queue the deferred switch back.
+    #[test]
+    fn recomputed_thrs_never_exceeds_users(n in 1u32..=64, a in 1u32..=64, u in 1u32..=128) {
+        prop_assert!(calc_pcpu_thrs(a, u, n, true) <= u);
+    }
+
+    /// Encodings: TRANSIT/ONCPU round trips keep the number; cid_on_task only for bare numbers.
+    #[test]
+    fn encodings(c in 0u32..1024) {
+        prop_assert!(cid_on_task(c));
+        prop_assert_eq!(cpu_cid_to_cid(cid_to_cpu_cid(c)), c);
+        prop_assert_eq!(cid_from_transit_cid(cid_to_transit_cid(c)), c);
+        prop_assert!(!cid_on_task(cid_to_cpu_cid(c)));
+        prop_assert!(!cid_on_task(cid_to_transit_cid(c)));
+        prop_assert_eq!(task_cid(cid_to_transit_cid(cid_to_cpu_cid(c))), c);
+    }
+}
+
+/// V3's threshold had no clamp: with one possible CPU the mm can never enter per-CPU mode.
+#[test]
+fn v3_thrs_zero_on_up() {
+    assert_eq!(calc_pcpu_thrs(1, 2, 1, false), 0);
+    assert_eq!(calc_pcpu_thrs(1, 2, 1, true), 1);
+    assert!(2 > calc_max_cids(1, 2, 1));
+}
+
+/// UNSET is not a flag for the ONCPU/TRANSIT tests, and UNSET|TRANSIT stripped is out of range.
+#[test]
+fn unset_traps() {
+    assert!(!cid_on_cpu(MM_CID_UNSET));
+    assert!(!cid_in_transit(MM_CID_UNSET));
+    assert!(!cid_on_task(MM_CID_UNSET));
+    assert_eq!(
+        cid_from_transit_cid(cid_to_transit_cid(MM_CID_UNSET)),
+        MM_CID_UNSET
+    );
+}
+
+#[test]
+fn model_validates() {
+    let _ = super::MODEL.name;
+}

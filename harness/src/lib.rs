@@ -4,6 +4,7 @@
 //! threads at run time; see [`engine`].
 
 pub mod bitmap;
+pub mod engine;
 pub mod exec;
 pub mod model;
 pub mod rwsem;

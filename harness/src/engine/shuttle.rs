@@ -1,0 +1,331 @@
+//! The shuttle engines: random, PCT and DFS scheduling under sequential consistency.
+//!
+//! kmodel plugs into shuttle at its `Scheduler` seam with [`Recorder`], which wraps shuttle's own
+//! schedulers to (1) record the task chosen at every step (the replay token), (2) count
+//! preemptions, (3) stop on budget, and (4) never reschedule a yielding spinner while another task
+//! can run, which makes spin loops finite and livelock detection sound under every strategy.
+//!
+//! Random and PCT searches are split into [`LANES`] independent lanes with their own seeds, so the
+//! schedules explored (and so the first counterexample) do not depend on how many worker threads
+//! run the lanes.
+
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use shuttle::scheduler::{
+    DfsScheduler, PctScheduler, RandomScheduler, Schedule, Scheduler, Task, TaskId,
+};
+use shuttle::{Config, FailurePersistence, Runner};
+
+use super::{
+    deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
+    EngineError, ReplayToken, Replayed, Schedule as Stats, StopExploration,
+};
+use crate::model::Scenario;
+use crate::sync::{use_backend, Backend};
+
+pub const SHUTTLE_VERSION: &str = "0.9.9";
+
+/// Independent search lanes for random and PCT (fixed, so results do not depend on `--jobs`).
+const LANES: u64 = 8;
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Strategy {
+    Random,
+    Pct { depth: u32 },
+    Dfs,
+}
+
+pub(super) struct Shuttle {
+    pub strategy: Strategy,
+    pub seed: u64,
+    /// Total schedules over all lanes (DFS: an upper bound).
+    pub schedules: u64,
+}
+
+/// The steps of the execution in progress on this OS thread (read when it ends).
+#[derive(Default)]
+struct Current {
+    steps: Vec<u32>,
+    preemptions: u32,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Current> = RefCell::new(Current::default());
+}
+
+/// What the recorder does at each step.
+enum Mode {
+    Explore(Box<dyn Scheduler>),
+    Replay {
+        steps: Vec<u32>,
+        pos: usize,
+        diverged: Option<String>,
+    },
+}
+
+/// kmodel's shuttle `Scheduler`: wraps a strategy (or a recorded schedule).
+struct Recorder {
+    mode: Mode,
+    /// Executions this recorder may still start.
+    remaining: u64,
+    ctl: Option<Arc<Control>>,
+}
+
+/// Shared handle so a lane can resume with the same scheduler after a deadlock panic.
+#[derive(Clone)]
+struct Handle(Rc<RefCell<Recorder>>);
+
+impl Scheduler for Handle {
+    fn new_execution(&mut self) -> Option<Schedule> {
+        let mut r = self.0.borrow_mut();
+        if r.remaining == 0 || r.ctl.as_ref().is_some_and(|c| !c.keep_going()) {
+            return None;
+        }
+        r.remaining -= 1;
+        CURRENT.with(|c| *c.borrow_mut() = Current::default());
+        match &mut r.mode {
+            Mode::Explore(s) => s.new_execution(),
+            Mode::Replay { pos, .. } => {
+                *pos = 0;
+                Some(Schedule::new(0))
+            }
+        }
+    }
+
+    fn next_task(
+        &mut self,
+        runnable: &[&Task],
+        current: Option<TaskId>,
+        is_yielding: bool,
+    ) -> Option<TaskId> {
+        let current_runnable = current.filter(|c| runnable.iter().any(|t| t.id() == *c));
+        // A yielding spinner waits while anyone else can run: spinning again could not observe
+        // anything new, and it keeps spin loops finite under every strategy.
+        let filtered: Vec<&Task>;
+        let choices = match current_runnable {
+            Some(c) if is_yielding && runnable.len() > 1 => {
+                filtered = runnable.iter().copied().filter(|t| t.id() != c).collect();
+                &filtered[..]
+            }
+            _ => runnable,
+        };
+        let mut r = self.0.borrow_mut();
+        let chosen = match &mut r.mode {
+            Mode::Explore(s) => s.next_task(choices, current, is_yielding)?,
+            Mode::Replay {
+                steps,
+                pos,
+                diverged,
+            } => {
+                let chosen = match steps.get(*pos) {
+                    Some(&want) => match choices
+                        .iter()
+                        .find(|t| usize::from(t.id()) == want as usize)
+                    {
+                        Some(t) => t.id(),
+                        None => {
+                            *diverged = Some(format!("step {pos}: task {want} is not runnable"));
+                            return None;
+                        }
+                    },
+                    // After the recorded steps only teardown remains: take the first runnable.
+                    None => choices[0].id(),
+                };
+                *pos += 1;
+                chosen
+            }
+        };
+        CURRENT.with(|c| {
+            let mut c = c.borrow_mut();
+            c.steps.push(usize::from(chosen) as u32);
+            if current_runnable.is_some_and(|cur| cur != chosen) && !is_yielding {
+                c.preemptions += 1;
+            }
+        });
+        Some(chosen)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        match &mut self.0.borrow_mut().mode {
+            Mode::Explore(s) => s.next_u64(),
+            Mode::Replay { .. } => 0,
+        }
+    }
+}
+
+fn config() -> Config {
+    let mut c = Config::new();
+    c.failure_persistence = FailurePersistence::None;
+    c.silence_warnings = true;
+    c
+}
+
+/// Mixes a seed with a lane number (splitmix64), so lanes are independent streams.
+fn lane_seed(seed: u64, lane: u64) -> u64 {
+    let mut z = seed.wrapping_add(lane.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+impl Shuttle {
+    fn lanes(&self) -> u64 {
+        match self.strategy {
+            Strategy::Dfs => 1,
+            _ => LANES.min(self.schedules.max(1)),
+        }
+    }
+
+    fn lane_scheduler(&self, lane: u64, schedules: usize) -> Box<dyn Scheduler> {
+        let seed = lane_seed(self.seed, lane);
+        match self.strategy {
+            Strategy::Random => Box::new(RandomScheduler::new_from_seed(seed, schedules)),
+            Strategy::Pct { depth } => Box::new(PctScheduler::new_from_seed(
+                seed,
+                depth.max(1) as usize,
+                schedules,
+            )),
+            Strategy::Dfs => Box::new(DfsScheduler::new(
+                (self.schedules != u64::MAX).then_some(self.schedules as usize),
+                false,
+            )),
+        }
+    }
+
+    /// Runs one lane to completion. Execution indices interleave lanes: `i * lanes + lane`.
+    fn run_lane(
+        &self,
+        lane: u64,
+        scenario: &Scenario,
+        ctl: &Arc<Control>,
+    ) -> Result<(), EngineError> {
+        let _b = use_backend(Backend::Shuttle);
+        let lanes = self.lanes();
+        let quota = if matches!(self.strategy, Strategy::Dfs) {
+            u64::MAX
+        } else {
+            self.schedules / lanes + u64::from(lane < self.schedules % lanes)
+        };
+        let handle = Handle(Rc::new(RefCell::new(Recorder {
+            mode: Mode::Explore(self.lane_scheduler(lane, quota.min(usize::MAX as u64) as usize)),
+            remaining: quota,
+            ctl: Some(ctl.clone()),
+        })));
+        let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        loop {
+            let (sc, c, n) = (scenario.clone(), ctl.clone(), counter.clone());
+            let runner = Runner::new(handle.clone(), config());
+            let r = panic::catch_unwind(AssertUnwindSafe(|| {
+                runner.run(move || {
+                    let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let index = i * lanes + lane;
+                    c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                })
+            }));
+            match r {
+                Ok(_) => return Ok(()),
+                Err(p) if p.is::<StopExploration>() => return Ok(()),
+                Err(p) => {
+                    // A deadlocked execution: record it and resume the lane where it stopped.
+                    let violation = deadlock_or_error(&panic_message(&*p))?;
+                    let i = counter
+                        .load(std::sync::atomic::Ordering::Relaxed)
+                        .saturating_sub(1);
+                    ctl.count();
+                    ctl.record(i * lanes + lane, violation, current_token(), None);
+                }
+            }
+        }
+    }
+}
+
+fn current_token() -> ReplayToken {
+    ReplayToken::Shuttle {
+        schedule: CURRENT.with(|c| c.borrow().steps.clone()),
+    }
+}
+
+impl Engine for Shuttle {
+    fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
+        let lanes = self.lanes();
+        let jobs = (ctl.opts.jobs.max(1) as u64).min(lanes);
+        let results: Vec<Result<(), EngineError>> = crossbeam::thread::scope(|s| {
+            let workers: Vec<_> = (0..jobs)
+                .map(|w| {
+                    s.spawn(move |_| {
+                        (w..lanes)
+                            .step_by(jobs as usize)
+                            .try_for_each(|lane| self.run_lane(lane, scenario, ctl))
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|p| Err(EngineError(panic_message(&*p))))
+                })
+                .collect()
+        })
+        .map_err(|_| EngineError("a shuttle worker panicked".into()))?;
+        results.into_iter().collect::<Result<(), _>>()?;
+        let executions = ctl.executions.load(std::sync::atomic::Ordering::Relaxed);
+        Ok(match self.strategy {
+            Strategy::Dfs if executions < self.schedules => Coverage::Exhaustive,
+            _ => Coverage::Sampled,
+        })
+    }
+
+    fn replay(&self, scenario: &Scenario, token: &ReplayToken) -> Result<Replayed, EngineError> {
+        let ReplayToken::Shuttle { schedule } = token else {
+            return Err(EngineError("not a shuttle replay token".into()));
+        };
+        let handle = Handle(Rc::new(RefCell::new(Recorder {
+            mode: Mode::Replay {
+                steps: schedule.clone(),
+                pos: 0,
+                diverged: None,
+            },
+            remaining: 1,
+            ctl: None,
+        })));
+        let h = handle.clone();
+        let (out, panicked) = recorded_execution(Backend::Shuttle, scenario, move |body| {
+            Runner::new(h, config()).run(body);
+        })?;
+        if let Mode::Replay {
+            diverged: Some(d), ..
+        } = &handle.0.borrow().mode
+        {
+            return Err(EngineError(format!(
+                "the schedule no longer fits the model ({d})"
+            )));
+        }
+        let violation = match panicked {
+            None => out.violation,
+            Some(msg) => Some(deadlock_or_error(&msg)?),
+        };
+        let (steps, preemptions) = CURRENT.with(|c| {
+            let c = c.borrow();
+            (c.steps.len() as u64, c.preemptions)
+        });
+        Ok(Replayed {
+            violation,
+            actors: out.actors,
+            events: out.events,
+            schedule: Stats {
+                steps,
+                preemptions: Some(preemptions),
+            },
+        })
+    }
+}
+
+/// Runs one trivial shuttle execution so shuttle installs its panic hook now, before kmodel's.
+pub(super) fn init_shuttle_hook() {
+    let _b = use_backend(Backend::Shuttle);
+    Runner::new(RandomScheduler::new_from_seed(0, 1), config()).run(|| {});
+}

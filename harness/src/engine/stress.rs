@@ -1,0 +1,73 @@
+//! The stress engine: real OS threads and std atomics, repeated — the baseline kernel
+//! developers use today. The OS picks the schedule, so its counterexamples cannot be replayed;
+//! it records events live instead, and a hung iteration is reported after a watchdog timeout.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Control, Coverage, Engine, EngineError, ReplayToken, Replayed};
+use crate::exec::{self, ExecCtx, SpinLimit, Violation};
+use crate::model::Scenario;
+use crate::sync::{use_backend, Backend};
+
+/// How long one iteration may run before it is reported as hung (deadlock or livelock).
+const WATCHDOG: Duration = Duration::from_secs(10);
+
+pub(super) struct Stress {
+    pub iterations: u64,
+}
+
+const NOT_REPLAYABLE: &str = "the stress engine runs on OS threads; the OS chose the schedule";
+
+impl Engine for Stress {
+    fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
+        for index in 0..self.iterations {
+            if !ctl.keep_going() {
+                break;
+            }
+            let ctx = ExecCtx::new(true, SpinLimit::Time(Duration::from_secs(1)));
+            let (tx, rx) = crossbeam::channel::bounded(1);
+            let (sc, cx) = (scenario.clone(), ctx.clone());
+            std::thread::Builder::new()
+                .name("kmodel-stress".into())
+                .spawn(move || {
+                    let _b = use_backend(Backend::Std);
+                    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        exec::run_execution(cx, || sc())
+                    }));
+                    let _ = tx.send(r.map_err(|p| super::panic_message(&*p)));
+                })
+                .map_err(|e| EngineError(e.to_string()))?;
+            let token = || ReplayToken::None {
+                why: NOT_REPLAYABLE.into(),
+            };
+            match rx.recv_timeout(WATCHDOG) {
+                Ok(Ok(out)) => {
+                    let live = Some((out.actors.clone(), out.events.clone()));
+                    ctl.count();
+                    if let Some(v) = out.violation {
+                        ctl.record(index, v, token(), live);
+                    }
+                }
+                Ok(Err(msg)) => return Err(EngineError(format!("model panicked: {msg}"))),
+                Err(_) => {
+                    // The iteration's threads are stuck for good; report what they recorded.
+                    let out = ctx.take_outcome();
+                    let v = Violation {
+                        property: exec::NO_DEADLOCK.into(),
+                        message: format!("iteration did not finish within {WATCHDOG:?} (hung: deadlock or livelock)"),
+                        actor: 0,
+                    };
+                    ctl.count();
+                    ctl.record(index, v, token(), Some((out.actors, out.events)));
+                    return Ok(Coverage::StoppedByDeadlock);
+                }
+            }
+        }
+        Ok(Coverage::Sampled)
+    }
+
+    fn replay(&self, _scenario: &Scenario, _token: &ReplayToken) -> Result<Replayed, EngineError> {
+        Err(EngineError(NOT_REPLAYABLE.into()))
+    }
+}

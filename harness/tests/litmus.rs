@@ -1,0 +1,193 @@
+//! Engine sanity litmus tests: each engine must find (or rule out) the classic outcomes, so the
+//! barrier mapping every model relies on is itself checked.
+
+use kmodel_harness::engine::{self, EngineSpec, Exploration, Options};
+use kmodel_harness::prelude::*;
+
+const BOTH_ZERO: &str = "sb-not-both-zero";
+
+/// SB (store buffering): `x = 1; [smp_mb();] r0 = y` || `y = 1; [smp_mb();] r1 = x`.
+fn store_buffering(with_mb: bool) -> Scenario {
+    Arc::new(move || {
+        let x = Arc::new(AtomicU32::new(0));
+        let y = Arc::new(AtomicU32::new(0));
+        let (x1, y1) = (x.clone(), y.clone());
+        let t0 = spawn("CPU0", move || {
+            x1.store(1, Ordering::Relaxed);
+            if with_mb {
+                smp_mb();
+            }
+            y1.load(Ordering::Relaxed)
+        });
+        let t1 = spawn("CPU1", move || {
+            y.store(1, Ordering::Relaxed);
+            if with_mb {
+                smp_mb();
+            }
+            x.load(Ordering::Relaxed)
+        });
+        let (r0, r1) = (t0.join(), t1.join());
+        check(BOTH_ZERO, !(r0 == 0 && r1 == 0), || {
+            "r0 == 0 && r1 == 0".into()
+        });
+    })
+}
+
+/// ABBA lock order: deadlocks under some schedules.
+fn abba() -> Scenario {
+    Arc::new(|| {
+        let a = Arc::new(Mutex::new(()));
+        let b = Arc::new(Mutex::new(()));
+        let (a1, b1) = (a.clone(), b.clone());
+        let t = spawn("CPU0", move || {
+            let _ga = a1.lock();
+            let _gb = b1.lock();
+        });
+        {
+            let _gb = b.lock();
+            let _ga = a.lock();
+        }
+        t.join();
+    })
+}
+
+/// A spinner waiting for a flag nobody sets.
+fn hopeless_spin() -> Scenario {
+    Arc::new(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let t = spawn("CPU0", move || {
+            let mut s = Spinner::new("wait_for_flag");
+            while !f.load(Ordering::Acquire) {
+                if !s.relax() {
+                    break;
+                }
+            }
+        });
+        let u = spawn("CPU1", move || {
+            ev!("other", "does some work");
+        });
+        t.join();
+        u.join();
+    })
+}
+
+/// A spinner that is eventually relieved: must not be reported.
+fn relieved_spin() -> Scenario {
+    Arc::new(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        let t = spawn("CPU0", move || {
+            let mut s = Spinner::new("wait_for_flag");
+            while !f.load(Ordering::Acquire) {
+                if !s.relax() {
+                    break;
+                }
+            }
+        });
+        flag.store(true, Ordering::Release);
+        t.join();
+    })
+}
+
+fn engines() -> Vec<EngineSpec> {
+    vec![
+        EngineSpec::Loom {
+            preemption_bound: None,
+        },
+        EngineSpec::ShuttlePct {
+            seed: 1,
+            schedules: 2000,
+            depth: 3,
+        },
+        EngineSpec::ShuttleRandom {
+            seed: 1,
+            schedules: 2000,
+        },
+        EngineSpec::ShuttleDfs {
+            max_schedules: None,
+        },
+    ]
+}
+
+fn run(spec: &EngineSpec, sc: &Scenario) -> Exploration {
+    engine::explore(
+        spec,
+        sc,
+        Options {
+            jobs: 2,
+            ..Options::default()
+        },
+    )
+    .expect("explore")
+}
+
+#[test]
+fn sb_without_barrier_is_a_weak_memory_outcome() {
+    for spec in engines() {
+        let x = run(&spec, &store_buffering(false));
+        assert_eq!(
+            x.found.contains_key(BOTH_ZERO),
+            spec.weak_memory(),
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn sb_with_smp_mb_never_both_zero() {
+    for spec in engines() {
+        let x = run(&spec, &store_buffering(true));
+        assert!(x.found.is_empty(), "{spec}: {:?}", x.found.keys());
+        assert!(x.executions > 1, "{spec}");
+    }
+}
+
+#[test]
+fn abba_deadlock_is_a_verdict_with_a_replayable_trace() {
+    for spec in engines() {
+        let sc = abba();
+        let x = run(&spec, &sc);
+        let f = x
+            .found
+            .get(NO_DEADLOCK)
+            .unwrap_or_else(|| panic!("{spec}: no deadlock found"));
+        let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
+        assert_eq!(
+            replayed.violation.as_ref().map(|v| v.property.as_str()),
+            Some(NO_DEADLOCK),
+            "{spec}"
+        );
+    }
+}
+
+#[test]
+fn hopeless_spin_is_a_livelock_not_a_hang() {
+    for spec in engines() {
+        let sc = hopeless_spin();
+        let x = run(&spec, &sc);
+        let f = x
+            .found
+            .get(NO_LIVELOCK)
+            .unwrap_or_else(|| panic!("{spec}: no livelock found"));
+        let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
+        assert_eq!(replayed.violation.unwrap().property, NO_LIVELOCK, "{spec}");
+        assert!(!replayed.events.is_empty());
+    }
+}
+
+#[test]
+fn relieved_spin_is_not_a_livelock() {
+    for spec in engines() {
+        let x = run(&spec, &relieved_spin());
+        assert!(x.found.is_empty(), "{spec}: {:?}", x.found.values().next());
+    }
+}
+
+#[test]
+fn stress_runs_on_os_threads() {
+    let spec = EngineSpec::Stress { iterations: 50 };
+    let x = run(&spec, &store_buffering(true));
+    assert_eq!(x.executions, 50);
+    assert!(x.found.is_empty());
+}

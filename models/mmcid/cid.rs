@@ -115,7 +115,7 @@ pub fn mm_unset_cid_on_task(sys: &Sys, t: usize) {
 pub fn mm_drop_cid_on_cpu(sys: &Sys, cpu: usize) {
     let pcp = &sys.mm_cid.pcpu[cpu];
     let c = pcp.load(Ordering::Relaxed);
-    if sys.design == Design::V3 || cid_on_cpu(c) {
+    if matches!(sys.design, Design::V3 | Design::V6190) || cid_on_cpu(c) {
         let bare = cpu_cid_to_cid(c);
         pcp.store(bare, Ordering::Relaxed);
         ev!(

@@ -38,6 +38,9 @@ pub enum Design {
     DirectHandover,
     /// Mainline, but fork/exit recompute `pcpu_thrs` before comparing (Mathieu's question).
     ThrsRecompute,
+    /// v6.19.0: mainline before two later fixes: `mm_drop_cid_on_cpu()` did not test ONCPU and
+    /// the CPU->task walk marked a running task's CID TRANSIT without testing for UNSET.
+    V6190,
 }
 
 /// Which script the CPUs run.
@@ -283,6 +286,7 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::Fork(child, on) => {
                 let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
                 ev!(
                     "copy_process",
                     "{} forks {}",
@@ -297,9 +301,9 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::Exit => {
                 let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: never returns to user
                 ev!("do_exit", "{} exits", sys.tasks[cur].name);
                 sched_mm_cid_exit(sys, cpu, cur);
-                sys.ghost().exposed[cpu] = None;
                 sys.tasks[cur].mm.store(false, Ordering::Relaxed); // exit_mm()
                 let mut rq = sys.rq[cpu].lock();
                 rq.curr = None;
@@ -309,6 +313,7 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::ExecFail => {
                 let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
                 ev!("bprm_execve", "{} execve() fails", sys.tasks[cur].name);
                 sched_mm_cid_before_execve(sys, cpu, cur);
                 sched_mm_cid_after_execve(sys, cpu, cur);
@@ -471,6 +476,7 @@ fn design_of(v: &Variant) -> (Design, Scene) {
         "direct-handover" => (Design::DirectHandover, Scene::Fork),
         "direct-handover-exit" => (Design::DirectHandover, Scene::Exit),
         "thrs-recompute" => (Design::ThrsRecompute, Scene::Exit),
+        "v6.19.0-exit" => (Design::V6190, Scene::Exit),
         other => panic!("model error: unknown variant {other}"),
     }
 }
@@ -521,6 +527,7 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
         Scene::Exit => {
             let n = p.get("exit_num_possible_cpus");
             let a_allowed = p.get("exit_nr_cpus_allowed");
+            let settle = p.get("exit_settle") != 0;
             Arc::new(move || {
                 // T0 (CPU0), T1 (CPU1) running; T0 forks T2 -> per-CPU mode (users 3 > max_cids
                 // 2, pcpu_thrs 2); everybody settles, then T0 and T1 exit concurrently while T2
@@ -531,7 +538,9 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
                 run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
                 run_cpu(&sys, 0, &[Op::Fork(2, 2)]);
                 run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
-                run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
+                if settle {
+                    run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
+                }
                 let s0 = sys.clone();
                 let a = spawn("CPU0 T0 exit()", move || run_cpu(&s0, 0, &[Op::Exit]));
                 let s1 = sys.clone();
@@ -636,6 +645,12 @@ pub static MODEL: Model = Model {
             help: "weight of the mm's allowed mask in the exit scene (>= 2 for pcpu_thrs >= 2)",
         },
         Param {
+            name: "exit_settle",
+            default: 0,
+            help: "exit scene: 1 = T1 schedules out and in after the fork's per-CPU switch; 0 = \
+                   T1 keeps the TRANSIT CID the task walk gave it (still running)",
+        },
+        Param {
             name: "extra_switches",
             default: 0,
             help: "additional schedule out/in pairs of the scheduling CPU",
@@ -691,6 +706,13 @@ pub static MODEL: Model = Model {
             name: "thrs-recompute",
             summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
                       affinity path does), exit scene",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "v6.19.0-exit",
+            summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
+                      ONCPU test, CPU->task walk without the UNSET test), exit scene",
             expect: HOLDS_ALL,
             engines: Engines::All,
         },

@@ -252,7 +252,7 @@ pub fn mm_cid_fixup_cpus_to_tasks(sys: &Sys) {
             let cid = task.cid.load(Ordering::Relaxed);
             // Mainline also skips UNSET; V3 tested TRANSIT only. direct-handover: nothing to mark.
             let mark = match sys.design {
-                Design::V3 => !cid_in_transit(cid),
+                Design::V3 | Design::V6190 => !cid_in_transit(cid),
                 Design::DirectHandover => false,
                 _ => cid != MM_CID_UNSET && !cid_in_transit(cid),
             };

@@ -63,3 +63,63 @@ fn unset_traps() {
 fn model_validates() {
     let _ = super::MODEL.name;
 }
+
+/// Ad-hoc driver until the CLI lands: `MMCID_VARIANT=v3 MMCID_ENGINE=loom cargo test --release
+/// -p kmodel-models mmcid::tests::explore -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn explore() {
+    use kmodel_harness::engine::{self, EngineSpec, Options};
+    use std::collections::BTreeMap;
+    let m = &super::MODEL;
+    let vname = std::env::var("MMCID_VARIANT").unwrap_or_else(|_| "mainline".into());
+    let eng = std::env::var("MMCID_ENGINE").unwrap_or_else(|_| "loom".into());
+    let mut ov = BTreeMap::new();
+    if let Ok(s) = std::env::var("MMCID_PARAMS") {
+        for kv in s.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap();
+            ov.insert(k.to_string(), v.parse().unwrap());
+        }
+    }
+    let v = m.variant(&vname).unwrap();
+    let p = m.params(&ov).unwrap();
+    let sc = (m.scenario)(v, &p);
+    let spec = match eng.as_str() {
+        "loom" => EngineSpec::Loom {
+            preemption_bound: Some(2),
+        },
+        "pct" => EngineSpec::ShuttlePct {
+            seed: 1,
+            schedules: 20000,
+            depth: 3,
+        },
+        _ => EngineSpec::ShuttleRandom {
+            seed: 1,
+            schedules: 20000,
+        },
+    };
+    let ex = engine::explore(
+        &spec,
+        &sc,
+        Options {
+            budget: Some(std::time::Duration::from_secs(120)),
+            jobs: 1,
+            properties: m.properties.len(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    println!(
+        "{vname} {eng}: {} executions in {:?}, {:?}",
+        ex.executions, ex.elapsed, ex.coverage
+    );
+    for (p, f) in &ex.found {
+        println!("VIOLATED {p}: {}", f.violation.message);
+        if std::env::var("MMCID_TRACE").is_ok() {
+            let (_, r) = engine::counterexample(&spec, &sc, f).unwrap();
+            for e in &r.events {
+                println!("  [{}] {}: {}", r.actors[e.actor], e.func, e.text);
+            }
+        }
+    }
+}

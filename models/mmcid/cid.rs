@@ -4,7 +4,7 @@
 
 use kmodel_harness::prelude::*;
 
-use super::{Design, Sys};
+use super::{Ablation, Design, Sys};
 
 /// `MM_CID_UNSET`: no CID.
 pub const MM_CID_UNSET: u32 = 1 << 31;
@@ -135,7 +135,13 @@ pub fn __mm_get_cid(sys: &Sys, max_cids: u32) -> u32 {
     if cid >= max_cids {
         return MM_CID_UNSET;
     }
-    if sys.cidmask.test_and_set_bit(cid as usize) {
+    if sys.ablation == Ablation::NonatomicGetCid {
+        // ablation: test_bit() + __set_bit(), "protected" by the caller's own rq lock
+        if sys.cidmask.test_bit(cid as usize) {
+            return MM_CID_UNSET;
+        }
+        sys.cidmask.set_bit(cid as usize);
+    } else if sys.cidmask.test_and_set_bit(cid as usize) {
         return MM_CID_UNSET;
     }
     ev!(
@@ -151,6 +157,13 @@ pub fn __mm_get_cid(sys: &Sys, max_cids: u32) -> u32 {
 pub fn mm_get_cid(sys: &Sys) -> u32 {
     let max = sys.mm_cid.max_cids.load(Ordering::Relaxed);
     let mut cid = __mm_get_cid(sys, max);
+    if cid == MM_CID_UNSET && sys.ablation == Ablation::GetCidNoRetry {
+        ev!(
+            "mm_get_cid",
+            "no free CID below max_cids={max}: give up (ablation)"
+        );
+        return MM_CID_UNSET;
+    }
     if cid == MM_CID_UNSET {
         ev!(
             "mm_get_cid",
@@ -303,7 +316,7 @@ pub fn mm_cid_schedin(sys: &Sys, cpu: usize, next: usize) {
 pub fn mm_cid_schedout(sys: &Sys, cpu: usize, prev: usize) {
     let task = &sys.tasks[prev];
     let pcid = task.cid.load(Ordering::Relaxed);
-    if !cid_in_transit(pcid) {
+    if !cid_in_transit(pcid) || sys.ablation == Ablation::NoSchedoutDrop {
         return;
     }
     if sys.design == Design::V3 {

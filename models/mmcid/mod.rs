@@ -43,6 +43,19 @@ pub enum Design {
     V6190,
 }
 
+/// A single change to mainline that a reviewer would ask about ("why is X needed?").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ablation {
+    None,
+    /// `mm_cid_schedout()` ignores TRANSIT CIDs: why must schedule-out drop them?
+    NoSchedoutDrop,
+    /// `__mm_get_cid()` claims with `test_bit()` + `__set_bit()`: why an atomic RMW when the
+    /// caller holds its rq lock?
+    NonatomicGetCid,
+    /// `mm_get_cid()` fails instead of retrying over the whole num_possible_cpus() space.
+    GetCidNoRetry,
+}
+
 /// Which script the CPUs run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Scene {
@@ -50,6 +63,8 @@ enum Scene {
     Fork,
     /// per-CPU -> per-task: two exits while a third task is scheduled in and out.
     Exit,
+    /// per-CPU mode: two new threads are scheduled in at once on two CPUs without a CID.
+    Alloc,
 }
 
 /// `struct rq`, the part the model needs: `rq->curr` (None = the idle task).
@@ -110,6 +125,7 @@ struct Ghost {
 /// The whole system of one execution.
 pub struct Sys {
     pub design: Design,
+    pub ablation: Ablation,
     /// `num_possible_cpus()`.
     pub nr_possible: u32,
     pub mm_cid: MmMmCid,
@@ -123,9 +139,10 @@ pub struct Sys {
 const TASK_NAMES: [&str; 4] = ["T0", "T1", "T2", "T3"];
 
 impl Sys {
-    fn new(design: Design, n: u32, nr_tasks: usize) -> Self {
+    fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
         Sys {
             design,
+            ablation,
             nr_possible: n,
             mm_cid: MmMmCid {
                 pcpu: (0..n).map(|_| AtomicU32::new(MM_CID_UNSET)).collect(),
@@ -443,7 +460,7 @@ fn quiesce_and_check(sys: &Sys) {
             });
             return;
         }
-        if !check(NO_CID_LEAK, bit == !o.is_empty(), || {
+        if !check(NO_CID_LEAK, bit != o.is_empty(), || {
             if bit {
                 format!("CID {c} is set in mm_cidmask but nobody owns it (leaked)")
             } else {
@@ -467,31 +484,40 @@ fn quiesce_and_check(sys: &Sys) {
     );
 }
 
-fn design_of(v: &Variant) -> (Design, Scene) {
+/// Variant name -> (design, ablation, scene, T2 runs a failing execve in the exit scene).
+fn design_of(v: &Variant) -> (Design, Ablation, Scene, bool) {
+    use Ablation as A;
+    use Design as D;
     match v.name {
-        "mainline" => (Design::Mainline, Scene::Fork),
-        "mainline-exit" => (Design::Mainline, Scene::Exit),
-        "v3" => (Design::V3, Scene::Fork),
-        "v3-exit" => (Design::V3, Scene::Exit),
-        "direct-handover" => (Design::DirectHandover, Scene::Fork),
-        "direct-handover-exit" => (Design::DirectHandover, Scene::Exit),
-        "thrs-recompute" => (Design::ThrsRecompute, Scene::Exit),
-        "v6.19.0-exit" => (Design::V6190, Scene::Exit),
+        "mainline" => (D::Mainline, A::None, Scene::Fork, false),
+        "mainline-exit" => (D::Mainline, A::None, Scene::Exit, false),
+        "mainline-execfail" => (D::Mainline, A::None, Scene::Exit, true),
+        "v3" => (D::V3, A::None, Scene::Fork, false),
+        "v3-exit" => (D::V3, A::None, Scene::Exit, false),
+        "v6.19.0-exit" => (D::V6190, A::None, Scene::Exit, false),
+        "direct-handover" => (D::DirectHandover, A::None, Scene::Fork, false),
+        "direct-handover-exit" => (D::DirectHandover, A::None, Scene::Exit, false),
+        "thrs-recompute" => (D::ThrsRecompute, A::None, Scene::Exit, false),
+        "no-schedout-drop" => (D::Mainline, A::NoSchedoutDrop, Scene::Exit, false),
+        "mainline-alloc" => (D::Mainline, A::None, Scene::Alloc, false),
+        "nonatomic-get-cid" => (D::Mainline, A::NonatomicGetCid, Scene::Alloc, false),
+        "get-cid-no-retry" => (D::Mainline, A::GetCidNoRetry, Scene::Alloc, false),
         other => panic!("model error: unknown variant {other}"),
     }
 }
 
 fn scenario(v: &Variant, p: &Params) -> Scenario {
-    let (design, scene) = design_of(v);
+    let (design, ablation, scene, execfail) = design_of(v);
     let extra = p.get("extra_switches");
     let affinity = p.get("affinity_widen") != 0;
+    let execfail = execfail || p.get("exit_execfail") != 0;
     match scene {
         Scene::Fork => {
             let n = p.get("fork_num_possible_cpus");
             Arc::new(move || {
                 // 3 users in per-task mode own CIDs 0..2 (N = A = 3: max_cids = 3, bitmap full);
                 // T1 sleeps on CPU1, T2 sleeps on CPU2, T0 runs on CPU0.
-                let sys = Arc::new(Sys::new(design, n, 4));
+                let sys = Arc::new(Sys::new(design, ablation, n, 4));
                 boot(&sys, n);
                 run_cpu(
                     &sys,
@@ -524,6 +550,28 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
                 quiesce_and_check(&sys);
             })
         }
+        Scene::Alloc => {
+            let n = p.get("exit_num_possible_cpus").max(4);
+            let a_allowed = p.get("exit_nr_cpus_allowed");
+            Arc::new(move || {
+                // As the exit scene, plus T3: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs
+                // 0 and 1; T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
+                let sys = Arc::new(Sys::new(design, ablation, n, 4));
+                boot(&sys, a_allowed);
+                run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
+                run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
+                run_cpu(&sys, 0, &[Op::Fork(2, 2), Op::Fork(3, 3)]);
+                run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
+                run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
+                let s2 = sys.clone();
+                let a = spawn("CPU2 T2", move || run_cpu(&s2, 2, &[Op::Switch(Some(2))]));
+                let s3 = sys.clone();
+                let b = spawn("CPU3 T3", move || run_cpu(&s3, 3, &[Op::Switch(Some(3))]));
+                a.join();
+                b.join();
+                quiesce_and_check(&sys);
+            })
+        }
         Scene::Exit => {
             let n = p.get("exit_num_possible_cpus");
             let a_allowed = p.get("exit_nr_cpus_allowed");
@@ -532,7 +580,7 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
                 // T0 (CPU0), T1 (CPU1) running; T0 forks T2 -> per-CPU mode (users 3 > max_cids
                 // 2, pcpu_thrs 2); everybody settles, then T0 and T1 exit concurrently while T2
                 // is scheduled in and out on CPU2. The second exit (users 1 < 2) switches back.
-                let sys = Arc::new(Sys::new(design, n, 3));
+                let sys = Arc::new(Sys::new(design, ablation, n, 3));
                 boot(&sys, a_allowed);
                 run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
                 run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
@@ -551,7 +599,7 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
                     for _ in 0..extra {
                         ops.extend([Op::Switch(None), Op::Switch(Some(2))]);
                     }
-                    if affinity {
+                    if execfail {
                         ops.push(Op::ExecFail);
                     }
                     run_cpu(&s2, 2, &ops);
@@ -658,8 +706,13 @@ pub static MODEL: Model = Model {
         Param {
             name: "affinity_widen",
             default: 0,
-            help: "1: fork scene: CPU2 widens the affinity afterwards; exit scene: T2 runs a \
-                   failing execve at the end",
+            help: "fork scene: 1 = CPU2 widens T1's affinity to all possible CPUs at the end",
+        },
+        Param {
+            name: "exit_execfail",
+            default: 0,
+            help: "exit scene: 1 = T2 runs a failing execve at the end (always on in \
+                   mainline-execfail)",
         },
     ],
     properties: PROPERTIES,
@@ -681,7 +734,15 @@ pub static MODEL: Model = Model {
         Variant {
             name: "v3",
             summary: "as posted in V3, fork scene",
-            expect: HOLDS_ALL,
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Violated),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
             engines: Engines::All,
         },
         Variant {
@@ -693,7 +754,15 @@ pub static MODEL: Model = Model {
         Variant {
             name: "direct-handover",
             summary: "no TRANSIT in either direction, fork scene",
-            expect: HOLDS_ALL,
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Violated),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
             engines: Engines::All,
         },
         Variant {
@@ -706,14 +775,97 @@ pub static MODEL: Model = Model {
             name: "thrs-recompute",
             summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
                       affinity path does), exit scene",
-            expect: HOLDS_ALL,
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Violated),
+            ],
             engines: Engines::All,
         },
         Variant {
             name: "v6.19.0-exit",
             summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
                       ONCPU test, CPU->task walk without the UNSET test), exit scene",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Violated),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mainline-execfail",
+            summary:
+                "mainline, exit scene, T2 then runs a failing execve: the CPU->task walk meets \
+                      a running active task with an UNSET CID",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Violated),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "no-schedout-drop",
+            summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Violated),
+                (NO_TRANSIT_LEFT, Violated),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mainline-alloc",
+            summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
+                      and CPU3, both must allocate beyond max_cids",
             expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "nonatomic-get-cid",
+            summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
+                      __set_bit() instead of test_and_set_bit()",
+            expect: &[
+                (CID_UNIQUE, Violated),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "get-cid-no-retry",
+            summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
+                      retrying over all num_possible_cpus() CIDs",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Violated),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
             engines: Engines::All,
         },
     ],

@@ -61,7 +61,7 @@ fn unset_traps() {
 
 #[test]
 fn model_validates() {
-    let _ = super::MODEL.name;
+    super::MODEL.validate().unwrap();
 }
 
 /// Ad-hoc driver until the CLI lands: `MMCID_VARIANT=v3 MMCID_ENGINE=loom cargo test --release

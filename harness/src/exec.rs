@@ -4,7 +4,7 @@
 //! Loom and shuttle run all actors of an execution on the runner's OS thread, so a std
 //! thread-local holds the current execution; the stress engine copies it into each OS thread.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -53,8 +53,20 @@ pub(crate) enum SpinLimit {
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
     pub violation: Option<Violation>,
+    /// (steps, preemptions) counted at harness operations; only for recorded executions.
+    pub schedule: (u64, u32),
     pub actors: Vec<String>,
     pub events: Vec<Event>,
+}
+
+impl Outcome {
+    /// Schedule statistics of a recorded execution.
+    pub(crate) fn schedule(&self) -> crate::engine::Schedule {
+        crate::engine::Schedule {
+            steps: self.schedule.0,
+            preemptions: Some(self.schedule.1),
+        }
+    }
 }
 
 pub(crate) struct ExecCtx {
@@ -68,8 +80,27 @@ pub(crate) struct ExecCtx {
     state: Mutex<State>,
 }
 
+/// What an operation means for the schedule statistics of a recorded execution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OpKind {
+    /// The actor could continue after it: a switch away is a preemption.
+    Run,
+    /// The actor may block (lock held by another, condvar wait, join), yields, or is done: a
+    /// switch away is not a preemption.
+    Wait,
+}
+
+/// Scheduling statistics of a recorded execution, counted at harness operations.
+#[derive(Default)]
+struct OpLog {
+    last: Option<(usize, OpKind)>,
+    steps: u64,
+    preemptions: u32,
+}
+
 #[derive(Default)]
 struct State {
+    ops: OpLog,
     actors: Vec<String>,
     finished: Vec<bool>,
     events: Vec<Event>,
@@ -78,6 +109,8 @@ struct State {
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<ExecCtx>>> = const { RefCell::new(None) };
+    /// Fast flag: the current execution records (a replay); operations are then logged.
+    static RECORDING: Cell<bool> = const { Cell::new(false) };
 }
 
 impl ExecCtx {
@@ -109,8 +142,9 @@ impl ExecCtx {
     }
 
     pub(crate) fn actor_finished(&self, actor: usize) {
+        note_op(OpKind::Wait);
         self.state().finished[actor] = true;
-        self.note_progress(actor);
+        self.note_progress_of(|| actor);
     }
 
     /// Names of spawned actors that had not finished (the scenario must join every actor).
@@ -125,15 +159,19 @@ impl ExecCtx {
     pub(crate) fn take_outcome(&self) -> Outcome {
         let mut s = self.state();
         Outcome {
+            schedule: (s.ops.steps, s.ops.preemptions),
             violation: s.violation.take(),
             actors: s.actors.clone(),
             events: std::mem::take(&mut s.events),
         }
     }
 
+    /// Counts progress unless `actor` is a spinner. The actor is only looked up (an engine
+    /// thread-local access) while someone spins.
     #[inline]
-    fn note_progress(&self, actor: usize) {
-        if self.spinning.load(Relaxed) & (1 << actor) == 0 {
+    fn note_progress_of(&self, actor: impl FnOnce() -> usize) {
+        let spinning = self.spinning.load(Relaxed);
+        if spinning == 0 || spinning & (1 << actor()) == 0 {
             self.progress.fetch_add(1, Relaxed);
         }
     }
@@ -163,6 +201,7 @@ impl ExecCtx {
 pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let prev = CURRENT.with(|c| c.replace(Some(ctx.clone())));
     let _restore = Restore(prev);
+    RECORDING.with(|r| r.set(ctx.recording));
     body();
     let unfinished = ctx.unfinished_actors();
     assert!(
@@ -177,6 +216,7 @@ struct Restore(Option<Arc<ExecCtx>>);
 impl Drop for Restore {
     fn drop(&mut self) {
         let prev = self.0.take();
+        RECORDING.with(|r| r.set(false));
         CURRENT.with(|c| *c.borrow_mut() = prev);
     }
 }
@@ -194,10 +234,31 @@ fn with_ctx<R>(f: impl FnOnce(&ExecCtx) -> R) -> Option<R> {
     CURRENT.with(|c| c.borrow().as_deref().map(f))
 }
 
+/// Logs one harness operation of the current actor, in recorded executions only (no engine
+/// operation is added, so a replay follows exactly the explored path).
+#[inline]
+pub(crate) fn note_op(kind: OpKind) {
+    if !RECORDING.with(Cell::get) {
+        return;
+    }
+    with_ctx(|cx| {
+        let actor = current_actor();
+        let mut s = cx.state();
+        let ops = &mut s.ops;
+        if let Some((prev, OpKind::Run)) = ops.last {
+            if prev != actor {
+                ops.preemptions += 1;
+            }
+        }
+        ops.steps += 1;
+        ops.last = Some((actor, kind));
+    });
+}
+
 /// Records progress of the current actor (called by lock acquisitions).
 #[inline]
 pub(crate) fn note_progress() {
-    with_ctx(|cx| cx.note_progress(current_actor()));
+    with_ctx(|cx| cx.note_progress_of(current_actor));
 }
 
 /// Sink for one event when the execution records events; `None` on the fast path.
@@ -208,9 +269,9 @@ pub fn event_sink() -> Option<EventSink> {
     CURRENT.with(|c| {
         let c = c.borrow();
         let cx = c.as_deref()?;
-        let actor = current_actor();
-        cx.note_progress(actor);
-        cx.recording.then(|| EventSink(c.clone().unwrap(), actor))
+        cx.note_progress_of(current_actor);
+        cx.recording
+            .then(|| EventSink(c.clone().expect("checked above"), current_actor()))
     })
 }
 

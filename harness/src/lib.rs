@@ -4,12 +4,15 @@
 //! threads at run time; see [`engine`].
 
 pub mod bitmap;
+pub mod check;
 pub mod engine;
 pub mod exec;
 pub mod model;
+pub mod render;
 pub mod rwsem;
 pub mod sync;
 pub mod thread;
+pub mod trace;
 
 pub use exec::{check, execution_spent, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK};
 pub use model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};

@@ -189,8 +189,8 @@ impl Model {
 }
 
 /// Finds `model` or `model/variant` in a registry.
-pub fn lookup<'a>(
-    registry: &'a [&'static Model],
+pub fn lookup(
+    registry: &[&'static Model],
     spec: &str,
 ) -> Result<(&'static Model, Option<&'static Variant>), String> {
     let (m, v) = match spec.split_once('/') {

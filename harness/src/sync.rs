@@ -50,6 +50,8 @@ impl Drop for BackendGuard {
     }
 }
 
+use crate::exec::{note_op, OpKind};
+
 macro_rules! dispatch {
     ($self:expr, $Ty:ident, $v:ident => $e:expr) => {
         match $self {
@@ -89,26 +91,32 @@ macro_rules! atomic_common {
             }
             #[inline]
             pub fn load(&self, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.load(o))
             }
             #[inline]
             pub fn store(&self, v: $t, o: Ordering) {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.store(v, o))
             }
             #[inline]
             pub fn swap(&self, v: $t, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.swap(v, o))
             }
             #[inline]
             pub fn compare_exchange(&self, cur: $t, new: $t, ok: Ordering, fail: Ordering) -> Result<$t, $t> {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.compare_exchange(cur, new, ok, fail))
             }
             #[inline]
             pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.fetch_or(v, o))
             }
             #[inline]
             pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.fetch_and(v, o))
             }
         }
@@ -128,10 +136,12 @@ macro_rules! atomic_int {
         impl $Name {
             #[inline]
             pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.fetch_add(v, o))
             }
             #[inline]
             pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
+                note_op(OpKind::Run);
                 dispatch!(self, Self, a => a.fetch_sub(v, o))
             }
         }
@@ -147,6 +157,7 @@ atomic_int!(AtomicUsize, usize);
 /// `fence()` under the current engine. `fence(SeqCst)` is the model of `smp_mb()`.
 #[inline]
 pub fn fence(o: Ordering) {
+    note_op(OpKind::Run);
     match backend() {
         Backend::Std => std::sync::atomic::fence(o),
         Backend::Loom => loom::sync::atomic::fence(o),
@@ -172,13 +183,26 @@ pub fn full_rmw<R>(rmw: impl FnOnce() -> R) -> R {
 
 /// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
 /// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
-pub enum Mutex<T> {
+pub struct Mutex<T> {
+    inner: MutexInner<T>,
+    /// Harness bookkeeping (not an engine operation): whether a guard is live, so a recorded
+    /// execution knows if `lock()` may block.
+    held: std::sync::atomic::AtomicBool,
+}
+
+enum MutexInner<T> {
     Std(std::sync::Mutex<T>),
     Loom(loom::sync::Mutex<T>),
     Shuttle(shuttle::sync::Mutex<T>),
 }
 
-pub enum MutexGuard<'a, T> {
+pub struct MutexGuard<'a, T> {
+    /// Always `Some` except while [`Condvar::wait`] has handed it to the engine.
+    inner: Option<GuardInner<'a, T>>,
+    held: &'a std::sync::atomic::AtomicBool,
+}
+
+enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
     Loom(loom::sync::MutexGuard<'a, T>),
     Shuttle(shuttle::sync::MutexGuard<'a, T>),
@@ -186,27 +210,44 @@ pub enum MutexGuard<'a, T> {
 
 impl<T> Mutex<T> {
     pub fn new(v: T) -> Self {
-        construct!(Mutex, sync::Mutex(v))
+        Mutex {
+            inner: construct!(MutexInner, sync::Mutex(v)),
+            held: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
+        self.held.store(true, Ordering::Relaxed);
+        crate::exec::note_progress();
+        MutexGuard {
+            inner: Some(inner),
+            held: &self.held,
+        }
     }
 
     pub fn lock(&self) -> MutexGuard<'_, T> {
-        let g = match self {
-            Mutex::Std(m) => MutexGuard::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
-            Mutex::Loom(m) => MutexGuard::Loom(m.lock().unwrap_or_else(PoisonError::into_inner)),
-            Mutex::Shuttle(m) => {
-                MutexGuard::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
+        let contended = self.held.load(Ordering::Relaxed);
+        note_op(if contended { OpKind::Wait } else { OpKind::Run });
+        let g = match &self.inner {
+            MutexInner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            MutexInner::Loom(m) => {
+                GuardInner::Loom(m.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+            MutexInner::Shuttle(m) => {
+                GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
             }
         };
-        crate::exec::note_progress();
-        g
+        self.guard(g)
     }
 
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        match self {
-            Mutex::Std(m) => m.try_lock().ok().map(MutexGuard::Std),
-            Mutex::Loom(m) => m.try_lock().ok().map(MutexGuard::Loom),
-            Mutex::Shuttle(m) => m.try_lock().ok().map(MutexGuard::Shuttle),
-        }
+        note_op(OpKind::Run);
+        let g = match &self.inner {
+            MutexInner::Std(m) => m.try_lock().ok().map(GuardInner::Std),
+            MutexInner::Loom(m) => m.try_lock().ok().map(GuardInner::Loom),
+            MutexInner::Shuttle(m) => m.try_lock().ok().map(GuardInner::Shuttle),
+        };
+        g.map(|g| self.guard(g))
     }
 }
 
@@ -216,16 +257,22 @@ impl<T> fmt::Debug for Mutex<T> {
     }
 }
 
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        self.held.store(false, Ordering::Relaxed);
+    }
+}
+
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        dispatch!(self, MutexGuard, g => g)
+        dispatch!(self.inner.as_ref().expect("live guard"), GuardInner, g => g)
     }
 }
 
 impl<T> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        dispatch!(self, MutexGuard, g => &mut *g)
+        dispatch!(self.inner.as_mut().expect("live guard"), GuardInner, g => &mut *g)
     }
 }
 
@@ -247,26 +294,38 @@ impl Condvar {
         construct!(Condvar, sync::Condvar())
     }
 
-    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        match (self, guard) {
-            (Condvar::Std(c), MutexGuard::Std(g)) => {
-                MutexGuard::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+    pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        note_op(OpKind::Wait);
+        let held = guard.held;
+        let inner = guard.inner.take().expect("live guard");
+        drop(guard);
+        let inner = match (self, inner) {
+            (Condvar::Std(c), GuardInner::Std(g)) => {
+                GuardInner::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
-            (Condvar::Loom(c), MutexGuard::Loom(g)) => {
-                MutexGuard::Loom(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+            (Condvar::Loom(c), GuardInner::Loom(g)) => {
+                GuardInner::Loom(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
-            (Condvar::Shuttle(c), MutexGuard::Shuttle(g)) => {
-                MutexGuard::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
+            (Condvar::Shuttle(c), GuardInner::Shuttle(g)) => {
+                GuardInner::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
             _ => unreachable!("condvar and mutex built under different engines"),
+        };
+        held.store(true, Ordering::Relaxed);
+        crate::exec::note_progress();
+        MutexGuard {
+            inner: Some(inner),
+            held,
         }
     }
 
     pub fn notify_one(&self) {
+        note_op(OpKind::Run);
         dispatch!(self, Condvar, c => c.notify_one())
     }
 
     pub fn notify_all(&self) {
+        note_op(OpKind::Run);
         dispatch!(self, Condvar, c => c.notify_all())
     }
 }

@@ -49,6 +49,7 @@ pub enum JoinHandle<T> {
 
 impl<T> JoinHandle<T> {
     pub fn join(self) -> T {
+        exec::note_op(exec::OpKind::Wait);
         let r = match self {
             JoinHandle::Std(h) => h.join(),
             JoinHandle::Loom(h) => h.join(),
@@ -115,6 +116,7 @@ where
 /// Gives the engine a scheduling point (`cond_resched()`, or a preemption opportunity).
 #[inline]
 pub fn yield_now() {
+    exec::note_op(exec::OpKind::Wait);
     match backend() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),

@@ -13,18 +13,24 @@ fn store_buffering(with_mb: bool) -> Scenario {
         let y = Arc::new(AtomicU32::new(0));
         let (x1, y1) = (x.clone(), y.clone());
         let t0 = spawn("CPU0", move || {
+            ev!("WRITE_ONCE", "x = 1");
             x1.store(1, Ordering::Relaxed);
             if with_mb {
                 smp_mb();
             }
-            y1.load(Ordering::Relaxed)
+            let r0 = y1.load(Ordering::Relaxed);
+            ev!("READ_ONCE", "r0 = y = {r0}");
+            r0
         });
         let t1 = spawn("CPU1", move || {
+            ev!("WRITE_ONCE", "y = 1");
             y.store(1, Ordering::Relaxed);
             if with_mb {
                 smp_mb();
             }
-            x.load(Ordering::Relaxed)
+            let r1 = x.load(Ordering::Relaxed);
+            ev!("READ_ONCE", "r1 = x = {r1}");
+            r1
         });
         let (r0, r1) = (t0.join(), t1.join());
         check(BOTH_ZERO, !(r0 == 0 && r1 == 0), || {
@@ -190,4 +196,124 @@ fn stress_runs_on_os_threads() {
     let x = run(&spec, &store_buffering(true));
     assert_eq!(x.executions, 50);
     assert!(x.found.is_empty());
+}
+
+// ---- end to end: a litmus "model" through check, trace file, replay and rendering ----
+
+use kmodel_harness::check::{check_variant, replay_trace, Agreement, ReplayError};
+use kmodel_harness::render;
+use kmodel_harness::trace::Trace;
+
+const SB_PROPS: &[Property] = &[Property {
+    id: BOTH_ZERO,
+    claim: "SB: at least one CPU sees the other's store",
+}];
+
+static SB: Model = Model {
+    name: "sb",
+    question: "Can both CPUs miss each other's store (store buffering)?",
+    references: &["tools/memory-model/litmus-tests/SB+fencembonceonces.litmus"],
+    params: &[],
+    properties: SB_PROPS,
+    variants: &[
+        Variant {
+            name: "no-mb",
+            summary: "no barrier between the store and the load",
+            expect: &[(BOTH_ZERO, ViolatedWeakMemory)],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mb",
+            summary: "smp_mb() between the store and the load",
+            expect: &[(BOTH_ZERO, Holds)],
+            engines: Engines::All,
+        },
+    ],
+    source: &[include_str!("litmus.rs")],
+    scenario: |v, _| store_buffering(v.name == "mb"),
+};
+
+fn sb_trace(spec: &EngineSpec) -> Trace {
+    let v = SB.variant("no-mb").unwrap();
+    let params = SB.params(&Default::default()).unwrap();
+    let report = check_variant(&SB, v, spec, &params, Options::default());
+    assert!(report.as_expected(), "{report:?}");
+    report.properties[0].trace.clone().expect("a trace")
+}
+
+#[test]
+fn declared_verdicts_hold_per_engine() {
+    SB.validate().unwrap();
+    let params = SB.params(&Default::default()).unwrap();
+    for spec in engines() {
+        for v in SB.variants {
+            let r = check_variant(&SB, v, &spec, &params, Options::default());
+            assert!(r.as_expected(), "{spec} {}: {r:?}", v.name);
+            assert!(r
+                .properties
+                .iter()
+                .all(|p| p.agreement == Agreement::AsExpected));
+        }
+    }
+}
+
+#[test]
+fn loom_trace_round_trips_and_replays() {
+    let t = sb_trace(&EngineSpec::Loom {
+        preemption_bound: Some(2),
+    });
+    let parsed = Trace::parse("t.json", &t.to_json()).expect("parses");
+    assert_eq!(parsed, t);
+    let r = replay_trace(&[&SB], &parsed).expect("replays");
+    assert_eq!(r.events, t.events);
+    assert!(t.schedule.preemptions.is_some());
+}
+
+#[test]
+fn stale_and_bad_traces_are_input_errors() {
+    let mut t = sb_trace(&EngineSpec::Loom {
+        preemption_bound: Some(2),
+    });
+    t.source_hash = "0000".into();
+    let e = replay_trace(&[&SB], &t).unwrap_err();
+    assert!(
+        matches!(e, ReplayError::Stale { .. }) && e.is_input_error(),
+        "{e}"
+    );
+    t.model = "nope".into();
+    assert!(matches!(
+        replay_trace(&[&SB], &t).unwrap_err(),
+        ReplayError::Unknown(_)
+    ));
+
+    let json = sb_trace(&EngineSpec::Loom {
+        preemption_bound: Some(2),
+    })
+    .to_json();
+    let truncated = &json[..json.len() / 2];
+    assert!(Trace::parse("t", truncated)
+        .unwrap_err()
+        .to_string()
+        .contains("truncated"));
+    let newer = json.replace("\"version\": 1", "\"version\": 99");
+    assert!(Trace::parse("t", &newer)
+        .unwrap_err()
+        .to_string()
+        .contains("version 99"));
+    assert!(Trace::parse("t", "{\"a\": 1}")
+        .unwrap_err()
+        .to_string()
+        .contains("not a kmodel trace"));
+}
+
+#[test]
+fn renderings_are_stable() {
+    let t = sb_trace(&EngineSpec::Loom {
+        preemption_bound: Some(2),
+    });
+    insta::assert_snapshot!(
+        "sb_timeline",
+        render::timeline(&t, Some("traces/sb/no-mb.json"))
+    );
+    insta::assert_snapshot!("sb_mermaid", render::mermaid(&t));
 }

@@ -12,7 +12,7 @@ use loom::model::Builder;
 
 use super::{
     deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
-    EngineError, ReplayToken, Replayed, Schedule, StopExploration,
+    EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
 use crate::sync::{use_backend, Backend};
@@ -124,6 +124,7 @@ impl Engine for Loom {
         b.checkpoint_interval = 2;
         b.max_permutations = Some(2);
         let (out, panicked) = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
+        let schedule = out.schedule();
         let violation = match panicked {
             None => out.violation,
             Some(msg) => Some(deadlock_or_error(&msg)?),
@@ -132,30 +133,8 @@ impl Engine for Loom {
             violation,
             actors: out.actors,
             events: out.events,
-            schedule: schedule_of(path),
+            schedule,
         })
-    }
-}
-
-/// Steps and preemptions of a loom path: its scheduling branches and their preemption counter.
-fn schedule_of(path: &serde_json::Value) -> Schedule {
-    let mut steps = 0;
-    let mut preemptions = 0;
-    let entries = path
-        .pointer("/branches/entries")
-        .and_then(|e| e.as_array())
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    for e in entries {
-        if let Some(s) = e.get("Schedule") {
-            steps += 1;
-            let p = s.get("preemptions").and_then(|p| p.as_u64()).unwrap_or(0);
-            preemptions = preemptions.max(p as u32);
-        }
-    }
-    Schedule {
-        steps,
-        preemptions: Some(preemptions),
     }
 }
 

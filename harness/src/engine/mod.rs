@@ -501,20 +501,27 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Silences the panics the harness expects (deadlock reports it turns into verdicts, early stops)
-/// while still printing real model panics.
+/// while still printing real model panics. Shuttle's own hook (which also filters its teardown
+/// panics) only sees panics raised inside a shuttle run; others go to the default hook.
 fn install_quiet_panic_hook() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // Let shuttle install its hook first, so ours runs before its "serializing schedule" noise.
+        let default = panic::take_hook();
+        // Let shuttle install its hook now, so it never wraps ours.
         self::shuttle::init_shuttle_hook();
-        let prev = panic::take_hook();
+        let shuttle = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             let p = info.payload();
             let quiet = p.is::<StopExploration>()
                 || p.downcast_ref::<String>().is_some_and(|s| is_deadlock(s))
                 || p.downcast_ref::<&str>().is_some_and(|s| is_deadlock(s));
-            if !quiet {
-                prev(info);
+            if quiet {
+                return;
+            }
+            if self::shuttle::in_shuttle_run() {
+                shuttle(info)
+            } else {
+                default(info)
             }
         }));
     });

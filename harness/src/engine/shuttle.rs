@@ -21,7 +21,7 @@ use shuttle::{Config, FailurePersistence, Runner};
 
 use super::{
     deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
-    EngineError, ReplayToken, Replayed, Schedule as Stats, StopExploration,
+    EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
 use crate::sync::{use_backend, Backend};
@@ -49,11 +49,29 @@ pub(super) struct Shuttle {
 #[derive(Default)]
 struct Current {
     steps: Vec<u32>,
-    preemptions: u32,
 }
 
 thread_local! {
     static CURRENT: RefCell<Current> = RefCell::new(Current::default());
+    static IN_RUN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// True while this OS thread is inside a shuttle `Runner::run`.
+pub(super) fn in_shuttle_run() -> bool {
+    IN_RUN.with(|r| r.get())
+}
+
+/// Runs `f` marked as inside a shuttle run (for the panic hook).
+fn in_run<R>(f: impl FnOnce() -> R) -> R {
+    struct Unmark;
+    impl Drop for Unmark {
+        fn drop(&mut self) {
+            IN_RUN.with(|r| r.set(false));
+        }
+    }
+    IN_RUN.with(|r| r.set(true));
+    let _u = Unmark;
+    f()
 }
 
 /// What the recorder does at each step.
@@ -138,13 +156,7 @@ impl Scheduler for Handle {
                 chosen
             }
         };
-        CURRENT.with(|c| {
-            let mut c = c.borrow_mut();
-            c.steps.push(usize::from(chosen) as u32);
-            if current_runnable.is_some_and(|cur| cur != chosen) && !is_yielding {
-                c.preemptions += 1;
-            }
-        });
+        CURRENT.with(|c| c.borrow_mut().steps.push(usize::from(chosen) as u32));
         Some(chosen)
     }
 
@@ -219,10 +231,12 @@ impl Shuttle {
             let (sc, c, n) = (scenario.clone(), ctl.clone(), counter.clone());
             let runner = Runner::new(handle.clone(), config());
             let r = panic::catch_unwind(AssertUnwindSafe(|| {
-                runner.run(move || {
-                    let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let index = i * lanes + lane;
-                    c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                in_run(|| {
+                    runner.run(move || {
+                        let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let index = i * lanes + lane;
+                        c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                    })
                 })
             }));
             match r {
@@ -294,7 +308,7 @@ impl Engine for Shuttle {
         })));
         let h = handle.clone();
         let (out, panicked) = recorded_execution(Backend::Shuttle, scenario, move |body| {
-            Runner::new(h, config()).run(body);
+            in_run(|| Runner::new(h, config()).run(body));
         })?;
         if let Mode::Replay {
             diverged: Some(d), ..
@@ -304,22 +318,16 @@ impl Engine for Shuttle {
                 "the schedule no longer fits the model ({d})"
             )));
         }
+        let schedule = out.schedule();
         let violation = match panicked {
             None => out.violation,
             Some(msg) => Some(deadlock_or_error(&msg)?),
         };
-        let (steps, preemptions) = CURRENT.with(|c| {
-            let c = c.borrow();
-            (c.steps.len() as u64, c.preemptions)
-        });
         Ok(Replayed {
             violation,
+            schedule,
             actors: out.actors,
             events: out.events,
-            schedule: Stats {
-                steps,
-                preemptions: Some(preemptions),
-            },
         })
     }
 }

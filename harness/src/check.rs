@@ -1,0 +1,437 @@
+//! Checking a variant: explore it under one engine, compare each property with its declared
+//! verdict, and turn every violation into a replayable trace. Also replays stored traces.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
+use crate::model::{lookup, Engines, Expect, Model, Params, Variant};
+use crate::trace::{Trace, FORMAT, VERSION};
+
+/// Defaults shared by `kmodel check` and the test suite, so both reach the same verdicts.
+pub mod defaults {
+    use crate::engine::EngineSpec;
+
+    /// loom's preemption bound: every race the models show needs at most this many
+    /// preemptions, and the whole suite fits CI with it.
+    pub const PREEMPTIONS: u32 = 2;
+    pub const SEED: u64 = 0;
+    pub const SCHEDULES: u64 = 2000;
+    pub const PCT_DEPTH: u32 = 3;
+    pub const STRESS_ITERATIONS: u64 = 1000;
+
+    /// The engines the main job and the tests run: loom (C11, bounded) and shuttle-pct (SC).
+    pub fn engines() -> Vec<EngineSpec> {
+        vec![
+            EngineSpec::Loom {
+                preemption_bound: Some(PREEMPTIONS),
+            },
+            EngineSpec::ShuttlePct {
+                seed: SEED,
+                schedules: SCHEDULES,
+                depth: PCT_DEPTH,
+            },
+        ]
+    }
+}
+
+/// How an observed verdict relates to the declared one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Agreement {
+    AsExpected,
+    /// The verdict changed: a test failure, exit code 1.
+    Unexpected,
+    /// An expected violation was not reached by a partial exploration (time budget, deadlock,
+    /// or the stress engine's luck); not a verdict change.
+    NotReached,
+}
+
+/// One property's outcome in one exploration.
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyResult {
+    pub property: String,
+    pub expected: Option<Expect>,
+    pub violated: bool,
+    pub agreement: Agreement,
+    /// Execution index and time of the first violation.
+    pub found_at: Option<(u64, f64)>,
+    pub message: Option<String>,
+    #[serde(skip)]
+    pub trace: Option<Trace>,
+}
+
+/// The outcome of checking one variant under one engine.
+#[derive(Clone, Debug, Serialize)]
+pub struct VariantReport {
+    pub model: String,
+    pub variant: String,
+    pub engine: EngineSpec,
+    pub memory_model: String,
+    pub executions: u64,
+    pub elapsed_secs: f64,
+    pub coverage: Option<Coverage>,
+    /// What was explored, in words ("exhaustive up to 2 preemptions, 1234 executions").
+    pub explored: String,
+    pub properties: Vec<PropertyResult>,
+    /// Not run under this engine, and why.
+    pub skipped: Option<String>,
+    /// The model panicked or a counterexample could not be replayed.
+    pub error: Option<String>,
+}
+
+impl VariantReport {
+    /// True when every verdict is as declared and nothing failed.
+    pub fn as_expected(&self) -> bool {
+        self.error.is_none()
+            && self
+                .properties
+                .iter()
+                .all(|p| p.agreement != Agreement::Unexpected)
+    }
+
+    pub fn executions_per_sec(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.executions as f64 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Checks `variant` of `model` under `spec`.
+pub fn check_variant(
+    model: &'static Model,
+    variant: &'static Variant,
+    spec: &EngineSpec,
+    params: &Params,
+    opts: Options,
+) -> VariantReport {
+    let mut report = VariantReport {
+        model: model.name.into(),
+        variant: variant.name.into(),
+        engine: spec.clone(),
+        memory_model: spec.memory_model().into(),
+        executions: 0,
+        elapsed_secs: 0.0,
+        coverage: None,
+        explored: String::new(),
+        properties: vec![],
+        skipped: None,
+        error: None,
+    };
+    if let (Engines::ShuttleOnly(why), EngineSpec::Loom { .. }) = (variant.engines, spec) {
+        report.skipped = Some(format!("shuttle only: {why}"));
+        return report;
+    }
+    let scenario = (model.scenario)(variant, params);
+    let opts = Options {
+        properties: model.properties.len(),
+        ..opts
+    };
+    let (x, found_by) = match explore_minimal(spec, &scenario, opts) {
+        Ok(x) => x,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    report.executions = x.executions;
+    report.elapsed_secs = x.elapsed.as_secs_f64();
+    report.explored = describe(spec, &x);
+    report.coverage = Some(x.coverage.clone());
+    let complete = !matches!(
+        x.coverage,
+        Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
+    ) && !matches!(spec, EngineSpec::Stress { .. });
+
+    let mut ids: Vec<String> = model.properties.iter().map(|p| p.id.to_string()).collect();
+    ids.extend(
+        x.found
+            .keys()
+            .filter(|k| !ids.contains(k))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    for id in ids {
+        let expected = variant.expected(&id);
+        let found = x.found.get(&id);
+        let mut result = PropertyResult {
+            property: id.clone(),
+            expected,
+            violated: found.is_some(),
+            agreement: agreement(expected, found.is_some(), spec, complete, &x.coverage),
+            found_at: found.map(|f| (f.execution, f.after.as_secs_f64())),
+            message: found.map(|f| f.violation.message.clone()),
+            trace: None,
+        };
+        if let Some(f) = found {
+            let spec = &found_by[&id];
+            match engine::counterexample(spec, &scenario, f) {
+                Ok((token, replayed)) => {
+                    if replayed.violation.as_ref().map(|v| &v.property) != Some(&id) {
+                        report.error = Some(format!(
+                            "{id}: replaying execution {} did not reproduce the violation (got {:?})",
+                            f.execution,
+                            replayed.violation.as_ref().map(|v| &v.property)
+                        ));
+                    }
+                    result.trace = Some(make_trace(
+                        model,
+                        variant,
+                        spec,
+                        params,
+                        &id,
+                        f.execution,
+                        token,
+                        replayed,
+                    ));
+                }
+                Err(e) => report.error = Some(format!("{id}: {e}")),
+            }
+        }
+        report.properties.push(result);
+    }
+    report
+}
+
+/// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
+/// every violation is reported (and its trace recorded) at the fewest preemptions that show it.
+/// Returns the exploration and, per violated property, the engine settings that found it.
+fn explore_minimal(
+    spec: &EngineSpec,
+    scenario: &crate::model::Scenario,
+    opts: Options,
+) -> Result<(Exploration, BTreeMap<String, EngineSpec>), engine::EngineError> {
+    let EngineSpec::Loom {
+        preemption_bound: Some(k),
+    } = *spec
+    else {
+        let x = engine::explore(spec, scenario, opts)?;
+        let by = x.found.keys().map(|p| (p.clone(), spec.clone())).collect();
+        return Ok((x, by));
+    };
+    let start = Instant::now();
+    let mut total = Exploration {
+        executions: 0,
+        elapsed: Duration::ZERO,
+        coverage: Coverage::ExhaustiveUpToBound { bound: k },
+        found: BTreeMap::new(),
+    };
+    let mut by = BTreeMap::new();
+    for bound in 0..=k {
+        let pass = EngineSpec::Loom {
+            preemption_bound: Some(bound),
+        };
+        let offset = start.elapsed();
+        let pass_opts = Options {
+            budget: opts.budget.map(|b| b.saturating_sub(offset)),
+            ..opts.clone()
+        };
+        let x = engine::explore(&pass, scenario, pass_opts)?;
+        total.executions += x.executions;
+        for (p, mut f) in x.found {
+            if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
+                f.after += offset;
+                by.insert(slot.key().clone(), pass.clone());
+                slot.insert(f);
+            }
+        }
+        total.coverage = x.coverage;
+        let all = opts.properties > 0 && total.found.len() >= opts.properties;
+        if matches!(
+            total.coverage,
+            Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
+        ) {
+            break;
+        }
+        if all && bound < k {
+            total.coverage = Coverage::AllViolated;
+            break;
+        }
+    }
+    total.elapsed = start.elapsed();
+    Ok((total, by))
+}
+
+fn agreement(
+    expected: Option<Expect>,
+    violated: bool,
+    spec: &EngineSpec,
+    complete: bool,
+    coverage: &Coverage,
+) -> Agreement {
+    let should_violate = match expected {
+        None => {
+            return if violated {
+                Agreement::Unexpected
+            } else {
+                Agreement::AsExpected
+            }
+        }
+        Some(Expect::Holds) => false,
+        Some(Expect::Violated) => true,
+        // Real hardware may or may not show a weak outcome: stress cannot contradict either way.
+        Some(Expect::ViolatedWeakMemory) if matches!(spec, EngineSpec::Stress { .. }) => {
+            return if violated {
+                Agreement::AsExpected
+            } else {
+                Agreement::NotReached
+            };
+        }
+        Some(Expect::ViolatedWeakMemory) => spec.weak_memory(),
+    };
+    match (should_violate, violated) {
+        (a, b) if a == b => Agreement::AsExpected,
+        (true, false) if !complete || *coverage == Coverage::AllViolated => Agreement::NotReached,
+        _ => Agreement::Unexpected,
+    }
+}
+
+/// What the exploration covered, in words.
+fn describe(spec: &EngineSpec, x: &Exploration) -> String {
+    let n = x.executions;
+    match (&x.coverage, spec) {
+        (Coverage::Exhaustive, EngineSpec::Loom { .. }) => format!("exhaustive, {n} executions"),
+        (Coverage::Exhaustive, _) => format!("exhaustive under SC, {n} schedules"),
+        (Coverage::ExhaustiveUpToBound { bound }, _) => {
+            format!("exhaustive up to {bound} preemptions, {n} executions")
+        }
+        (Coverage::Sampled, EngineSpec::ShuttlePct { depth, seed, .. }) => {
+            format!("{n} PCT schedules (depth {depth}, seed {seed})")
+        }
+        (Coverage::Sampled, EngineSpec::ShuttleRandom { seed, .. }) => {
+            format!("{n} random schedules (seed {seed})")
+        }
+        (Coverage::Sampled, EngineSpec::ShuttleDfs { .. }) => {
+            format!("{n} DFS schedules (bound reached)")
+        }
+        (Coverage::Sampled, _) => format!("{n} stress iterations"),
+        (Coverage::TimeBudget { budget_secs }, _) => {
+            format!("stopped by the {budget_secs:.0}s time budget after {n} executions")
+        }
+        (Coverage::AllViolated, _) => {
+            format!("stopped after {n} executions: every property already violated")
+        }
+        (Coverage::StoppedByDeadlock, _) => format!("stopped by a deadlock after {n} executions"),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn make_trace(
+    model: &Model,
+    variant: &Variant,
+    spec: &EngineSpec,
+    params: &Params,
+    property: &str,
+    execution: u64,
+    replay: engine::ReplayToken,
+    r: Replayed,
+) -> Trace {
+    let v = r.violation.unwrap_or_else(|| crate::exec::Violation {
+        property: property.into(),
+        message: "(not reproduced on replay)".into(),
+        actor: 0,
+    });
+    Trace {
+        format: FORMAT.into(),
+        version: VERSION,
+        model: model.name.into(),
+        variant: variant.name.into(),
+        params: params.0.clone(),
+        engine: spec.clone(),
+        engine_version: spec.version(),
+        memory_model: spec.memory_model().into(),
+        source_hash: model.source_hash(),
+        property: property.into(),
+        claim: model.property(property).map_or("", |p| p.claim).into(),
+        message: v.message,
+        found_at_execution: execution,
+        schedule: r.schedule,
+        actors: r.actors,
+        events: r.events,
+        replay,
+    }
+}
+
+/// Why a stored trace does not replay.
+#[derive(Debug)]
+pub enum ReplayError {
+    /// The file names a model, variant or parameter this kmodel does not have.
+    Unknown(String),
+    /// The model's source changed since the trace was recorded.
+    Stale { recorded: String, current: String },
+    /// Engine failure (e.g. the schedule no longer fits, or the model panicked).
+    Engine(String),
+    /// The replay ran but ended differently.
+    Diverged(String),
+}
+
+impl std::fmt::Display for ReplayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ReplayError::Unknown(s) | ReplayError::Engine(s) => f.write_str(s),
+            ReplayError::Stale { recorded, current } => write!(
+                f,
+                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `kmodel check --out traces`"
+            ),
+            ReplayError::Diverged(s) => write!(f, "replay diverged: {s}"),
+        }
+    }
+}
+
+impl ReplayError {
+    /// Input errors (exit 2) versus a replay that ran and disagreed (exit 1).
+    pub fn is_input_error(&self) -> bool {
+        !matches!(self, ReplayError::Diverged(_))
+    }
+}
+
+/// Re-runs a stored trace and checks it ends in the same violation with the same events.
+pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replayed, ReplayError> {
+    let (model, variant) = lookup(registry, &format!("{}/{}", trace.model, trace.variant))
+        .map_err(ReplayError::Unknown)?;
+    let variant = variant.expect("lookup with a variant returns it");
+    let current = model.source_hash();
+    if current != trace.source_hash {
+        return Err(ReplayError::Stale {
+            recorded: trace.source_hash.clone(),
+            current,
+        });
+    }
+    let params = model.params(&trace.params).map_err(ReplayError::Unknown)?;
+    let scenario = (model.scenario)(variant, &params);
+    let r = engine::replay(&trace.engine, &scenario, &trace.replay)
+        .map_err(|e| ReplayError::Engine(e.to_string()))?;
+    let got = r
+        .violation
+        .as_ref()
+        .map(|v| (v.property.as_str(), v.message.as_str()));
+    if got != Some((trace.property.as_str(), trace.message.as_str())) {
+        return Err(ReplayError::Diverged(format!(
+            "expected [{}] {}, got {}",
+            trace.property,
+            trace.message,
+            got.map_or("no violation".into(), |(p, m)| format!("[{p}] {m}"))
+        )));
+    }
+    if r.events != trace.events {
+        let at = r.events.iter().zip(&trace.events).position(|(a, b)| a != b);
+        return Err(ReplayError::Diverged(format!(
+            "same violation but different events (first difference at event {})",
+            at.unwrap_or(r.events.len().min(trace.events.len()))
+        )));
+    }
+    Ok(r)
+}
+
+/// Default budget-free options with `jobs` workers.
+pub fn options(jobs: usize, budget: Option<Duration>) -> Options {
+    Options {
+        budget,
+        jobs,
+        ..Options::default()
+    }
+}

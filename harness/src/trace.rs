@@ -1,0 +1,117 @@
+//! Counterexample trace files: versioned JSON that `kmodel replay` re-runs and `kmodel explain`
+//! renders.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{EngineSpec, ReplayToken, Schedule};
+use crate::exec::Event;
+
+/// Identifies kmodel trace files.
+pub const FORMAT: &str = "kmodel-trace";
+/// Current trace format version; older or newer files are rejected with a clear error.
+pub const VERSION: u32 = 1;
+
+/// A recorded counterexample.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trace {
+    pub format: String,
+    pub version: u32,
+    pub model: String,
+    pub variant: String,
+    pub params: BTreeMap<String, u32>,
+    pub engine: EngineSpec,
+    /// Engine crate and version that found it.
+    pub engine_version: String,
+    pub memory_model: String,
+    /// Hash of the model's source files when recorded.
+    pub source_hash: String,
+    pub property: String,
+    pub claim: String,
+    pub message: String,
+    /// Execution index at which the exploration found it.
+    pub found_at_execution: u64,
+    pub schedule: Schedule,
+    pub actors: Vec<String>,
+    pub events: Vec<Event>,
+    pub replay: ReplayToken,
+}
+
+/// Why a trace file cannot be used; each renders as one line.
+#[derive(Debug)]
+pub enum TraceError {
+    Io(String, std::io::Error),
+    Malformed(String, String),
+    NotATrace(String),
+    Version(String, u32),
+}
+
+impl fmt::Display for TraceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceError::Io(p, e) => write!(f, "{p}: cannot read trace: {e}"),
+            TraceError::Malformed(p, e) => write!(f, "{p}: not a valid kmodel trace (truncated or corrupted?): {e}"),
+            TraceError::NotATrace(p) => write!(f, "{p}: not a kmodel trace file (no \"format\": \"{FORMAT}\")"),
+            TraceError::Version(p, v) => write!(
+                f,
+                "{p}: trace format version {v} is not supported (this kmodel reads version {VERSION}); re-record it with `kmodel check`"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TraceError {}
+
+impl Trace {
+    /// Reads and validates a trace file.
+    pub fn load(path: &Path) -> Result<Trace, TraceError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| TraceError::Io(shown.clone(), e))?;
+        Self::parse(&shown, &text)
+    }
+
+    /// Parses a trace, checking format and version before the schema.
+    pub fn parse(name: &str, text: &str) -> Result<Trace, TraceError> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| TraceError::Malformed(name.into(), e.to_string()))?;
+        if value.get("format").and_then(|f| f.as_str()) != Some(FORMAT) {
+            return Err(TraceError::NotATrace(name.into()));
+        }
+        match value.get("version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(VERSION) => {}
+            Some(v) => {
+                return Err(TraceError::Version(
+                    name.into(),
+                    v.try_into().unwrap_or(u32::MAX),
+                ))
+            }
+            None => {
+                return Err(TraceError::Malformed(
+                    name.into(),
+                    "missing \"version\"".into(),
+                ))
+            }
+        }
+        serde_json::from_value(value).map_err(|e| TraceError::Malformed(name.into(), e.to_string()))
+    }
+
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(self).expect("trace serializes");
+        s.push('\n');
+        s
+    }
+
+    /// The conventional file name: `<model>/<variant>--<property>.<engine>.json`.
+    pub fn file_name(&self) -> String {
+        format!(
+            "{}/{}--{}.{}.json",
+            self.model,
+            self.variant,
+            self.property,
+            self.engine.name()
+        )
+    }
+}

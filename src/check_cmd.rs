@@ -1,0 +1,366 @@
+//! `kmodel check`: explore models under the chosen engines and print the verdict table.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use kmodel_harness::check::{check_variant, defaults, Agreement, VariantReport};
+use kmodel_harness::engine::{EngineSpec, Options, ENGINE_NAMES};
+use kmodel_harness::model::lookup;
+use kmodel_harness::{Expect, Model, Variant};
+use kmodel_models::REGISTRY;
+
+use crate::{input_error, table};
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// MODEL or MODEL/VARIANT; all models when omitted.
+    spec: Option<String>,
+    /// Engines to run (comma-separated): loom, shuttle-random, shuttle-pct, shuttle-dfs, stress,
+    /// or all.
+    #[arg(long, value_delimiter = ',', default_value = "loom,shuttle-pct")]
+    engine: Vec<String>,
+    /// Stop each exploration after this long (e.g. 30s, 5m); the verdict then says so.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    budget: Option<Duration>,
+    /// Seed for shuttle-random and shuttle-pct.
+    #[arg(long, default_value_t = defaults::SEED)]
+    seed: u64,
+    /// loom preemption bound.
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, conflicts_with = "unbounded")]
+    preemptions: u32,
+    /// Run loom without a preemption bound (fully exhaustive; can take very long).
+    #[arg(long)]
+    unbounded: bool,
+    /// Schedules for shuttle-random / shuttle-pct (upper bound for shuttle-dfs).
+    #[arg(long, default_value_t = defaults::SCHEDULES)]
+    schedules: u64,
+    /// PCT bug depth.
+    #[arg(long, default_value_t = defaults::PCT_DEPTH)]
+    depth: u32,
+    /// Iterations for the stress engine.
+    #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
+    iterations: u64,
+    /// Worker threads (shuttle random / PCT lanes run in parallel).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Override a model parameter (NAME=VALUE, repeatable; needs a single MODEL).
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, u32)>,
+    /// Print the reports as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Directory for counterexample traces.
+    #[arg(long, default_value = "target/kmodel/traces")]
+    out: PathBuf,
+    /// Overwrite trace files that exist with different contents.
+    #[arg(long)]
+    force: bool,
+}
+
+fn parse_param(s: &str) -> Result<(String, u32), String> {
+    let (k, v) = s.split_once('=').ok_or("expected NAME=VALUE")?;
+    let v = v
+        .parse()
+        .map_err(|_| format!("{v}: not a non-negative integer"))?;
+    Ok((k.to_string(), v))
+}
+
+fn engines(args: &CheckArgs) -> Result<Vec<EngineSpec>, String> {
+    let mut names: Vec<&str> = vec![];
+    for e in &args.engine {
+        if e == "all" {
+            names.extend(ENGINE_NAMES);
+        } else if ENGINE_NAMES.contains(&e.as_str()) {
+            names.push(e);
+        } else {
+            return Err(format!(
+                "unknown engine '{e}' (engines: {}, all)",
+                ENGINE_NAMES.join(", ")
+            ));
+        }
+    }
+    names.dedup();
+    Ok(names
+        .into_iter()
+        .map(|n| match n {
+            "loom" => EngineSpec::Loom {
+                preemption_bound: (!args.unbounded).then_some(args.preemptions),
+            },
+            "shuttle-random" => EngineSpec::ShuttleRandom {
+                seed: args.seed,
+                schedules: args.schedules,
+            },
+            "shuttle-pct" => EngineSpec::ShuttlePct {
+                seed: args.seed,
+                schedules: args.schedules,
+                depth: args.depth,
+            },
+            "shuttle-dfs" => EngineSpec::ShuttleDfs {
+                max_schedules: Some(args.schedules.max(100_000)),
+            },
+            _ => EngineSpec::Stress {
+                iterations: args.iterations,
+            },
+        })
+        .collect())
+}
+
+type Target = (&'static Model, &'static Variant);
+
+fn targets(spec: Option<&str>) -> Result<Vec<Target>, String> {
+    let Some(spec) = spec else {
+        return Ok(REGISTRY
+            .iter()
+            .flat_map(|m| m.variants.iter().map(move |v| (*m, v)))
+            .collect());
+    };
+    let (m, v) = lookup(REGISTRY, spec)?;
+    Ok(match v {
+        Some(v) => vec![(m, v)],
+        None => m.variants.iter().map(|v| (m, v)).collect(),
+    })
+}
+
+pub fn run(args: CheckArgs) -> ExitCode {
+    let specs = match engines(&args) {
+        Ok(s) => s,
+        Err(e) => return input_error(e),
+    };
+    let targets = match targets(args.spec.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return input_error(e),
+    };
+    if REGISTRY.is_empty() {
+        return input_error("no models are registered");
+    }
+    let overrides: BTreeMap<String, u32> = args.params.iter().cloned().collect();
+    if !overrides.is_empty() && targets.iter().any(|(m, _)| m.name != targets[0].0.name) {
+        return input_error("--param needs a single MODEL");
+    }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+
+    let started = Instant::now();
+    let mut reports = vec![];
+    for (model, variant) in &targets {
+        let params = match model.params(&overrides) {
+            Ok(p) => p,
+            Err(e) => return input_error(e),
+        };
+        for spec in &specs {
+            let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
+            let (progress, bar) = progress_bar(label);
+            let opts = Options {
+                budget: args.budget,
+                jobs,
+                progress: Some(progress),
+                ..Options::default()
+            };
+            let report = check_variant(model, variant, spec, &params, opts);
+            bar.finish_and_clear();
+            reports.push(report);
+        }
+    }
+
+    let written = write_traces(&reports, &args.out, args.force);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialize")
+        );
+    } else {
+        print!("{}", verdict_table(&reports));
+        println!();
+        for line in &written {
+            println!("{line}");
+        }
+        summary(&reports, started.elapsed());
+    }
+    if reports.iter().all(VariantReport::as_expected) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// A progress callback and its bar; the bar appears only once a run has lasted a second.
+fn progress_bar(label: String) -> (Arc<dyn Fn(u64) + Send + Sync>, ProgressBar) {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg}: {pos} executions ({per_sec}, {elapsed})")
+            .expect("valid template"),
+    );
+    bar.set_message(label);
+    let (b, start) = (bar.clone(), Instant::now());
+    let shown = std::sync::atomic::AtomicBool::new(false);
+    let cb = move |n: u64| {
+        if !n.is_multiple_of(64) {
+            return;
+        }
+        if !shown.load(std::sync::atomic::Ordering::Relaxed)
+            && start.elapsed() > Duration::from_secs(1)
+        {
+            shown.store(true, std::sync::atomic::Ordering::Relaxed);
+            b.set_draw_target(ProgressDrawTarget::stderr());
+        }
+        b.set_position(n);
+    };
+    (Arc::new(cb), bar)
+}
+
+fn verdict_table(reports: &[VariantReport]) -> String {
+    let mut rows = vec![];
+    for r in reports {
+        let target = format!("{}/{}", r.model, r.variant);
+        if let Some(why) = &r.skipped {
+            rows.push(vec![
+                target,
+                "-".into(),
+                "-".into(),
+                "skipped".into(),
+                r.engine.name().into(),
+                why.clone(),
+                "".into(),
+            ]);
+            continue;
+        }
+        if let Some(e) = &r.error {
+            rows.push(vec![
+                target.clone(),
+                "-".into(),
+                "-".into(),
+                "ERROR".into(),
+                r.engine.name().into(),
+                e.clone(),
+                "".into(),
+            ]);
+        }
+        for p in &r.properties {
+            let declared = p
+                .expected
+                .map_or("undeclared".to_string(), |e| e.to_string());
+            let observed = match (p.violated, &p.agreement) {
+                (true, Agreement::Unexpected) => "Violated  UNEXPECTED".to_string(),
+                (false, Agreement::Unexpected) => "Holds  UNEXPECTED".to_string(),
+                (false, Agreement::NotReached) => "not reached".to_string(),
+                (true, _) => "Violated".to_string(),
+                (false, _) => "Holds".to_string(),
+            };
+            let explored = match p.found_at {
+                Some((i, secs)) => format!("found at execution {i} ({secs:.2}s)"),
+                None => r.explored.clone(),
+            };
+            rows.push(vec![
+                target.clone(),
+                p.property.clone(),
+                declared,
+                observed,
+                engine_label(&r.engine),
+                explored,
+                format!("{:.2}s", r.elapsed_secs),
+            ]);
+        }
+    }
+    table::render(
+        &[
+            "MODEL/VARIANT",
+            "PROPERTY",
+            "DECLARED",
+            "OBSERVED",
+            "ENGINE",
+            "EXPLORED",
+            "TIME",
+        ],
+        &rows,
+    )
+}
+
+fn engine_label(spec: &EngineSpec) -> String {
+    match spec {
+        EngineSpec::Loom {
+            preemption_bound: Some(k),
+        } => format!("loom k={k}"),
+        other => other.name().to_string(),
+    }
+}
+
+/// Writes every counterexample under `out`, never overwriting a different file without --force.
+fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Vec<String> {
+    let mut lines = vec![];
+    for p in reports.iter().flat_map(|r| &r.properties) {
+        let Some(t) = &p.trace else { continue };
+        let path = out.join(t.file_name());
+        let json = t.to_json();
+        let existing = std::fs::read_to_string(&path).ok();
+        let status = match existing {
+            Some(old) if old == json => "unchanged",
+            Some(_) if !force => {
+                lines.push(format!(
+                    "trace {}: kept the existing file (it differs; --force overwrites)",
+                    path.display()
+                ));
+                continue;
+            }
+            _ => {
+                if let Err(e) = std::fs::create_dir_all(path.parent().expect("has parent"))
+                    .and_then(|_| std::fs::write(&path, &json))
+                {
+                    lines.push(format!("trace {}: cannot write: {e}", path.display()));
+                    continue;
+                }
+                "written"
+            }
+        };
+        lines.push(format!(
+            "trace {} ({status}) — kmodel explain {}",
+            p.property,
+            path.display()
+        ));
+    }
+    lines
+}
+
+fn summary(reports: &[VariantReport], elapsed: Duration) {
+    let unexpected: Vec<String> = reports
+        .iter()
+        .filter(|r| !r.as_expected())
+        .map(|r| format!("{}/{} under {}", r.model, r.variant, r.engine.name()))
+        .collect();
+    let mut per_engine: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
+    for r in reports {
+        let e = per_engine.entry(r.engine.name()).or_default();
+        e.0 += r.executions;
+        e.1 += r.elapsed_secs;
+    }
+    for (engine, (n, secs)) in per_engine {
+        let memory = reports
+            .iter()
+            .find(|r| r.engine.name() == engine)
+            .map_or("", |r| r.memory_model.as_str());
+        println!(
+            "{engine}: {n} executions in {secs:.1}s ({:.0}/s), memory model {memory}",
+            if secs > 0.0 { n as f64 / secs } else { 0.0 }
+        );
+    }
+    let declared_violations = reports
+        .iter()
+        .flat_map(|r| &r.properties)
+        .filter(|p| p.violated && p.expected != Some(Expect::Holds))
+        .count();
+    println!(
+        "{} checks, {declared_violations} expected violations found, total {:.1}s",
+        reports.len(),
+        elapsed.as_secs_f64()
+    );
+    if unexpected.is_empty() {
+        println!("all verdicts as declared");
+    } else {
+        println!("UNEXPECTED verdicts in: {}", unexpected.join(", "));
+    }
+}

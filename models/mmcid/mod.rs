@@ -589,18 +589,25 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
                 if settle {
                     run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
                 }
+                if execfail {
+                    // T2 runs on CPU2 in per-CPU mode, then its execve() fails: it is active
+                    // again, running, with cid UNSET (the fork hook gives none in per-CPU mode)
+                    run_cpu(&sys, 2, &[Op::Switch(Some(2)), Op::ExecFail]);
+                }
                 let s0 = sys.clone();
                 let a = spawn("CPU0 T0 exit()", move || run_cpu(&s0, 0, &[Op::Exit]));
                 let s1 = sys.clone();
                 let b = spawn("CPU1 T1 exit()", move || run_cpu(&s1, 1, &[Op::Exit]));
                 let s2 = sys.clone();
                 let c = spawn("CPU2 T2", move || {
-                    let mut ops = vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))];
+                    // execfail: T2 already ran a failing execve in the setup and stays on CPU2
+                    let mut ops = if execfail {
+                        vec![]
+                    } else {
+                        vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))]
+                    };
                     for _ in 0..extra {
                         ops.extend([Op::Switch(None), Op::Switch(Some(2))]);
-                    }
-                    if execfail {
-                        ops.push(Op::ExecFail);
                     }
                     run_cpu(&s2, 2, &ops);
                 });
@@ -711,8 +718,8 @@ pub static MODEL: Model = Model {
         Param {
             name: "exit_execfail",
             default: 0,
-            help: "exit scene: 1 = T2 runs a failing execve at the end (always on in \
-                   mainline-execfail)",
+            help: "exit scene: 1 = in the setup T2 is scheduled in on CPU2 and runs a failing \
+                   execve; CPU2 then stays put (always on in mainline-execfail)",
         },
     ],
     properties: PROPERTIES,

@@ -112,6 +112,8 @@ pub struct Task {
     pub cid: AtomicU32,
     /// `task_cpu(t)`.
     pub cpu: AtomicUsize,
+    /// `wake_up_new_task()` done: the scheduler may pick it (after the fork hook returned).
+    pub started: AtomicBool,
 }
 
 #[derive(Default)]
@@ -136,7 +138,7 @@ pub struct Sys {
     ghost: std::sync::Mutex<Ghost>,
 }
 
-const TASK_NAMES: [&str; 4] = ["T0", "T1", "T2", "T3"];
+const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
 
 impl Sys {
     fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
@@ -168,6 +170,7 @@ impl Sys {
                     active: AtomicU32::new(0),
                     cid: AtomicU32::new(MM_CID_UNSET),
                     cpu: AtomicUsize::new(0),
+                    started: AtomicBool::new(i == 0),
                 })
                 .collect(),
             rq: (0..n).map(|_| Mutex::new(Rq { curr: None })).collect(),
@@ -259,8 +262,11 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             Op::Switch(next) => {
                 let mut rq = sys.rq[cpu].lock();
                 if let Some(n) = next {
-                    // pick_next_task() can only pick a task queued here and not running
-                    if sys.tasks[n].cpu.load(Ordering::Relaxed) != cpu {
+                    // pick_next_task() can only pick a live task queued here and not running
+                    if sys.tasks[n].cpu.load(Ordering::Relaxed) != cpu
+                        || !sys.tasks[n].mm.load(Ordering::Relaxed)
+                        || !sys.tasks[n].started.load(Ordering::Relaxed)
+                    {
                         ev!(
                             "__schedule",
                             "{} is not on this runqueue: stay",
@@ -284,6 +290,12 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::Migrate(t) => {
                 let from = sys.tasks[t].cpu.load(Ordering::Relaxed);
+                if from >= sys.rq.len()
+                    || !sys.tasks[t].mm.load(Ordering::Relaxed)
+                    || !sys.tasks[t].started.load(Ordering::Relaxed)
+                {
+                    continue; // exited, or not yet woken up by its fork
+                }
                 let rq = sys.rq[from].lock();
                 if rq.curr == Some(t) || sys.tasks[t].cpu.load(Ordering::Relaxed) != from {
                     ev!(
@@ -314,6 +326,7 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                 c.cpu.store(on, Ordering::Relaxed);
                 c.mm.store(true, Ordering::Relaxed);
                 sched_mm_cid_fork(sys, cpu, cur, child);
+                c.started.store(true, Ordering::Relaxed); // wake_up_new_task()
                 sys.expose(cpu, curr);
             }
             Op::Exit => {

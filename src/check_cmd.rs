@@ -52,8 +52,11 @@ pub struct CheckArgs {
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, u32)>,
     /// Print the reports as JSON instead of a table.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print a Markdown variant × property matrix per model (for READMEs and patch threads).
+    #[arg(long)]
+    markdown: bool,
     /// Directory for counterexample traces.
     #[arg(long, default_value = "target/kmodel/traces")]
     out: PathBuf,
@@ -174,6 +177,8 @@ pub fn run(args: CheckArgs) -> ExitCode {
             "{}",
             serde_json::to_string_pretty(&reports).expect("reports serialize")
         );
+    } else if args.markdown {
+        print!("{}", table::markdown_matrix(&reports));
     } else {
         print!("{}", verdict_table(&reports));
         println!();
@@ -291,38 +296,52 @@ fn engine_label(spec: &EngineSpec) -> String {
 }
 
 /// Writes every counterexample under `out`, never overwriting a different file without --force.
+/// Returns the lines to print: each trace when there are few, otherwise a count per outcome;
+/// files it refused to overwrite are always listed.
 fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Vec<String> {
-    let mut lines = vec![];
+    const LIST_AT_MOST: usize = 12;
+    let mut listed = vec![];
+    let mut kept = vec![];
+    let (mut written, mut unchanged) = (0, 0);
     for p in reports.iter().flat_map(|r| &r.properties) {
         let Some(t) = &p.trace else { continue };
         let path = out.join(t.file_name());
         let json = t.to_json();
-        let existing = std::fs::read_to_string(&path).ok();
-        let status = match existing {
-            Some(old) if old == json => "unchanged",
+        match std::fs::read_to_string(&path).ok() {
+            Some(old) if old == json => unchanged += 1,
             Some(_) if !force => {
-                lines.push(format!(
+                kept.push(format!(
                     "trace {}: kept the existing file (it differs; --force overwrites)",
                     path.display()
                 ));
                 continue;
             }
             _ => {
-                if let Err(e) = std::fs::create_dir_all(path.parent().expect("has parent"))
-                    .and_then(|_| std::fs::write(&path, &json))
-                {
-                    lines.push(format!("trace {}: cannot write: {e}", path.display()));
+                let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
+                    .and_then(|_| std::fs::write(&path, &json));
+                if let Err(e) = saved {
+                    kept.push(format!("trace {}: cannot write: {e}", path.display()));
                     continue;
                 }
-                "written"
+                written += 1;
             }
-        };
-        lines.push(format!(
-            "trace {} ({status}) — kmodel explain {}",
+        }
+        listed.push(format!(
+            "trace [{}] kmodel explain {}",
             p.property,
             path.display()
         ));
     }
+    let mut lines = if listed.len() <= LIST_AT_MOST {
+        listed
+    } else {
+        vec![format!(
+            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): kmodel explain FILE",
+            written + unchanged,
+            out.display()
+        )]
+    };
+    lines.extend(kept);
     lines
 }
 

@@ -26,3 +26,66 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// One Markdown matrix per model: a row per variant, a column per property, each cell the
+/// verdict all engines agree on (or how they differ), then what loom explored.
+pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> String {
+    use kmodel_harness::check::Agreement;
+    let mut out = String::new();
+    let mut models: Vec<&str> = reports.iter().map(|r| r.model.as_str()).collect();
+    models.dedup();
+    for model in models {
+        let of_model: Vec<_> = reports.iter().filter(|r| r.model == model).collect();
+        let mut props: Vec<&str> = vec![];
+        for r in &of_model {
+            for p in &r.properties {
+                if !props.contains(&p.property.as_str()) {
+                    props.push(&p.property);
+                }
+            }
+        }
+        let mut variants: Vec<&str> = of_model.iter().map(|r| r.variant.as_str()).collect();
+        variants.dedup();
+        out += &format!("#### {model}\n\n| variant | {} | explored |\n", props.join(" | "));
+        out += &format!("|---|{}---|\n", "---|".repeat(props.len()));
+        for v in variants {
+            let runs: Vec<_> = of_model.iter().filter(|r| r.variant == v && r.skipped.is_none()).collect();
+            let cells: Vec<String> = props
+                .iter()
+                .map(|p| {
+                    let results: Vec<_> = runs
+                        .iter()
+                        .filter_map(|r| r.properties.iter().find(|x| x.property == *p).map(|x| (r, x)))
+                        .collect();
+                    let violated_by: Vec<&str> =
+                        results.iter().filter(|(_, x)| x.violated).map(|(r, _)| r.engine.name()).collect();
+                    let unexpected = results.iter().any(|(_, x)| x.agreement == Agreement::Unexpected);
+                    let weak_only = !violated_by.is_empty()
+                        && results.iter().all(|(r, x)| x.violated == r.engine.weak_memory());
+                    let cell = if violated_by.is_empty() {
+                        "Holds".to_string()
+                    } else if violated_by.len() == results.len() {
+                        "**Violated**".to_string()
+                    } else if weak_only {
+                        "**Violated** (weak memory only)".to_string()
+                    } else {
+                        format!("**Violated** ({})", violated_by.join(", "))
+                    };
+                    if unexpected {
+                        format!("{cell} ✗ UNEXPECTED")
+                    } else {
+                        cell
+                    }
+                })
+                .collect();
+            let explored = runs
+                .iter()
+                .map(|r| format!("{}: {}", r.engine.name(), r.explored))
+                .collect::<Vec<_>>()
+                .join("; ");
+            out += &format!("| `{v}` | {} | {explored} |\n", cells.join(" | "));
+        }
+        out += "\n";
+    }
+    out
+}

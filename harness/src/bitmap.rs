@@ -4,7 +4,7 @@
 //! reported as a violation of the property the owner named (as KASAN would report the access)
 //! and the access is skipped, never wrapped.
 
-use crate::exec::check;
+use crate::exec::fatal_violation;
 use crate::sync::{AtomicU64, Ordering};
 
 pub const BITS_PER_LONG: usize = 64;
@@ -42,13 +42,20 @@ impl Bitmap {
         self.nbits
     }
 
+    /// An out-of-range access is fatal for the execution: the kernel would have corrupted
+    /// memory, so nothing the model does after skipping it is meaningful.
     fn in_bounds(&self, op: &str, bit: usize) -> bool {
-        check(self.oob_property, bit < self.nbits, || {
-            format!(
-                "{op}({bit}) on {} beyond its {} bits (out-of-bounds access)",
-                self.name, self.nbits
-            )
-        })
+        let ok = bit < self.nbits;
+        if !ok {
+            fatal_violation(
+                self.oob_property,
+                format!(
+                    "{op}({bit}) on {} beyond its {} bits (out-of-bounds access)",
+                    self.name, self.nbits
+                ),
+            );
+        }
+        ok
     }
 
     fn word(&self, bit: usize) -> (&AtomicU64, u64) {

@@ -171,11 +171,10 @@ pub fn check_variant(
             let spec = &found_by[&id];
             match engine::counterexample(spec, &scenario, f) {
                 Ok((token, replayed)) => {
-                    if replayed.violation.as_ref().map(|v| &v.property) != Some(&id) {
+                    if replayed.violation_of(&id).is_none() {
                         report.error = Some(format!(
-                            "{id}: replaying execution {} did not reproduce the violation (got {:?})",
-                            f.execution,
-                            replayed.violation.as_ref().map(|v| &v.property)
+                            "{id}: replaying execution {} did not reproduce the violation",
+                            f.execution
                         ));
                     }
                     result.trace = Some(make_trace(
@@ -330,11 +329,14 @@ fn make_trace(
     replay: engine::ReplayToken,
     r: Replayed,
 ) -> Trace {
-    let v = r.violation.unwrap_or_else(|| crate::exec::Violation {
-        property: property.into(),
-        message: "(not reproduced on replay)".into(),
-        actor: 0,
-    });
+    let (message, upto) = r
+        .violation_of(property)
+        .map_or(("(not reproduced on replay)".into(), r.events.len()), |v| {
+            (v.message.clone(), v.events)
+        });
+    // The timeline ends at this property's violation; later events belong to other stories.
+    let mut events = r.events;
+    events.truncate(upto);
     Trace {
         format: FORMAT.into(),
         version: VERSION,
@@ -347,11 +349,11 @@ fn make_trace(
         source_hash: model.source_hash(),
         property: property.into(),
         claim: model.property(property).map_or("", |p| p.claim).into(),
-        message: v.message,
+        message,
         found_at_execution: execution,
         schedule: r.schedule,
         actors: r.actors,
-        events: r.events,
+        events,
         replay,
     }
 }
@@ -405,23 +407,31 @@ pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replay
     let scenario = (model.scenario)(variant, &params);
     let r = engine::replay(&trace.engine, &scenario, &trace.replay)
         .map_err(|e| ReplayError::Engine(e.to_string()))?;
-    let got = r
-        .violation
-        .as_ref()
-        .map(|v| (v.property.as_str(), v.message.as_str()));
-    if got != Some((trace.property.as_str(), trace.message.as_str())) {
+    let Some(v) = r.violation_of(&trace.property) else {
+        let got: Vec<&str> = r.violations.iter().map(|v| v.property.as_str()).collect();
         return Err(ReplayError::Diverged(format!(
             "expected [{}] {}, got {}",
             trace.property,
             trace.message,
-            got.map_or("no violation".into(), |(p, m)| format!("[{p}] {m}"))
+            if got.is_empty() {
+                "no violation".into()
+            } else {
+                got.join(", ")
+            }
+        )));
+    };
+    if v.message != trace.message {
+        return Err(ReplayError::Diverged(format!(
+            "expected [{}] {}, got [{}] {}",
+            trace.property, trace.message, v.property, v.message
         )));
     }
-    if r.events != trace.events {
-        let at = r.events.iter().zip(&trace.events).position(|(a, b)| a != b);
+    let events = &r.events[..v.events];
+    if events != trace.events.as_slice() {
+        let at = events.iter().zip(&trace.events).position(|(a, b)| a != b);
         return Err(ReplayError::Diverged(format!(
             "same violation but different events (first difference at event {})",
-            at.unwrap_or(r.events.len().min(trace.events.len()))
+            at.unwrap_or(events.len().min(trace.events.len()))
         )));
     }
     Ok(r)

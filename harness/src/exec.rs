@@ -1,5 +1,5 @@
 //! Per-execution state shared by every actor of one execution: actor names, the event log,
-//! the first property violation, and the progress counter the livelock detector reads.
+//! each property's first violation, and the progress counter the livelock detector reads.
 //!
 //! Loom and shuttle run all actors of an execution on the runner's OS thread, so a std
 //! thread-local holds the current execution; the stress engine copies it into each OS thread.
@@ -30,12 +30,15 @@ pub struct Event {
     pub violation: bool,
 }
 
-/// The first property violation of an execution.
+/// A property's first violation in an execution.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
     pub property: String,
     pub message: String,
     pub actor: usize,
+    /// Number of events recorded up to and including this violation's (recorded runs only).
+    #[serde(skip)]
+    pub events: usize,
 }
 
 /// When a spinning actor is declared livelocked.
@@ -52,7 +55,8 @@ pub(crate) enum SpinLimit {
 /// What an execution leaves behind for the runner.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
-    pub violation: Option<Violation>,
+    /// Each violated property's first violation, in the order they happened.
+    pub violations: Vec<Violation>,
     /// (steps, preemptions) counted at harness operations; only for recorded executions.
     pub schedule: (u64, u32),
     pub actors: Vec<String>,
@@ -76,6 +80,8 @@ pub(crate) struct ExecCtx {
     progress: AtomicU64,
     /// Bit per actor currently inside [`Spinner::relax`] loops.
     spinning: AtomicU64,
+    /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
+    /// longer continue faithfully, so later checks are ignored and spinners bail out.
     spent: AtomicBool,
     state: Mutex<State>,
 }
@@ -104,7 +110,7 @@ struct State {
     actors: Vec<String>,
     finished: Vec<bool>,
     events: Vec<Event>,
-    violation: Option<Violation>,
+    violations: Vec<Violation>,
 }
 
 thread_local! {
@@ -147,10 +153,10 @@ impl ExecCtx {
         self.note_progress_of(|| actor);
     }
 
-    /// Names of spawned actors that had not finished (the scenario must join every actor).
-    pub(crate) fn unfinished_actors(&self) -> Vec<String> {
+    /// Names of actors that had not finished; `main` (index 0) included if `with_main`.
+    pub(crate) fn unfinished_actors(&self, with_main: bool) -> Vec<String> {
         let s = self.state();
-        (1..s.actors.len())
+        (usize::from(!with_main)..s.actors.len())
             .filter(|&i| !s.finished[i])
             .map(|i| s.actors[i].clone())
             .collect()
@@ -160,7 +166,7 @@ impl ExecCtx {
         let mut s = self.state();
         Outcome {
             schedule: (s.ops.steps, s.ops.preemptions),
-            violation: s.violation.take(),
+            violations: std::mem::take(&mut s.violations),
             actors: s.actors.clone(),
             events: std::mem::take(&mut s.events),
         }
@@ -176,11 +182,25 @@ impl ExecCtx {
         }
     }
 
-    fn violate(&self, actor: usize, property: &str, message: String) {
-        if self.spent.swap(true, Relaxed) {
+    /// The engine found every actor blocked: that is the execution's verdict, whatever an
+    /// earlier check recorded.
+    pub(crate) fn deadlocked(&self, message: String) {
+        self.spent.store(false, Relaxed);
+        self.violate(0, NO_DEADLOCK, message, true);
+    }
+
+    /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
+    fn violate(&self, actor: usize, property: &str, message: String, fatal: bool) {
+        if self.spent.load(Relaxed) {
             return;
         }
+        if fatal {
+            self.spent.store(true, Relaxed);
+        }
         let mut s = self.state();
+        if s.violations.iter().any(|v| v.property == property) {
+            return;
+        }
         if self.recording {
             s.events.push(Event {
                 actor,
@@ -189,10 +209,12 @@ impl ExecCtx {
                 violation: true,
             });
         }
-        s.violation = Some(Violation {
+        let events = s.events.len();
+        s.violations.push(Violation {
             property: property.into(),
             message,
             actor,
+            events,
         });
     }
 }
@@ -203,7 +225,7 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     body();
-    let unfinished = ctx.unfinished_actors();
+    let unfinished = ctx.unfinished_actors(false);
     assert!(
         unfinished.is_empty(),
         "model error: the scenario returned without joining {unfinished:?}"
@@ -300,9 +322,10 @@ macro_rules! ev {
     };
 }
 
-/// Checks a named property; on failure records the execution's first violation and returns
-/// false, so the model can carry on without undefined behaviour (e.g. skip an out-of-range
-/// bitmap access). Outside an execution a failed check panics, like `assert!`.
+/// Checks a named property; on failure records the property's first violation in this execution
+/// and returns false. The model carries on and every other property stays checked, so a
+/// violation of one claim never hides another. Outside an execution a failed check panics, like
+/// `assert!`.
 #[inline]
 pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> String) -> bool {
     if !cond {
@@ -313,14 +336,24 @@ pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> Strin
 
 /// Records a violation of `property` by the current actor.
 pub fn violation(property: &str, message: String) {
-    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone()));
+    record(property, message, false);
+}
+
+/// Records a violation after which the model cannot continue faithfully (e.g. an out-of-bounds
+/// access it had to skip): later checks in this execution are ignored, spinners bail out.
+pub fn fatal_violation(property: &str, message: String) {
+    record(property, message, true);
+}
+
+fn record(property: &str, message: String, fatal: bool) {
+    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone(), fatal));
     if recorded.is_none() {
         panic!("property {property} violated: {message}");
     }
 }
 
-/// True once the execution has recorded a violation; later checks are ignored, so the model
-/// may stop early (spinners bail out immediately).
+/// True once the execution has had a fatal violation (livelock, deadlock, out-of-bounds
+/// access); later checks are ignored, so the model may stop early.
 pub fn execution_spent() -> bool {
     with_ctx(|cx| cx.spent.load(Relaxed)).unwrap_or(false)
 }
@@ -379,7 +412,7 @@ impl Spinner {
                 "{} spun {} times while no other CPU made progress: nothing can relieve it",
                 self.what, self.idle_spins
             );
-            cx.violate(self.actor, NO_LIVELOCK, msg);
+            cx.violate(self.actor, NO_LIVELOCK, msg, true);
             return false;
         }
         crate::thread::yield_now();

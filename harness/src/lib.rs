@@ -14,7 +14,9 @@ pub mod sync;
 pub mod thread;
 pub mod trace;
 
-pub use exec::{check, execution_spent, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK};
+pub use exec::{
+    check, execution_spent, fatal_violation, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
 pub use rwsem::RwSem;
 
@@ -22,7 +24,9 @@ pub use rwsem::RwSem;
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
-    pub use crate::exec::{check, execution_spent, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK};
+    pub use crate::exec::{
+        check, execution_spent, fatal_violation, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK,
+    };
     pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
     pub use crate::rwsem::RwSem;
     pub use crate::sync::{

@@ -96,6 +96,36 @@ fn relieved_spin() -> Scenario {
     })
 }
 
+/// Two claims that break in the same executions, the second only after the first.
+fn two_claims() -> Scenario {
+    Arc::new(|| {
+        let x = Arc::new(AtomicU32::new(0));
+        let x1 = x.clone();
+        let t = spawn("CPU0", move || x1.store(1, Ordering::Relaxed));
+        let seen = x.load(Ordering::Relaxed);
+        check("first", seen == 0, || "saw x = 1".into());
+        check("second", seen == 0, || "still saw x = 1".into());
+        t.join();
+    })
+}
+
+#[test]
+fn one_violation_never_hides_another() {
+    for spec in engines() {
+        let x = run(&spec, &two_claims());
+        assert!(
+            x.found.contains_key("first") && x.found.contains_key("second"),
+            "{spec}"
+        );
+        let (_, r) =
+            engine::counterexample(&spec, &two_claims(), &x.found["second"]).expect("replay");
+        assert!(
+            r.violation_of("first").is_some() && r.violation_of("second").is_some(),
+            "{spec}"
+        );
+    }
+}
+
 fn engines() -> Vec<EngineSpec> {
     vec![
         EngineSpec::Loom {
@@ -159,9 +189,12 @@ fn abba_deadlock_is_a_verdict_with_a_replayable_trace() {
             .get(NO_DEADLOCK)
             .unwrap_or_else(|| panic!("{spec}: no deadlock found"));
         let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
-        assert_eq!(
-            replayed.violation.as_ref().map(|v| v.property.as_str()),
-            Some(NO_DEADLOCK),
+        let v = replayed
+            .violation_of(NO_DEADLOCK)
+            .expect("replayed deadlock");
+        assert_eq!(v.message, "deadlock: blocked forever: main, CPU0", "{spec}");
+        assert!(
+            replayed.events.last().is_some_and(|e| e.violation),
             "{spec}"
         );
     }
@@ -177,7 +210,7 @@ fn hopeless_spin_is_a_livelock_not_a_hang() {
             .get(NO_LIVELOCK)
             .unwrap_or_else(|| panic!("{spec}: no livelock found"));
         let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
-        assert_eq!(replayed.violation.unwrap().property, NO_LIVELOCK, "{spec}");
+        assert!(replayed.violation_of(NO_LIVELOCK).is_some(), "{spec}");
         assert!(!replayed.events.is_empty());
     }
 }

@@ -123,14 +123,10 @@ impl Engine for Loom {
         // Run iteration 1 (the loaded path); stop at the top of iteration 2.
         b.checkpoint_interval = 2;
         b.max_permutations = Some(2);
-        let (out, panicked) = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
+        let out = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
         let schedule = out.schedule();
-        let violation = match panicked {
-            None => out.violation,
-            Some(msg) => Some(deadlock_or_error(&msg)?),
-        };
         Ok(Replayed {
-            violation,
+            violations: out.violations,
             actors: out.actors,
             events: out.events,
             schedule,

@@ -186,6 +186,13 @@ pub struct Found {
     pub(crate) live: Option<(Vec<String>, Vec<exec::Event>)>,
 }
 
+impl Replayed {
+    /// The violation of `property`, if the execution violated it.
+    pub fn violation_of(&self, property: &str) -> Option<&Violation> {
+        self.violations.iter().find(|v| v.property == property)
+    }
+}
+
 /// Counterexample statistics.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
@@ -198,7 +205,8 @@ pub struct Schedule {
 /// One execution re-run with event recording.
 #[derive(Clone, Debug)]
 pub struct Replayed {
-    pub violation: Option<Violation>,
+    /// Each violated property's first violation, in order.
+    pub violations: Vec<Violation>,
     pub actors: Vec<String>,
     pub events: Vec<exec::Event>,
     pub schedule: Schedule,
@@ -325,8 +333,11 @@ impl Control {
 
     fn finish(&self, index: u64, out: Outcome, token: impl FnOnce() -> ReplayToken) {
         self.count();
-        if let Some(v) = out.violation {
-            self.record(index, v, token(), None);
+        if !out.violations.is_empty() {
+            let token = token();
+            for v in out.violations {
+                self.record(index, v, token.clone(), None);
+            }
         }
     }
 
@@ -404,7 +415,7 @@ pub fn counterexample(
     install_quiet_panic_hook();
     if let Some((actors, events)) = &found.live {
         let replayed = Replayed {
-            violation: Some(found.violation.clone()),
+            violations: vec![found.violation.clone()],
             actors: actors.clone(),
             events: events.clone(),
             schedule: Schedule {
@@ -434,12 +445,13 @@ pub fn replay(
 }
 
 /// Runs one recorded execution under `backend`, catching engine panics. The closure is the
-/// engine's own driver; it calls the provided body exactly once.
+/// engine's own driver; it calls the provided body exactly once. A deadlock the engine reports
+/// becomes the execution's violation, naming the actors blocked forever.
 fn recorded_execution(
     backend: Backend,
     scenario: &Scenario,
     drive: impl FnOnce(Box<dyn Fn() + Send + Sync>),
-) -> Result<(Outcome, Option<String>), EngineError> {
+) -> Result<Outcome, EngineError> {
     let _b = use_backend(backend);
     let ctx = ExecCtx::new(true, spin_limit(backend));
     let slot = Arc::new(Mutex::new(None::<Outcome>));
@@ -451,12 +463,15 @@ fn recorded_execution(
     let panicked = panic::catch_unwind(AssertUnwindSafe(|| drive(body))).err();
     let stored = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     match (stored, panicked) {
-        (Some(out), None) => Ok((out, None)),
+        (Some(out), None) => Ok(out),
         (_, Some(p)) => {
             let msg = panic_message(&*p);
-            // The execution did not finish: keep what it recorded so far.
             exec::install(None);
-            Ok((ctx.take_outcome(), Some(msg)))
+            deadlock_or_error(&msg)?;
+            // The execution did not finish: keep what it recorded so far.
+            let blocked = ctx.unfinished_actors(true);
+            ctx.deadlocked(format!("deadlock: blocked forever: {}", blocked.join(", ")));
+            Ok(ctx.take_outcome())
         }
         (None, None) => Err(EngineError("the engine ran no execution".into())),
     }
@@ -480,6 +495,7 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
             property: exec::NO_DEADLOCK.into(),
             message: "every CPU is blocked: deadlock".into(),
             actor: 0,
+            events: 0,
         })
     } else {
         Err(EngineError(format!("model panicked: {msg}")))

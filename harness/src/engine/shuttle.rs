@@ -307,7 +307,7 @@ impl Engine for Shuttle {
             ctl: None,
         })));
         let h = handle.clone();
-        let (out, panicked) = recorded_execution(Backend::Shuttle, scenario, move |body| {
+        let out = recorded_execution(Backend::Shuttle, scenario, move |body| {
             in_run(|| Runner::new(h, config()).run(body));
         })?;
         if let Mode::Replay {
@@ -319,12 +319,8 @@ impl Engine for Shuttle {
             )));
         }
         let schedule = out.schedule();
-        let violation = match panicked {
-            None => out.violation,
-            Some(msg) => Some(deadlock_or_error(&msg)?),
-        };
         Ok(Replayed {
-            violation,
+            violations: out.violations,
             schedule,
             actors: out.actors,
             events: out.events,

@@ -43,10 +43,14 @@ impl Engine for Stress {
             };
             match rx.recv_timeout(WATCHDOG) {
                 Ok(Ok(out)) => {
-                    let live = Some((out.actors.clone(), out.events.clone()));
                     ctl.count();
-                    if let Some(v) = out.violation {
-                        ctl.record(index, v, token(), live);
+                    for v in out.violations {
+                        ctl.record(
+                            index,
+                            v,
+                            token(),
+                            Some((out.actors.clone(), out.events.clone())),
+                        );
                     }
                 }
                 Ok(Err(msg)) => return Err(EngineError(format!("model panicked: {msg}"))),
@@ -57,6 +61,7 @@ impl Engine for Stress {
                         property: exec::NO_DEADLOCK.into(),
                         message: format!("iteration did not finish within {WATCHDOG:?} (hung: deadlock or livelock)"),
                         actor: 0,
+                        events: out.events.len(),
                     };
                     ctl.count();
                     ctl.record(index, v, token(), Some((out.actors, out.events)));

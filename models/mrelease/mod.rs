@@ -1,0 +1,324 @@
+//! exit_mm() vs process_mrelease(): can a userspace OOM killer (LMKD) reliably free a killed
+//! victim's memory while a low-priority procfs reader pins it? All designs of the May 2026
+//! linux-mm discussion (seed 001, `../shared/reference/mrelease.md`).
+//!
+//! Actors: the killer (LMKD: kill, then reap), the victim's only thread (`do_exit()` →
+//! `exit_mm()` → `mmput()`), and a low-priority procfs reader (smaps or cmdline) whose VMA walk
+//! can stall for `reader_stall` steps. The reader's file was opened before the scenario, so it
+//! holds an mm_count reference (`proc_mem_open()`).
+
+mod kernel;
+
+use kmodel_harness::prelude::*;
+
+use kernel::{Config, Design, ReaderKind, Sys};
+
+pub const REAPED_ON_SUCCESS: &str = "reaped-on-success";
+pub const NO_SPURIOUS_ESRCH: &str = "no-spurious-esrch";
+pub const TEARDOWN_NOT_IN_READER: &str = "teardown-not-in-reader";
+pub const NO_USE_AFTER_PUT: &str = "no-use-after-put";
+pub const KILLER_NOT_BLOCKED_BY_READER: &str = "killer-not-blocked-by-reader";
+
+const PROPERTIES: &[Property] = &[
+    Property {
+        id: REAPED_ON_SUCCESS,
+        claim: "when process_mrelease() (or the expedited kill) returns 0, none of the victim's \
+                private pages is still resident",
+    },
+    Property {
+        id: NO_SPURIOUS_ESRCH,
+        claim: "the killer never gets -ESRCH while the victim's memory is resident and the last \
+                mm_users reference belongs to the procfs reader rather than an exiting victim thread",
+    },
+    Property {
+        id: TEARDOWN_NOT_IN_READER,
+        claim: "exit_mmap() never runs in the low-priority procfs reader's context",
+    },
+    Property {
+        id: NO_USE_AFTER_PUT,
+        claim: "nobody touches the mm_struct, its page tables or its pages after the reference \
+                that protects them is gone (no access after __mmdrop(), no page faulted in after \
+                exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks)",
+    },
+    Property {
+        id: NO_DEADLOCK,
+        claim: "every actor finishes: no cycle through mmap_lock, task_lock and the wait for SIGKILL",
+    },
+    Property {
+        id: KILLER_NOT_BLOCKED_BY_READER,
+        claim: "the killer's mmap_read_lock never sleeps while the stalled reader holds \
+                mmap_lock with more than killer_wait_budget (default 0) VMA-walk steps left",
+    },
+];
+
+const PARAMS: &[Param] = &[
+    Param {
+        name: "nr_vmas",
+        default: 2,
+        help: "private anonymous VMAs of one page each in the victim's mm",
+    },
+    Param {
+        name: "reader_stall",
+        default: 2,
+        help: "VMA-walk steps the reader does under one mmap_read_lock hold (its stall)",
+    },
+    Param {
+        name: "reader_stealing",
+        default: 0,
+        help: "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)",
+    },
+    Param {
+        name: "parent_reaps",
+        default: 0,
+        help: "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)",
+    },
+    Param {
+        name: "victim_threads",
+        default: 1,
+        help: "threads in the victim's thread group (1 or 2; 2 spawns a fourth actor)",
+    },
+    Param {
+        name: "killer_wait_budget",
+        default: 0,
+        help: "reader steps the killer may wait behind the reader before property 6 fails; \
+               the smallest budget that holds is the measured worst-case wait",
+    },
+];
+
+/// One variant per design; `count-only-gup` (/proc/pid/mem) and `write-locked-gup` (cmdline) apply
+/// the (d) walker rule to GUP readers, the cases §5.4 of the notes flags.
+const VARIANTS: &[Variant] = &[
+    Variant {
+        name: "today",
+        summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
+                  smaps m_start() holds mm_users across the walk",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Violated),
+            (TEARDOWN_NOT_IN_READER, Violated),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Holds),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "reap-kill-v3",
+        summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
+                  + mmgrab, kill_all_shared_mm(), then reap",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Violated),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Holds),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "exit-mm-pointer",
+        summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
+                  task->mm; process_mrelease falls back to it",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Violated),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Holds),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "write-locked-teardown",
+        summary: "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
+                  walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Holds),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Violated),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "expedite-signal",
+        summary: "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
+                  kill and reaps in one syscall",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Violated),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Holds),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "count-only-gup",
+        summary: "(d') walkers keep only the open-time mm_count, applied to a GUP reader \
+                  (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
+                  under the read lock",
+        expect: &[
+            (REAPED_ON_SUCCESS, Violated),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Holds),
+            (NO_USE_AFTER_PUT, Violated),
+            (NO_DEADLOCK, Holds),
+            (KILLER_NOT_BLOCKED_BY_READER, Violated),
+        ],
+        engines: Engines::All,
+    },
+    Variant {
+        name: "write-locked-gup",
+        summary: "(d'') (d) with get_cmdline() holding the walker's mmap_read_lock across \
+                  access_remote_vm(), which read-locks again; LMKD only kills and relies on \
+                  the victim's own exit_mmap()",
+        expect: &[
+            (REAPED_ON_SUCCESS, Holds),
+            (NO_SPURIOUS_ESRCH, Holds),
+            (TEARDOWN_NOT_IN_READER, Holds),
+            (NO_USE_AFTER_PUT, Holds),
+            (NO_DEADLOCK, Violated),
+            (KILLER_NOT_BLOCKED_BY_READER, Holds),
+        ],
+        engines: Engines::All,
+    },
+];
+
+pub static MODEL: Model = Model {
+    name: "mrelease",
+    question: "Can LMKD's kill + process_mrelease() reliably free a victim's memory while a \
+               stalled procfs reader pins it, under each of the five 2026 designs?",
+    references: &[
+        "kernel/exit.c: do_exit(), exit_mm()",
+        "kernel/fork.c: mmput(), __mmput(), mmget_not_zero(), mmgrab()/mmdrop()",
+        "mm/mmap.c: exit_mmap() (read-then-write since bf3980c85212)",
+        "mm/oom_kill.c: process_mrelease(), find_lock_task_mm(), task_will_free_mem(), \
+         __oom_reap_task_mm()",
+        "fs/proc/task_mmu.c: m_start(), m_stop(); fs/proc/base.c: proc_mem_open(), get_cmdline()",
+        "Message-ID: <20260511214226.937793-1-minchan@kernel.org> (PROCESS_MRELEASE_REAP_KILL v3)",
+        "Seed 001: Minchan Kim to Linus Torvalds, 19 May 2026, Re: [PATCH v3] mm: \
+         process_mrelease: introduce PROCESS_MRELEASE_REAP_KILL flag",
+        "Jann Horn: ptrace: keep task's mm around in separate exit_mm field post-exit \
+         (20201016024019.1882062-*, reposted 16 May 2026)",
+    ],
+    params: PARAMS,
+    properties: PROPERTIES,
+    variants: VARIANTS,
+    source: &[include_str!("mod.rs"), include_str!("kernel.rs")],
+    scenario,
+};
+
+/// Builds one execution: fresh state, the three actors, then the "once quiet" checks.
+fn scenario(variant: &Variant, params: &Params) -> Scenario {
+    let cfg = Config {
+        design: Design::from_variant(variant.name),
+        nr_vmas: params.get("nr_vmas").max(1) as usize,
+        reader_stall: params.get("reader_stall"),
+        reader_stealing: params.get("reader_stealing") != 0,
+        parent_reaps: params.get("parent_reaps") != 0,
+        victim_threads: params.get("victim_threads").clamp(1, 2) as usize,
+        killer_wait_budget: params.get("killer_wait_budget"),
+    };
+    let reader_name = match cfg.design.reader() {
+        ReaderKind::Smaps | ReaderKind::SmapsCountOnly => "CPU2 procfs reader (smaps)",
+        ReaderKind::MemCountOnly => "CPU2 procfs reader (/proc/pid/mem)",
+        ReaderKind::CmdlineReadLocked => "CPU2 procfs reader (cmdline)",
+    };
+    Arc::new(move || {
+        let sys = Arc::new(Sys::new(cfg));
+        let s = sys.clone();
+        let killer = spawn("CPU0 killer (LMKD)", move || kernel::lmkd_kill(&s));
+        let s = sys.clone();
+        let victim = spawn("CPU1 victim T1", move || {
+            kernel::wait_for_sigkill(&s);
+            kernel::do_exit(&s, 0);
+        });
+        let s = sys.clone();
+        let reader = spawn(reader_name, move || kernel::procfs_read(&s));
+        let t2 = (cfg.victim_threads > 1).then(|| {
+            let s = sys.clone();
+            spawn("CPU3 victim T2", move || {
+                kernel::wait_for_sigkill(&s);
+                kernel::do_exit(&s, 1);
+            })
+        });
+        killer.join();
+        victim.join();
+        reader.join();
+        if let Some(t2) = t2 {
+            t2.join();
+        }
+        once_quiet(&sys);
+    })
+}
+
+/// After every actor finished: the parent reaps the zombie (if it has not already), then every
+/// reference must be gone and every page freed.
+fn once_quiet(sys: &Sys) {
+    if execution_spent() {
+        return;
+    }
+    if !sys.task.released.load(Ordering::Acquire) {
+        kernel::release_task(sys, kernel::Ctx::Parent);
+    }
+    let users = sys.mm.mm_users.load(Ordering::Relaxed);
+    let count = sys.mm.mm_count.load(Ordering::Relaxed);
+    let left = sys.mm.resident();
+    let freed = sys.mm.freed.load(Ordering::Relaxed);
+    check(
+        NO_USE_AFTER_PUT,
+        users == 0 && count == 0 && freed && left == 0,
+        || {
+            format!(
+                "once quiet: mm_users {users}, mm_count {count}, mm_struct freed {freed}, \
+                 {left} page(s) still resident: a reference or page leaked"
+            )
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel::*;
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn model_declaration_is_valid() {
+        MODEL.validate().unwrap();
+        for v in MODEL.variants {
+            let _ = Design::from_variant(v.name);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn no_reap_is_success_only_when_work_done(skip in any::<bool>()) {
+            prop_assert_eq!(no_reap_ret(skip) == 0, skip);
+            prop_assert!(no_reap_ret(skip) == 0 || no_reap_ret(skip) == -EINVAL);
+        }
+
+        #[test]
+        fn will_free_mem_needs_dying_and_no_oom_skip(g in any::<bool>(), x in any::<bool>(), s in any::<bool>()) {
+            prop_assert_eq!(will_free_mem(g, x, s), (g || x) && !s);
+        }
+
+        #[test]
+        fn errno_names_are_kernel_spelling(e in 0i32..200) {
+            let n = errno_name(-e);
+            prop_assert!(n == "0" || n.starts_with('-'));
+        }
+    }
+
+    #[test]
+    fn esrch_is_spelled() {
+        assert_eq!(errno_name(-ESRCH), "-ESRCH");
+        assert_eq!(errno_name(0), "0");
+    }
+}

@@ -417,7 +417,7 @@ fn quiesce_and_check(sys: &Sys) {
                     fmt_cid(c)
                 )
             });
-            return;
+            continue;
         }
         if cid_in_transit(c) {
             check(NO_TRANSIT_LEFT, false, || {
@@ -427,7 +427,6 @@ fn quiesce_and_check(sys: &Sys) {
                     fmt_cid(c)
                 )
             });
-            return;
         }
         if cid_on_cpu(mode) {
             check(NO_TRANSIT_LEFT, false, || {
@@ -437,10 +436,9 @@ fn quiesce_and_check(sys: &Sys) {
                     fmt_cid(c)
                 )
             });
-            return;
         }
         if !add(c, format!("task {}", TASK_NAMES[t])) {
-            return;
+            continue;
         }
     }
     for cpu in 0..n {
@@ -450,18 +448,15 @@ fn quiesce_and_check(sys: &Sys) {
                 check(NO_TRANSIT_LEFT, false, || {
                     format!("per-task mode, but CPU{cpu} still owns {}", fmt_cid(c))
                 });
-                return;
             }
             if !add(c, format!("CPU{cpu}")) {
-                return;
+                continue;
             }
         }
     }
-    if !check(NO_TRANSIT_LEFT, !cid_in_transit(mode), || {
+    check(NO_TRANSIT_LEFT, !cid_in_transit(mode), || {
         format!("quiet, but mode is still {}", fmt_mode(mode))
-    }) {
-        return;
-    }
+    });
     for (c, o) in owners.iter().enumerate() {
         let bit = sys.cidmask.test_bit(c);
         if o.len() > 1 {
@@ -471,7 +466,7 @@ fn quiesce_and_check(sys: &Sys) {
                     o.join(" and ")
                 )
             });
-            return;
+            continue;
         }
         if !check(NO_CID_LEAK, bit != o.is_empty(), || {
             if bit {
@@ -480,7 +475,7 @@ fn quiesce_and_check(sys: &Sys) {
                 format!("{} owns CID {c} but its bit is clear in mm_cidmask", o[0])
             }
         }) {
-            return;
+            continue;
         }
     }
     let users = sys.mm_cid.users.load(Ordering::Relaxed);
@@ -882,7 +877,7 @@ pub static MODEL: Model = Model {
                 (CID_IN_RANGE, Violated),
                 (CIDMASK_IN_BOUNDS, Holds),
                 (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Holds),
+                (NO_CID_LEAK, Violated),
                 (NO_TRANSIT_LEFT, Holds),
                 (SWITCH_BACK, Holds),
             ],

@@ -46,22 +46,40 @@ pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> Stri
         }
         let mut variants: Vec<&str> = of_model.iter().map(|r| r.variant.as_str()).collect();
         variants.dedup();
-        out += &format!("#### {model}\n\n| variant | {} | explored |\n", props.join(" | "));
+        out += &format!(
+            "#### {model}\n\n| variant | {} | explored |\n",
+            props.join(" | ")
+        );
         out += &format!("|---|{}---|\n", "---|".repeat(props.len()));
         for v in variants {
-            let runs: Vec<_> = of_model.iter().filter(|r| r.variant == v && r.skipped.is_none()).collect();
+            let runs: Vec<_> = of_model
+                .iter()
+                .filter(|r| r.variant == v && r.skipped.is_none())
+                .collect();
             let cells: Vec<String> = props
                 .iter()
                 .map(|p| {
                     let results: Vec<_> = runs
                         .iter()
-                        .filter_map(|r| r.properties.iter().find(|x| x.property == *p).map(|x| (r, x)))
+                        .filter_map(|r| {
+                            r.properties
+                                .iter()
+                                .find(|x| x.property == *p)
+                                .map(|x| (r, x))
+                        })
                         .collect();
-                    let violated_by: Vec<&str> =
-                        results.iter().filter(|(_, x)| x.violated).map(|(r, _)| r.engine.name()).collect();
-                    let unexpected = results.iter().any(|(_, x)| x.agreement == Agreement::Unexpected);
+                    let violated_by: Vec<&str> = results
+                        .iter()
+                        .filter(|(_, x)| x.violated)
+                        .map(|(r, _)| r.engine.name())
+                        .collect();
+                    let unexpected = results
+                        .iter()
+                        .any(|(_, x)| x.agreement == Agreement::Unexpected);
                     let weak_only = !violated_by.is_empty()
-                        && results.iter().all(|(r, x)| x.violated == r.engine.weak_memory());
+                        && results
+                            .iter()
+                            .all(|(r, x)| x.violated == r.engine.weak_memory());
                     let cell = if violated_by.is_empty() {
                         "Holds".to_string()
                     } else if violated_by.len() == results.len() {

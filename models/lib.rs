@@ -3,7 +3,13 @@ use kmodel_harness::Model;
 
 pub mod ipi_mask;
 pub mod mm_cpumask;
+pub mod mmcid;
 pub mod mrelease;
 
 /// Every model kmodel knows.
-pub const REGISTRY: &[&Model] = &[&mm_cpumask::MODEL, &mrelease::MODEL, &ipi_mask::MODEL];
+pub const REGISTRY: &[&Model] = &[
+    &mm_cpumask::MODEL,
+    &mrelease::MODEL,
+    &ipi_mask::MODEL,
+    &mmcid::MODEL,
+];

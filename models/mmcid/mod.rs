@@ -1,0 +1,894 @@
+//! sched/mmcid: per-mm concurrency IDs, per-task vs per-CPU ownership and the two-phase
+//! TRANSIT mode switch (Thomas Gleixner's "sched: Rewrite MM CID management", V3 vs mainline).
+//!
+//! Actors are CPUs running short scripts of kernel events (fork, exit, failed execve, context
+//! switch, migration, affinity change). Tasks are records; "running in user space" means being
+//! `rq->curr` of a CPU after `mm_cid_schedin()` or after a syscall returned. Ghost state (never
+//! seen by the engines, an OS-level std mutex that is never held across a scheduling point)
+//! records which CID each CPU's current task exposes to user space.
+
+pub mod cid;
+pub mod hooks;
+pub mod mode;
+#[cfg(test)]
+mod tests;
+
+use kmodel_harness::prelude::*;
+
+use cid::*;
+use hooks::*;
+use mode::*;
+
+pub const CID_UNIQUE: &str = "cid-unique";
+pub const CID_IN_RANGE: &str = "cid-in-range";
+pub const CIDMASK_IN_BOUNDS: &str = "cidmask-in-bounds";
+pub const NO_CID_LEAK: &str = "no-cid-leak";
+pub const NO_TRANSIT_LEFT: &str = "no-transit-left";
+pub const SWITCH_BACK: &str = "switch-back-at-recorded-thrs";
+
+/// Which version of the design runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Design {
+    /// Mainline (mid-2026): combined `mode` word, TRANSIT both ways, two smp_mb()s.
+    Mainline,
+    /// As posted in V3 (2025-10-29): `percpu` + `transit` words, no barriers, direct task->CPU
+    /// transfer, schedule-out always drops TRANSIT, no threshold clamp, V3 exit/walk details.
+    V3,
+    /// Mainline without TRANSIT in either direction (direct ownership handover).
+    DirectHandover,
+    /// Mainline, but fork/exit recompute `pcpu_thrs` before comparing (Mathieu's question).
+    ThrsRecompute,
+    /// v6.19.0: mainline before two later fixes: `mm_drop_cid_on_cpu()` did not test ONCPU and
+    /// the CPU->task walk marked a running task's CID TRANSIT without testing for UNSET.
+    V6190,
+}
+
+/// A single change to mainline that a reviewer would ask about ("why is X needed?").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ablation {
+    None,
+    /// `mm_cid_schedout()` ignores TRANSIT CIDs: why must schedule-out drop them?
+    NoSchedoutDrop,
+    /// `__mm_get_cid()` claims with `test_bit()` + `__set_bit()`: why an atomic RMW when the
+    /// caller holds its rq lock?
+    NonatomicGetCid,
+    /// `mm_get_cid()` fails instead of retrying over the whole num_possible_cpus() space.
+    GetCidNoRetry,
+}
+
+/// Which script the CPUs run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scene {
+    /// per-task -> per-CPU: a fork while another task is scheduled in and migrated.
+    Fork,
+    /// per-CPU -> per-task: two exits while a third task is scheduled in and out.
+    Exit,
+    /// per-CPU mode: two new threads are scheduled in at once on two CPUs without a CID.
+    Alloc,
+}
+
+/// `struct rq`, the part the model needs: `rq->curr` (None = the idle task).
+#[derive(Debug)]
+pub struct Rq {
+    pub curr: Option<usize>,
+}
+
+/// Fields of `struct mm_mm_cid` written under `mm->mm_cid.lock`.
+#[derive(Debug)]
+pub struct MmLocked {
+    pub nr_cpus_allowed: u32,
+    /// `mm_cpus_allowed(mm)`: growth-only union of the threads' affinity masks.
+    pub cpus_allowed: u64,
+    pub pcpu_thrs: u32,
+    pub update_deferred: bool,
+}
+
+/// `struct mm_mm_cid` plus the per-CPU `struct mm_cid_pcpu` slots.
+pub struct MmMmCid {
+    /// `mm->mm_cid.pcpu[cpu].cid`.
+    pub pcpu: Vec<AtomicU32>,
+    /// Mainline `mode` (0, TRANSIT, ONCPU, ONCPU|TRANSIT).
+    pub mode: AtomicU32,
+    /// V3 only: `percpu` and `transit` words.
+    pub percpu: AtomicU32,
+    pub transit: AtomicU32,
+    pub max_cids: AtomicU32,
+    /// Written holding `mutex` and `lock`, read under either (and racily).
+    pub users: AtomicU32,
+    pub lock: Mutex<MmLocked>,
+    pub mutex: Mutex<()>,
+    /// `irq_work` / `work` queued.
+    pub work_queued: AtomicBool,
+}
+
+/// `task_struct`, the part the model needs.
+pub struct Task {
+    pub name: &'static str,
+    /// `t->mm == mm` (false before fork, after exit_mm / a successful execve).
+    pub mm: AtomicBool,
+    /// `t->mm_cid.active`.
+    pub active: AtomicU32,
+    /// `t->mm_cid.cid`.
+    pub cid: AtomicU32,
+    /// `task_cpu(t)`.
+    pub cpu: AtomicUsize,
+    /// `wake_up_new_task()` done: the scheduler may pick it (after the fork hook returned).
+    pub started: AtomicBool,
+}
+
+#[derive(Default)]
+struct Ghost {
+    /// CID exposed to user space by each CPU's current task.
+    exposed: Vec<Option<(usize, u32)>>,
+    /// Switch-back threshold recorded at the per-CPU switch (changelog contract).
+    recorded_thrs: u32,
+}
+
+/// The whole system of one execution.
+pub struct Sys {
+    pub design: Design,
+    pub ablation: Ablation,
+    /// `num_possible_cpus()`.
+    pub nr_possible: u32,
+    pub mm_cid: MmMmCid,
+    /// `mm_cidmask(mm)`: num_possible_cpus() bits.
+    pub cidmask: Bitmap,
+    pub tasks: Vec<Task>,
+    pub rq: Vec<Mutex<Rq>>,
+    ghost: std::sync::Mutex<Ghost>,
+}
+
+const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
+
+impl Sys {
+    fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
+        Sys {
+            design,
+            ablation,
+            nr_possible: n,
+            mm_cid: MmMmCid {
+                pcpu: (0..n).map(|_| AtomicU32::new(MM_CID_UNSET)).collect(),
+                mode: AtomicU32::new(0),
+                percpu: AtomicU32::new(0),
+                transit: AtomicU32::new(0),
+                max_cids: AtomicU32::new(0),
+                users: AtomicU32::new(0),
+                lock: Mutex::new(MmLocked {
+                    nr_cpus_allowed: 0,
+                    cpus_allowed: 0,
+                    pcpu_thrs: 0,
+                    update_deferred: false,
+                }),
+                mutex: Mutex::new(()),
+                work_queued: AtomicBool::new(false),
+            },
+            cidmask: Bitmap::new("mm_cidmask(mm)", n as usize, CIDMASK_IN_BOUNDS),
+            tasks: (0..nr_tasks)
+                .map(|i| Task {
+                    name: TASK_NAMES[i],
+                    mm: AtomicBool::new(false),
+                    active: AtomicU32::new(0),
+                    cid: AtomicU32::new(MM_CID_UNSET),
+                    cpu: AtomicUsize::new(0),
+                    started: AtomicBool::new(i == 0),
+                })
+                .collect(),
+            rq: (0..n).map(|_| Mutex::new(Rq { curr: None })).collect(),
+            ghost: std::sync::Mutex::new(Ghost {
+                exposed: vec![None; n as usize],
+                recorded_thrs: 0,
+            }),
+        }
+    }
+
+    fn ghost(&self) -> std::sync::MutexGuard<'_, Ghost> {
+        self.ghost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    pub(crate) fn ghost_record_thrs(&self, thrs: u32) {
+        self.ghost().recorded_thrs = thrs;
+    }
+
+    /// Return to user space on `cpu` of `t` (or of nothing): rseq publishes `task_cid()`.
+    fn expose(&self, cpu: usize, t: Option<usize>) {
+        let val = t.and_then(|t| {
+            let task = &self.tasks[t];
+            if !task.mm.load(Ordering::Relaxed) || task.active.load(Ordering::Relaxed) == 0 {
+                return None;
+            }
+            let c = task.cid.load(Ordering::Relaxed);
+            // Failed-execve window: active, running, UNSET: nothing published (see README).
+            (c != MM_CID_UNSET).then_some((t, task_cid(c)))
+        });
+        let mut g = self.ghost();
+        g.exposed[cpu] = None;
+        if let Some((t, c)) = val {
+            ev!(
+                "rseq_update",
+                "{} returns to user space with mm_cid {c}",
+                self.tasks[t].name
+            );
+            let n = self.nr_possible;
+            if !check(CID_IN_RANGE, c < n, || {
+                format!(
+                    "{} exposes mm_cid {c} >= num_possible_cpus() = {n}",
+                    self.tasks[t].name
+                )
+            }) {
+                return;
+            }
+            for (other, e) in g.exposed.iter().enumerate() {
+                if let Some((u, uc)) = *e {
+                    if uc == c {
+                        let (a, b) = (self.tasks[t].name, self.tasks[u].name);
+                        check(CID_UNIQUE, false, || {
+                            format!(
+                                "{a} on CPU{cpu} and {b} on CPU{other} both run with mm_cid {c}"
+                            )
+                        });
+                        return;
+                    }
+                }
+            }
+            g.exposed[cpu] = Some((t, c));
+        }
+    }
+}
+
+/// One step of a CPU's script.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// `__schedule()`: switch from the current task to `next` (None: idle).
+    Switch(Option<usize>),
+    /// Pull a task that is not running to this CPU (`set_task_cpu()` under its old rq lock).
+    Migrate(usize),
+    /// current forks `child` (CLONE_VM thread), child placed on `cpu`.
+    Fork(usize, usize),
+    /// current exits: `sched_mm_cid_exit()`, `exit_mm()`, final `schedule()`.
+    Exit,
+    /// current runs a failing execve: before_execve + after_execve on the same mm.
+    ExecFail,
+    /// `sched_setaffinity(current, mask)`: `mm_update_cpus_allowed()` under the rq lock.
+    SetAffinity(u64),
+}
+
+/// A CPU executing its script; `curr` mirrors `rq->curr` (only this CPU changes it).
+fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
+    let mut curr = sys.rq[cpu].lock().curr;
+    for &op in ops {
+        match op {
+            Op::Switch(next) => {
+                let mut rq = sys.rq[cpu].lock();
+                if let Some(n) = next {
+                    // pick_next_task() can only pick a live task queued here and not running
+                    if sys.tasks[n].cpu.load(Ordering::Relaxed) != cpu
+                        || !sys.tasks[n].mm.load(Ordering::Relaxed)
+                        || !sys.tasks[n].started.load(Ordering::Relaxed)
+                    {
+                        ev!(
+                            "__schedule",
+                            "{} is not on this runqueue: stay",
+                            sys.tasks[n].name
+                        );
+                        continue;
+                    }
+                }
+                sys.ghost().exposed[cpu] = None;
+                ev!(
+                    "__schedule",
+                    "context_switch {} -> {}",
+                    curr.map_or("idle", |t| sys.tasks[t].name),
+                    next.map_or("idle", |t| sys.tasks[t].name)
+                );
+                rq.curr = next;
+                mm_cid_switch_to(sys, cpu, curr, next);
+                curr = next;
+                drop(rq);
+                sys.expose(cpu, curr);
+            }
+            Op::Migrate(t) => {
+                let from = sys.tasks[t].cpu.load(Ordering::Relaxed);
+                if from >= sys.rq.len()
+                    || !sys.tasks[t].mm.load(Ordering::Relaxed)
+                    || !sys.tasks[t].started.load(Ordering::Relaxed)
+                {
+                    continue; // exited, or not yet woken up by its fork
+                }
+                let rq = sys.rq[from].lock();
+                if rq.curr == Some(t) || sys.tasks[t].cpu.load(Ordering::Relaxed) != from {
+                    ev!(
+                        "move_queued_task",
+                        "{} is running on CPU{from}: not migrated",
+                        sys.tasks[t].name
+                    );
+                } else {
+                    sys.tasks[t].cpu.store(cpu, Ordering::Relaxed);
+                    ev!(
+                        "set_task_cpu",
+                        "{} CPU{from} -> CPU{cpu}",
+                        sys.tasks[t].name
+                    );
+                }
+                drop(rq);
+            }
+            Op::Fork(child, on) => {
+                let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
+                ev!(
+                    "copy_process",
+                    "{} forks {}",
+                    sys.tasks[cur].name,
+                    sys.tasks[child].name
+                );
+                let c = &sys.tasks[child];
+                c.cpu.store(on, Ordering::Relaxed);
+                c.mm.store(true, Ordering::Relaxed);
+                sched_mm_cid_fork(sys, cpu, cur, child);
+                c.started.store(true, Ordering::Relaxed); // wake_up_new_task()
+                sys.expose(cpu, curr);
+            }
+            Op::Exit => {
+                let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: never returns to user
+                ev!("do_exit", "{} exits", sys.tasks[cur].name);
+                sched_mm_cid_exit(sys, cpu, cur);
+                sys.tasks[cur].mm.store(false, Ordering::Relaxed); // exit_mm()
+                let mut rq = sys.rq[cpu].lock();
+                rq.curr = None;
+                mm_cid_switch_to(sys, cpu, Some(cur), None);
+                curr = None;
+                sys.tasks[cur].cpu.store(usize::MAX >> 1, Ordering::Relaxed);
+            }
+            Op::ExecFail => {
+                let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
+                ev!("bprm_execve", "{} execve() fails", sys.tasks[cur].name);
+                sched_mm_cid_before_execve(sys, cpu, cur);
+                sched_mm_cid_after_execve(sys, cpu, cur);
+                sys.expose(cpu, curr);
+            }
+            Op::SetAffinity(mask) => {
+                let Some(cur) = curr else { continue };
+                let _rq = sys.rq[cpu].lock();
+                ev!(
+                    "__do_set_cpus_allowed",
+                    "{} cpus_mask {mask:#x}",
+                    sys.tasks[cur].name
+                );
+                mm_update_cpus_allowed(sys, mask);
+            }
+        }
+    }
+}
+
+/// `mm_init_cid()` + the first user: `t0` runs on CPU0 with the whole mm to itself.
+fn boot(sys: &Sys, nr_cpus_allowed: u32) {
+    {
+        let mut mc = sys.mm_cid.lock.lock();
+        mc.nr_cpus_allowed = nr_cpus_allowed;
+        mc.cpus_allowed = (1u64 << nr_cpus_allowed) - 1;
+    }
+    sys.tasks[0].mm.store(true, Ordering::Relaxed);
+    sys.rq[0].lock().curr = Some(0);
+    sched_mm_cid_fork(sys, 0, 0, 0);
+    sys.expose(0, Some(0));
+}
+
+/// The final check once every actor has joined: all CPUs go idle, the deferred work runs,
+/// then bitmap, owners and mode must agree.
+fn quiesce_and_check(sys: &Sys) {
+    if execution_spent() {
+        return;
+    }
+    for cpu in 0..sys.nr_possible as usize {
+        run_cpu(sys, cpu, &[Op::Switch(None)]);
+    }
+    if sys.mm_cid.work_queued.swap(false, Ordering::Relaxed) {
+        mm_cid_work_fn(sys);
+    }
+    let n = sys.nr_possible as usize;
+    let mode = read_mode(sys);
+    // Owners of each CID number
+    let mut owners: Vec<Vec<String>> = vec![Vec::new(); n];
+    let mut add = |c: u32, who: String| -> bool {
+        let b = task_cid(c) as usize;
+        if b < n {
+            owners[b].push(who);
+            true
+        } else {
+            check(NO_CID_LEAK, false, || {
+                format!("{who} holds CID {} outside the bitmap", fmt_cid(c))
+            })
+        }
+    };
+    for (t, task) in sys.tasks.iter().enumerate() {
+        let c = task.cid.load(Ordering::Relaxed);
+        let live = task.mm.load(Ordering::Relaxed) && task.active.load(Ordering::Relaxed) != 0;
+        if c == MM_CID_UNSET || cid_on_cpu(c) {
+            continue;
+        }
+        if !live {
+            check(NO_CID_LEAK, false, || {
+                format!(
+                    "{} is no CID user any more but still holds {}",
+                    TASK_NAMES[t],
+                    fmt_cid(c)
+                )
+            });
+            continue;
+        }
+        if cid_in_transit(c) {
+            check(NO_TRANSIT_LEFT, false, || {
+                format!(
+                    "{} is not running but still holds {}",
+                    TASK_NAMES[t],
+                    fmt_cid(c)
+                )
+            });
+        }
+        if cid_on_cpu(mode) {
+            check(NO_TRANSIT_LEFT, false, || {
+                format!(
+                    "per-CPU mode, but {} still owns task CID {}",
+                    TASK_NAMES[t],
+                    fmt_cid(c)
+                )
+            });
+        }
+        if !add(c, format!("task {}", TASK_NAMES[t])) {
+            continue;
+        }
+    }
+    for cpu in 0..n {
+        let c = sys.mm_cid.pcpu[cpu].load(Ordering::Relaxed);
+        if cid_on_cpu(c) {
+            if !cid_on_cpu(mode) {
+                check(NO_TRANSIT_LEFT, false, || {
+                    format!("per-task mode, but CPU{cpu} still owns {}", fmt_cid(c))
+                });
+            }
+            if !add(c, format!("CPU{cpu}")) {
+                continue;
+            }
+        }
+    }
+    check(NO_TRANSIT_LEFT, !cid_in_transit(mode), || {
+        format!("quiet, but mode is still {}", fmt_mode(mode))
+    });
+    for (c, o) in owners.iter().enumerate() {
+        let bit = sys.cidmask.test_bit(c);
+        if o.len() > 1 {
+            check(CID_UNIQUE, false, || {
+                format!(
+                    "CID {c} is owned by {}: both would run with it",
+                    o.join(" and ")
+                )
+            });
+            continue;
+        }
+        if !check(NO_CID_LEAK, bit != o.is_empty(), || {
+            if bit {
+                format!("CID {c} is set in mm_cidmask but nobody owns it (leaked)")
+            } else {
+                format!("{} owns CID {c} but its bit is clear in mm_cidmask", o[0])
+            }
+        }) {
+            continue;
+        }
+    }
+    let users = sys.mm_cid.users.load(Ordering::Relaxed);
+    let thrs = sys.ghost().recorded_thrs;
+    check(
+        SWITCH_BACK,
+        !(cid_on_cpu(mode) && users > 0 && users < thrs),
+        || {
+            format!(
+                "still in per-CPU mode with {users} users, below the switch-back threshold {thrs} \
+                 recorded at the per-CPU switch"
+            )
+        },
+    );
+}
+
+/// Variant name -> (design, ablation, scene, T2 runs a failing execve in the exit scene).
+fn design_of(v: &Variant) -> (Design, Ablation, Scene, bool) {
+    use Ablation as A;
+    use Design as D;
+    match v.name {
+        "mainline" => (D::Mainline, A::None, Scene::Fork, false),
+        "mainline-exit" => (D::Mainline, A::None, Scene::Exit, false),
+        "mainline-execfail" => (D::Mainline, A::None, Scene::Exit, true),
+        "v3" => (D::V3, A::None, Scene::Fork, false),
+        "v3-exit" => (D::V3, A::None, Scene::Exit, false),
+        "v6.19.0-exit" => (D::V6190, A::None, Scene::Exit, false),
+        "direct-handover" => (D::DirectHandover, A::None, Scene::Fork, false),
+        "direct-handover-exit" => (D::DirectHandover, A::None, Scene::Exit, false),
+        "thrs-recompute" => (D::ThrsRecompute, A::None, Scene::Exit, false),
+        "no-schedout-drop" => (D::Mainline, A::NoSchedoutDrop, Scene::Exit, false),
+        "mainline-alloc" => (D::Mainline, A::None, Scene::Alloc, false),
+        "nonatomic-get-cid" => (D::Mainline, A::NonatomicGetCid, Scene::Alloc, false),
+        "get-cid-no-retry" => (D::Mainline, A::GetCidNoRetry, Scene::Alloc, false),
+        other => panic!("model error: unknown variant {other}"),
+    }
+}
+
+fn scenario(v: &Variant, p: &Params) -> Scenario {
+    let (design, ablation, scene, execfail) = design_of(v);
+    let extra = p.get("extra_switches");
+    let affinity = p.get("affinity_widen") != 0;
+    let execfail = execfail || p.get("exit_execfail") != 0;
+    match scene {
+        Scene::Fork => {
+            let n = p.get("fork_num_possible_cpus");
+            Arc::new(move || {
+                // 3 users in per-task mode own CIDs 0..2 (N = A = 3: max_cids = 3, bitmap full);
+                // T1 sleeps on CPU1, T2 sleeps on CPU2, T0 runs on CPU0.
+                let sys = Arc::new(Sys::new(design, ablation, n, 4));
+                boot(&sys, n);
+                run_cpu(
+                    &sys,
+                    0,
+                    &[Op::Fork(1, 1), Op::Fork(2, 2.min(n as usize - 1))],
+                );
+                let s0 = sys.clone();
+                let a = spawn("CPU0 T0 fork(T3)", move || {
+                    run_cpu(&s0, 0, &[Op::Fork(3, 0)]);
+                });
+                let s1 = sys.clone();
+                let b = spawn("CPU1", move || {
+                    let mut ops = vec![Op::Switch(Some(1)), Op::Switch(None)];
+                    for _ in 0..extra {
+                        ops.extend([Op::Switch(Some(1)), Op::Switch(None)]);
+                    }
+                    run_cpu(&s1, 1, &ops);
+                });
+                let s2 = sys.clone();
+                let c = spawn("CPU2", move || {
+                    let mut ops = vec![Op::Migrate(1), Op::Switch(Some(1))];
+                    if affinity {
+                        ops.push(Op::SetAffinity(u64::MAX >> (64 - n)));
+                    }
+                    run_cpu(&s2, 2.min(n as usize - 1), &ops);
+                });
+                a.join();
+                b.join();
+                c.join();
+                quiesce_and_check(&sys);
+            })
+        }
+        Scene::Alloc => {
+            let n = p.get("exit_num_possible_cpus").max(4);
+            let a_allowed = p.get("exit_nr_cpus_allowed");
+            Arc::new(move || {
+                // As the exit scene, plus T3: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs
+                // 0 and 1; T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
+                let sys = Arc::new(Sys::new(design, ablation, n, 4));
+                boot(&sys, a_allowed);
+                run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
+                run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
+                run_cpu(&sys, 0, &[Op::Fork(2, 2), Op::Fork(3, 3)]);
+                run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
+                run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
+                let s2 = sys.clone();
+                let a = spawn("CPU2 T2", move || run_cpu(&s2, 2, &[Op::Switch(Some(2))]));
+                let s3 = sys.clone();
+                let b = spawn("CPU3 T3", move || run_cpu(&s3, 3, &[Op::Switch(Some(3))]));
+                a.join();
+                b.join();
+                quiesce_and_check(&sys);
+            })
+        }
+        Scene::Exit => {
+            let n = p.get("exit_num_possible_cpus");
+            let a_allowed = p.get("exit_nr_cpus_allowed");
+            let settle = p.get("exit_settle") != 0;
+            Arc::new(move || {
+                // T0 (CPU0), T1 (CPU1) running; T0 forks T2 -> per-CPU mode (users 3 > max_cids
+                // 2, pcpu_thrs 2); everybody settles, then T0 and T1 exit concurrently while T2
+                // is scheduled in and out on CPU2. The second exit (users 1 < 2) switches back.
+                let sys = Arc::new(Sys::new(design, ablation, n, 3));
+                boot(&sys, a_allowed);
+                run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
+                run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
+                run_cpu(&sys, 0, &[Op::Fork(2, 2)]);
+                run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
+                if settle {
+                    run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
+                }
+                if execfail {
+                    // T2 runs on CPU2 in per-CPU mode, then its execve() fails: it is active
+                    // again, running, with cid UNSET (the fork hook gives none in per-CPU mode)
+                    run_cpu(&sys, 2, &[Op::Switch(Some(2)), Op::ExecFail]);
+                }
+                let s0 = sys.clone();
+                let a = spawn("CPU0 T0 exit()", move || run_cpu(&s0, 0, &[Op::Exit]));
+                let s1 = sys.clone();
+                let b = spawn("CPU1 T1 exit()", move || run_cpu(&s1, 1, &[Op::Exit]));
+                let s2 = sys.clone();
+                let c = spawn("CPU2 T2", move || {
+                    // execfail: T2 already ran a failing execve in the setup and stays on CPU2
+                    let mut ops = if execfail {
+                        vec![]
+                    } else {
+                        vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))]
+                    };
+                    for _ in 0..extra {
+                        ops.extend([Op::Switch(None), Op::Switch(Some(2))]);
+                    }
+                    run_cpu(&s2, 2, &ops);
+                });
+                a.join();
+                b.join();
+                c.join();
+                quiesce_and_check(&sys);
+            })
+        }
+    }
+}
+
+const PROPERTIES: &[Property] = &[
+    Property {
+        id: CID_UNIQUE,
+        claim: "two tasks of the mm running in user space at the same time never see the same \
+                mm_cid (and once quiet no CID has two owners)",
+    },
+    Property {
+        id: CID_IN_RANGE,
+        claim: "every mm_cid published to user space is < num_possible_cpus()",
+    },
+    Property {
+        id: CIDMASK_IN_BOUNDS,
+        claim: "no access to mm_cidmask(mm) beyond its num_possible_cpus() bits",
+    },
+    Property {
+        id: NO_LIVELOCK,
+        claim: "mm_get_cid() never spins forever with its rq lock held: a free CID exists or \
+                someone who does not need that lock frees one",
+    },
+    Property {
+        id: NO_CID_LEAK,
+        claim: "once quiet, the bits of mm_cidmask are exactly the CIDs owned by tasks (plain) \
+                and CPUs (ONCPU)",
+    },
+    Property {
+        id: NO_TRANSIT_LEFT,
+        claim: "once quiet, no transition state is left: mode has no TRANSIT, no sleeping task \
+                holds a TRANSIT CID, no task owns a CID in per-CPU mode, no CPU in per-task mode",
+    },
+    Property {
+        id: SWITCH_BACK,
+        claim: "an mm whose user count dropped below the threshold recorded when it entered \
+                per-CPU mode is back in per-task mode (changelog of V3 17/20)",
+    },
+];
+
+const HOLDS_ALL: &[(&str, Expect)] = &[
+    (CID_UNIQUE, Holds),
+    (CID_IN_RANGE, Holds),
+    (CIDMASK_IN_BOUNDS, Holds),
+    (NO_LIVELOCK, Holds),
+    (NO_CID_LEAK, Holds),
+    (NO_TRANSIT_LEFT, Holds),
+    (SWITCH_BACK, Holds),
+];
+
+pub static MODEL: Model = Model {
+    name: "mmcid",
+    question: "Do per-mm concurrency IDs stay unique, bounded, allocatable and leak-free across \
+               the per-task <-> per-CPU ownership switches, in V3 and in mainline?",
+    references: &[
+        "kernel/sched/sched.h: mm_cid_schedin(), mm_cid_schedout(), mm_cid_from_cpu(), \
+         mm_cid_from_task(), mm_get_cid()",
+        "kernel/sched/core.c: mm_update_max_cids(), mm_update_cpus_allowed(), \
+         mm_cid_fixup_cpus_to_tasks(), mm_cid_fixup_tasks_to_cpus(), sched_mm_cid_fork(), \
+         sched_mm_cid_exit(), mm_cid_work_fn()",
+        "include/linux/rseq_types.h: MM_CID_UNSET, MM_CID_ONCPU, MM_CID_TRANSIT",
+        "[patch V3 17/20] sched/mmcid: Provide CID ownership mode fixup functions (2025-10-29) \
+         and Mathieu Desnoyers' review (2025-10-30)",
+        "Message-ID: <87wm4brp00.ffs@tglx> (Thomas Gleixner's answer on pcpu_thrs vs max_cids)",
+    ],
+    params: &[
+        Param {
+            name: "fork_num_possible_cpus",
+            default: 3,
+            help: "num_possible_cpus() (= allowed CPUs) of the fork scene; 3 fills the CID space \
+                   with 3 users so the fork must switch to per-CPU mode",
+        },
+        Param {
+            name: "exit_num_possible_cpus",
+            default: 4,
+            help: "num_possible_cpus() of the exit scene; >= 4 needed for pcpu_thrs >= 2, i.e. \
+                   for an exit to switch back at all",
+        },
+        Param {
+            name: "exit_nr_cpus_allowed",
+            default: 2,
+            help: "weight of the mm's allowed mask in the exit scene (>= 2 for pcpu_thrs >= 2)",
+        },
+        Param {
+            name: "exit_settle",
+            default: 0,
+            help: "exit scene: 1 = T1 schedules out and in after the fork's per-CPU switch; 0 = \
+                   T1 keeps the TRANSIT CID the task walk gave it (still running)",
+        },
+        Param {
+            name: "extra_switches",
+            default: 0,
+            help: "additional schedule out/in pairs of the scheduling CPU",
+        },
+        Param {
+            name: "affinity_widen",
+            default: 0,
+            help: "fork scene: 1 = CPU2 widens T1's affinity to all possible CPUs at the end",
+        },
+        Param {
+            name: "exit_execfail",
+            default: 0,
+            help: "exit scene: 1 = in the setup T2 is scheduled in on CPU2 and runs a failing \
+                   execve; CPU2 then stays put (always on in mainline-execfail)",
+        },
+    ],
+    properties: PROPERTIES,
+    variants: &[
+        Variant {
+            name: "mainline",
+            summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
+                      migrated and scheduled in on CPU2",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mainline-exit",
+            summary: "mainline, exit scene: per-CPU -> per-task by the second of two \
+                      concurrent exits while T2 is scheduled in and out",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "v3",
+            summary: "as posted in V3, fork scene",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Violated),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "v3-exit",
+            summary: "as posted in V3, exit scene",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "direct-handover",
+            summary: "no TRANSIT in either direction, fork scene",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Violated),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "direct-handover-exit",
+            summary: "no TRANSIT in either direction, exit scene",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "thrs-recompute",
+            summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
+                      affinity path does), exit scene",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Violated),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "v6.19.0-exit",
+            summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
+                      ONCPU test, CPU->task walk without the UNSET test), exit scene",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Violated),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mainline-execfail",
+            summary:
+                "mainline, exit scene, T2 then runs a failing execve: the CPU->task walk meets \
+                      a running active task with an UNSET CID",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Violated),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "no-schedout-drop",
+            summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Violated),
+                (NO_TRANSIT_LEFT, Violated),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "mainline-alloc",
+            summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
+                      and CPU3, both must allocate beyond max_cids",
+            expect: HOLDS_ALL,
+            engines: Engines::All,
+        },
+        Variant {
+            name: "nonatomic-get-cid",
+            summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
+                      __set_bit() instead of test_and_set_bit()",
+            expect: &[
+                (CID_UNIQUE, Violated),
+                (CID_IN_RANGE, Holds),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Holds),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+        Variant {
+            name: "get-cid-no-retry",
+            summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
+                      retrying over all num_possible_cpus() CIDs",
+            expect: &[
+                (CID_UNIQUE, Holds),
+                (CID_IN_RANGE, Violated),
+                (CIDMASK_IN_BOUNDS, Holds),
+                (NO_LIVELOCK, Holds),
+                (NO_CID_LEAK, Violated),
+                (NO_TRANSIT_LEFT, Holds),
+                (SWITCH_BACK, Holds),
+            ],
+            engines: Engines::All,
+        },
+    ],
+    source: &[
+        include_str!("mod.rs"),
+        include_str!("cid.rs"),
+        include_str!("mode.rs"),
+        include_str!("hooks.rs"),
+    ],
+    scenario,
+};

@@ -224,13 +224,18 @@ fn verdict_table(reports: &[VariantReport]) -> String {
     for r in reports {
         let target = format!("{}/{}", r.model, r.variant);
         if let Some(why) = &r.skipped {
+            // The full reason is in `kmodel list`.
+            let short = match why.char_indices().nth(60) {
+                Some((i, _)) => format!("{}... (kmodel list)", &why[..i]),
+                None => why.clone(),
+            };
             rows.push(vec![
                 target,
                 "-".into(),
                 "-".into(),
                 "skipped".into(),
                 r.engine.name().into(),
-                why.clone(),
+                short,
                 "".into(),
             ]);
             continue;
@@ -255,6 +260,7 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, Agreement::Unexpected) => "Holds  UNEXPECTED".to_string(),
                 (false, Agreement::NotReached) => "not reached".to_string(),
                 (true, _) => "Violated".to_string(),
+                (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),
             };
             let explored = match p.found_at {

@@ -81,7 +81,11 @@ pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> Stri
                             .iter()
                             .all(|(r, x)| x.violated == r.engine.weak_memory());
                     let cell = if violated_by.is_empty() {
-                        "Holds".to_string()
+                        if runs.iter().any(|r| r.partial()) {
+                            "not violated (partial run)".to_string()
+                        } else {
+                            "Holds".to_string()
+                        }
                     } else if violated_by.len() == results.len() {
                         "**Violated**".to_string()
                     } else if weak_only {

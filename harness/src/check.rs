@@ -92,6 +92,15 @@ impl VariantReport {
                 .all(|p| p.agreement != Agreement::Unexpected)
     }
 
+    /// True when the exploration stopped before covering its space (time budget, deadlock), so
+    /// "no violation found" is not a Holds verdict.
+    pub fn partial(&self) -> bool {
+        matches!(
+            self.coverage,
+            Some(Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock)
+        )
+    }
+
     pub fn executions_per_sec(&self) -> f64 {
         if self.elapsed_secs > 0.0 {
             self.executions as f64 / self.elapsed_secs

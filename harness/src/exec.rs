@@ -88,8 +88,11 @@ pub(crate) struct ExecCtx {
     blocked: AtomicU64,
     /// Bit per spinner parked until another actor makes progress.
     parked: AtomicU64,
-    /// Bit per actor waiting in `join()`; any actor finishing may release them.
-    joining: AtomicU64,
+    /// Per actor, the actors waiting in `join()` for it.
+    joiners: Mutex<Vec<u64>>,
+    /// Set when every live actor is certainly blocked while a spinner is parked: the parked
+    /// spinners are woken to report the livelock and bail out.
+    livelocked: AtomicBool,
     /// Engine-level lock and condvar parked spinners sleep on (created at first park).
     park: std::sync::OnceLock<(crate::sync::Mutex<()>, crate::sync::Condvar)>,
     /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
@@ -150,7 +153,8 @@ impl ExecCtx {
             live: AtomicU64::new(1),
             blocked: AtomicU64::new(0),
             parked: AtomicU64::new(0),
-            joining: AtomicU64::new(0),
+            joiners: Mutex::new(vec![0]),
+            livelocked: AtomicBool::new(false),
             park: std::sync::OnceLock::new(),
             spent: AtomicBool::new(false),
             state: Mutex::new(state),
@@ -167,6 +171,10 @@ impl ExecCtx {
         s.finished.push(false);
         let id = s.actors.len() - 1;
         self.live.fetch_or(1 << id, Relaxed);
+        self.joiners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(0);
         id
     }
 
@@ -174,7 +182,8 @@ impl ExecCtx {
         note_op(OpKind::Wait);
         self.state().finished[actor] = true;
         self.live.fetch_and(!(1 << actor), Relaxed);
-        self.unblock(self.joining.load(Relaxed));
+        let joiners = self.joiners.lock().unwrap_or_else(PoisonError::into_inner)[actor];
+        self.unblock(joiners);
         self.note_progress_of(|| actor);
     }
 
@@ -200,6 +209,22 @@ impl ExecCtx {
             .get_or_init(|| (crate::sync::Mutex::new(()), crate::sync::Condvar::new()))
     }
 
+    /// Called just before an actor blocks: if every live actor is then certainly blocked and a
+    /// spinner is parked, nobody can ever make the progress it waits for. Wake it to report the
+    /// livelock and bail out (rather than let the engine see a deadlock and stop exploring).
+    fn before_blocking(&self) {
+        let parked = self.parked.load(Relaxed);
+        if parked == 0 || self.live.load(Relaxed) & !self.blocked.load(Relaxed) != 0 {
+            return;
+        }
+        // A parker checks for itself before it sleeps (and holds the park lock here).
+        if parked & (1 << current_actor()) != 0 {
+            return;
+        }
+        self.livelocked.store(true, Relaxed);
+        self.wake_parked();
+    }
+
     /// Wakes parked spinners after progress (engine operations only while one is parked).
     fn wake_parked(&self) {
         if self.parked.load(Relaxed) == 0 || IN_WAKE.with(Cell::get) {
@@ -220,7 +245,17 @@ impl ExecCtx {
         self.parked.fetch_or(me, Relaxed);
         let (m, cv) = self.park_objects();
         let mut g = m.lock();
-        while self.progress.load(Relaxed) == seen && !self.spent.load(Relaxed) {
+        while self.progress.load(Relaxed) == seen
+            && !self.spent.load(Relaxed)
+            && !self.livelocked.load(Relaxed)
+        {
+            // About to sleep: if every other actor is certainly blocked, nobody can wake us.
+            // Waiters for the park lock are not: sleeping releases it.
+            let blocked = self.blocked.load(Relaxed) & !m.waiters();
+            if self.live.load(Relaxed) & !me & !blocked == 0 {
+                self.livelocked.store(true, Relaxed);
+                break;
+            }
             g = cv.wait(g);
         }
         drop(g);
@@ -368,6 +403,20 @@ pub(crate) fn note_op(kind: OpKind) {
     });
 }
 
+/// The current actor's bit (0 outside an execution).
+#[inline]
+pub(crate) fn current_bit() -> u64 {
+    with_ctx(|_| 1 << current_actor()).unwrap_or(0)
+}
+
+/// Marks `mask` as certainly blocked.
+#[inline]
+pub(crate) fn block(mask: u64) {
+    if mask != 0 {
+        with_ctx(|cx| cx.block(mask));
+    }
+}
+
 /// Marks the current actor as certainly blocked; returns its bit (0 outside an execution).
 #[inline]
 pub(crate) fn block_current() -> u64 {
@@ -379,15 +428,34 @@ pub(crate) fn block_current() -> u64 {
     .unwrap_or(0)
 }
 
-/// Registers (or, with `on == false`, removes) `mask` as waiting in `join()`.
-pub(crate) fn joining(mask: u64, on: bool) {
+/// The current actor is about to join `target`: blocked until it finishes.
+pub(crate) fn begin_join(target: usize) -> u64 {
     with_ctx(|cx| {
-        if on {
-            cx.joining.fetch_or(mask, Relaxed)
-        } else {
-            cx.joining.fetch_and(!mask, Relaxed)
+        let me = 1 << current_actor();
+        let done = cx.live.load(Relaxed) & (1 << target) == 0;
+        if !done {
+            cx.joiners.lock().unwrap_or_else(PoisonError::into_inner)[target] |= me;
+            cx.block(me);
+            cx.before_blocking();
         }
+        me
+    })
+    .unwrap_or(0)
+}
+
+/// The current actor returned from joining `target`.
+pub(crate) fn end_join(target: usize, me: u64) {
+    with_ctx(|cx| {
+        cx.joiners.lock().unwrap_or_else(PoisonError::into_inner)[target] &= !me;
+        cx.unblock(me);
     });
+}
+
+/// The current actor is about to block for real (its bit is set and any lock it gives up is
+/// released): see `ExecCtx::before_blocking`.
+#[inline]
+pub(crate) fn before_blocking() {
+    with_ctx(|cx| cx.before_blocking());
 }
 
 /// The actors in `mask` may be able to run again.
@@ -534,6 +602,14 @@ impl Spinner {
                 // Someone else may still relieve this spinner: sleep until it makes progress
                 // rather than spin, so no unfair schedule can starve it into a false livelock.
                 cx.park(self.actor, now);
+                if cx.livelocked.load(Relaxed) {
+                    let msg = format!(
+                        "{} spins while every other CPU is blocked: nothing can relieve it",
+                        self.what
+                    );
+                    cx.violate(self.actor, NO_LIVELOCK, msg, true);
+                    return false;
+                }
                 if cx.spent.load(Relaxed) {
                     return false;
                 }

@@ -238,6 +238,8 @@ impl<T> Mutex<T> {
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
         self.state.held.store(true, Ordering::Relaxed);
+        // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
+        crate::exec::block(self.state.waiters.load(Ordering::Relaxed));
         crate::exec::note_progress();
         MutexGuard {
             inner: Some(inner),
@@ -248,13 +250,14 @@ impl<T> Mutex<T> {
     pub fn lock(&self) -> MutexGuard<'_, T> {
         let contended = self.state.held.load(Ordering::Relaxed);
         note_op(if contended { OpKind::Wait } else { OpKind::Run });
-        let me = if contended {
-            let me = crate::exec::block_current();
-            self.state.waiters.fetch_or(me, Ordering::Relaxed);
-            me
-        } else {
-            0
-        };
+        // Register as a waiter first: the engine may preempt us before it acquires, and whoever
+        // takes the lock meanwhile marks its waiters blocked.
+        let me = crate::exec::current_bit();
+        self.state.waiters.fetch_or(me, Ordering::Relaxed);
+        if contended {
+            crate::exec::block(me);
+            crate::exec::before_blocking();
+        }
         let g = match &self.inner {
             MutexInner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
             MutexInner::Loom(m) => {
@@ -264,11 +267,14 @@ impl<T> Mutex<T> {
                 GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
             }
         };
-        if me != 0 {
-            self.state.waiters.fetch_and(!me, Ordering::Relaxed);
-            crate::exec::unblock(me);
-        }
+        self.state.waiters.fetch_and(!me, Ordering::Relaxed);
+        crate::exec::unblock(me);
         self.guard(g)
+    }
+
+    /// Actors currently waiting for this lock (harness bookkeeping).
+    pub(crate) fn waiters(&self) -> u64 {
+        self.state.waiters.load(Ordering::Relaxed)
     }
 
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
@@ -343,6 +349,7 @@ impl Condvar {
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
+        crate::exec::before_blocking();
         let inner = match (&self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
                 GuardInner::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))

@@ -41,7 +41,12 @@ fn set_current_actor(id: usize) {
 }
 
 /// Handle to a spawned actor; [`join`](JoinHandle::join) returns its result.
-pub enum JoinHandle<T> {
+pub struct JoinHandle<T> {
+    inner: JoinInner<T>,
+    actor: usize,
+}
+
+enum JoinInner<T> {
     Std(std::thread::JoinHandle<T>),
     Loom(loom::thread::JoinHandle<T>),
     Shuttle(shuttle::thread::JoinHandle<T>),
@@ -50,15 +55,13 @@ pub enum JoinHandle<T> {
 impl<T> JoinHandle<T> {
     pub fn join(self) -> T {
         exec::note_op(exec::OpKind::Wait);
-        let me = exec::block_current();
-        exec::joining(me, true);
-        let r = match self {
-            JoinHandle::Std(h) => h.join(),
-            JoinHandle::Loom(h) => h.join(),
-            JoinHandle::Shuttle(h) => h.join(),
+        let me = exec::begin_join(self.actor);
+        let r = match self.inner {
+            JoinInner::Std(h) => h.join(),
+            JoinInner::Loom(h) => h.join(),
+            JoinInner::Shuttle(h) => h.join(),
         };
-        exec::joining(me, false);
-        exec::unblock(me);
+        exec::end_join(self.actor, me);
         exec::note_progress();
         r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
@@ -82,8 +85,8 @@ where
         );
     }
     let body = actor_body(ctx.clone(), id, f);
-    match kind {
-        Backend::Std => JoinHandle::Std(
+    let inner = match kind {
+        Backend::Std => JoinInner::Std(
             std::thread::Builder::new()
                 .name(name)
                 .spawn(move || {
@@ -93,14 +96,15 @@ where
                 })
                 .expect("spawn OS thread"),
         ),
-        Backend::Loom => JoinHandle::Loom(loom::thread::spawn(body)),
-        Backend::Shuttle => JoinHandle::Shuttle(
+        Backend::Loom => JoinInner::Loom(loom::thread::spawn(body)),
+        Backend::Shuttle => JoinInner::Shuttle(
             shuttle::thread::Builder::new()
                 .name(name)
                 .spawn(body)
                 .expect("spawn shuttle task"),
         ),
-    }
+    };
+    JoinHandle { inner, actor: id }
 }
 
 fn actor_body<F, T>(ctx: Option<Arc<ExecCtx>>, id: usize, f: F) -> impl FnOnce() -> T

@@ -37,6 +37,9 @@ enum Command {
         /// A trace file written by `kmodel check`.
         file: PathBuf,
     },
+    /// Print the per-task memory cost of the task-local IPI wait mask (ipi-mask model), computed
+    /// by the same sizing code the model uses for its masks.
+    IpiMaskCost,
     /// Print a trace as a per-CPU timeline (or Mermaid / JSON).
     Explain {
         file: PathBuf,
@@ -61,6 +64,10 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check_cmd::run(args),
         Command::Replay { file } => replay(&file),
+        Command::IpiMaskCost => {
+            print!("{}", kmodel_models::ipi_mask::ipi_mask_cost_table());
+            ExitCode::SUCCESS
+        }
         Command::Explain { file, format } => explain(&file, format),
     }
 }

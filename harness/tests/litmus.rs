@@ -62,14 +62,7 @@ fn hopeless_spin() -> Scenario {
     Arc::new(|| {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        let t = spawn("CPU0", move || {
-            let mut s = Spinner::new("wait_for_flag");
-            while !f.load(Ordering::Acquire) {
-                if !s.relax() {
-                    break;
-                }
-            }
-        });
+        let t = spawn("CPU0", move || spin_until(&f, "wait_for_flag"));
         let u = spawn("CPU1", move || {
             ev!("other", "does some work");
         });
@@ -83,14 +76,7 @@ fn relieved_spin() -> Scenario {
     Arc::new(|| {
         let flag = Arc::new(AtomicBool::new(false));
         let f = flag.clone();
-        let t = spawn("CPU0", move || {
-            let mut s = Spinner::new("wait_for_flag");
-            while !f.load(Ordering::Acquire) {
-                if !s.relax() {
-                    break;
-                }
-            }
-        });
+        let t = spawn("CPU0", move || spin_until(&f, "wait_for_flag"));
         flag.store(true, Ordering::Release);
         t.join();
     })

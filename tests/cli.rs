@@ -190,3 +190,50 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out.sort();
     out
 }
+
+#[test]
+fn check_json_and_markdown_report_the_declared_verdicts() {
+    let out = kmodel(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--json",
+        "--out",
+        "target/kmodel/cli-test",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints JSON");
+    let props = reports[0]["properties"].as_array().expect("properties");
+    let esrch = props
+        .iter()
+        .find(|p| p["property"] == "no-spurious-esrch")
+        .expect("property listed");
+    assert_eq!(esrch["violated"], true);
+    assert_eq!(esrch["agreement"], "as-expected");
+    assert!(reports[0]["explored"]
+        .as_str()
+        .unwrap()
+        .contains("PCT schedules"));
+
+    let out = kmodel(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--markdown",
+        "--out",
+        "target/kmodel/cli-test",
+    ]);
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        md.contains("#### mrelease") && md.contains("| `today` |") && md.contains("**Violated**"),
+        "{md}"
+    );
+}

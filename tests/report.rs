@@ -1,0 +1,31 @@
+//! The committed design-review dossier (`report/`) must be what `kmodel report` generates now:
+//! a model, verdict or trace change without regenerating it fails here.
+
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn committed_dossier_is_up_to_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = std::env::temp_dir().join(format!("kmodel-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let status = Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(["report", "--out", out.to_str().unwrap(), "--traces"])
+        .arg(root.join("traces"))
+        .output()
+        .expect("kmodel report runs");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let mut stale = vec![];
+    for entry in std::fs::read_dir(&out).unwrap().flatten() {
+        let name = entry.file_name();
+        let fresh = std::fs::read_to_string(entry.path()).unwrap();
+        let committed = std::fs::read_to_string(root.join("report").join(&name)).unwrap_or_default();
+        if fresh != committed {
+            stale.push(name.to_string_lossy().into_owned());
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "report/ is out of date for {stale:?}: run `cargo run --release -- report`"
+    );
+}

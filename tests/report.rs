@@ -14,12 +14,17 @@ fn committed_dossier_is_up_to_date() {
         .arg(root.join("traces"))
         .output()
         .expect("kmodel report runs");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let mut stale = vec![];
     for entry in std::fs::read_dir(&out).unwrap().flatten() {
         let name = entry.file_name();
         let fresh = std::fs::read_to_string(entry.path()).unwrap();
-        let committed = std::fs::read_to_string(root.join("report").join(&name)).unwrap_or_default();
+        let committed =
+            std::fs::read_to_string(root.join("report").join(&name)).unwrap_or_default();
         if fresh != committed {
             stale.push(name.to_string_lossy().into_owned());
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kmodel_harness::check::{check_variant, defaults, Agreement, VariantReport};
-use kmodel_harness::engine::{EngineSpec, Options, ENGINE_NAMES};
+use kmodel_harness::engine::{EngineSpec, Options, Shard, ENGINE_NAMES};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{Expect, Model, Variant};
 use kmodel_models::REGISTRY;
@@ -45,9 +45,18 @@ pub struct CheckArgs {
     /// Iterations for the stress engine.
     #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
     iterations: u64,
-    /// Worker threads (shuttle random / PCT lanes run in parallel).
+    /// Parallel workers: the search is dealt into this many shards, each run by its own
+    /// process (default: the number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
+    /// Explore only shard K of N (loom subtrees, shuttle lanes, stress iterations dealt
+    /// round-robin), e.g. one per CI machine; `kmodel merge` combines the --json outputs.
+    #[arg(long)]
+    shard: Option<Shard>,
+    /// Internal: run as worker K of N of a parallel `kmodel check`: explore every Nth check
+    /// from the Kth, print JSON reports on stdout.
+    #[arg(long, hide = true, conflicts_with = "shard")]
+    worker: Option<Shard>,
     /// Override a model parameter (NAME=VALUE, repeatable; needs a single MODEL).
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, u32)>,
@@ -145,47 +154,177 @@ pub fn run(args: CheckArgs) -> ExitCode {
     if !overrides.is_empty() && targets.iter().any(|(m, _)| m.name != targets[0].0.name) {
         return input_error("--param needs a single MODEL");
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-
-    let started = Instant::now();
-    let mut reports = vec![];
-    for (model, variant) in &targets {
-        let params = match model.params(&overrides) {
-            Ok(p) => p,
-            Err(e) => return input_error(e),
-        };
-        for spec in &specs {
-            let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
-            let (progress, bar) = progress_bar(label);
-            let opts = Options {
-                budget: args.budget,
-                jobs,
-                progress: Some(progress),
-                ..Options::default()
-            };
-            let report = check_variant(model, variant, spec, &params, opts);
-            bar.finish_and_clear();
-            reports.push(report);
+    for (model, _) in &targets {
+        if let Err(e) = model.params(&overrides) {
+            return input_error(e);
         }
     }
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
 
-    let written = write_traces(&reports, &args.out, args.force);
-    if args.json {
+    let started = Instant::now();
+    let checks = targets.len() * specs.len();
+    let reports = if args.shard.is_none() && args.worker.is_none() && jobs > 1 && checks > 1 {
+        match run_workers(jobs.min(checks)) {
+            Ok(r) => r,
+            Err(e) => return input_error(e),
+        }
+    } else {
+        explore_targets(&targets, &specs, &overrides, &args)
+    };
+    if args.worker.is_some() {
         println!(
             "{}",
-            serde_json::to_string_pretty(&reports).expect("reports serialize")
+            serde_json::to_string(&reports).expect("reports serialize")
         );
-    } else if args.markdown {
-        print!("{}", table::markdown_matrix(&reports));
-    } else {
-        print!("{}", verdict_table(&reports));
-        println!();
-        for line in &written {
-            println!("{line}");
+        return ExitCode::SUCCESS;
+    }
+    finish(reports, &args.out, args.force, Output::of(&args), started)
+}
+
+/// Explores every target under every engine in this process.
+fn explore_targets(
+    targets: &[Target],
+    specs: &[EngineSpec],
+    overrides: &BTreeMap<String, u32>,
+    args: &CheckArgs,
+) -> Vec<VariantReport> {
+    let mut reports = vec![];
+    let checks = targets
+        .iter()
+        .flat_map(|t| specs.iter().map(move |s| (t, s)));
+    for (i, ((model, variant), spec)) in checks.enumerate() {
+        if args.worker.is_some_and(|w| !w.owns(i as u64)) {
+            continue;
         }
-        summary(&reports, started.elapsed());
+        let params = model.params(overrides).expect("checked in run");
+        let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
+        let (progress, bar) = progress_bar(label);
+        let opts = Options {
+            budget: args.budget,
+            // A worker shares the machine with the other workers.
+            jobs: if args.worker.is_some() {
+                1
+            } else {
+                args.jobs.unwrap_or(1)
+            },
+            shard: args.shard.unwrap_or_default(),
+            progress: args.worker.is_none().then_some(progress),
+            ..Options::default()
+        };
+        reports.push(check_variant(model, variant, spec, &params, opts));
+        bar.finish_and_clear();
+    }
+    reports
+}
+
+/// Runs this same command as `jobs` worker processes, each taking every `jobs`th check, and
+/// puts their reports back in order. Processes rather than threads: loom maps a fresh stack per
+/// thread per execution, and the munmap TLB shootdowns serialize threads of one process.
+fn run_workers(jobs: usize) -> Result<Vec<VariantReport>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
+    bar.set_message(format!("exploring in {jobs} worker processes"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let mut children = vec![];
+    for k in 0..jobs {
+        let mut child = std::process::Command::new(&exe)
+            .args(&args)
+            .args(["--worker", &format!("{k}/{jobs}")])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start a worker: {e}"))?;
+        // Drain every worker's stderr now: a full pipe would stall it.
+        let stderr = child.stderr.take().expect("piped");
+        children.push((child, std::thread::spawn(move || forward_stderr(stderr))));
+    }
+    let mut shards: Vec<Vec<VariantReport>> = vec![];
+    for (child, forward) in children {
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("worker: {e}"))?;
+        let _ = forward.join();
+        if !out.status.success() {
+            return Err(format!("a worker process failed ({})", out.status));
+        }
+        shards.push(
+            serde_json::from_slice(&out.stdout).map_err(|e| format!("worker output: {e}"))?,
+        );
+    }
+    bar.finish_and_clear();
+    // Worker k explored checks k, k + jobs, ...: deal them back.
+    let mut shards: Vec<_> = shards.into_iter().map(|s| s.into_iter()).collect();
+    let mut reports = vec![];
+    for i in 0.. {
+        match shards[i % jobs].next() {
+            Some(r) => reports.push(r),
+            None => break,
+        }
+    }
+    Ok(reports)
+}
+/// Copies a worker's stderr to ours, without the line shuttle prints for every deadlocked
+/// schedule (the deadlock is already a verdict in the table).
+fn forward_stderr(stderr: impl std::io::Read) {
+    use std::io::BufRead;
+    for line in std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+    {
+        if !line.starts_with("Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set") {
+            eprintln!("{line}");
+        }
+    }
+}
+
+/// How `kmodel check` and `kmodel merge` print their reports.
+#[derive(Clone, Copy)]
+pub enum Output {
+    Table,
+    Json,
+    Markdown,
+}
+
+impl Output {
+    fn of(args: &CheckArgs) -> Output {
+        if args.json {
+            Output::Json
+        } else if args.markdown {
+            Output::Markdown
+        } else {
+            Output::Table
+        }
+    }
+}
+
+/// Writes the traces, prints the reports, and returns the exit code.
+pub fn finish(
+    reports: Vec<VariantReport>,
+    out: &Path,
+    force: bool,
+    output: Output,
+    started: Instant,
+) -> ExitCode {
+    let written = write_traces(&reports, out, force);
+    match output {
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialize")
+        ),
+        Output::Markdown => print!("{}", table::markdown_matrix(&reports)),
+        Output::Table => {
+            print!("{}", verdict_table(&reports));
+            println!();
+            for line in &written {
+                println!("{line}");
+            }
+            summary(&reports, started.elapsed());
+        }
     }
     if reports.iter().all(VariantReport::as_expected) {
         ExitCode::SUCCESS
@@ -263,9 +402,13 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),
             };
-            let explored = match p.found_at {
-                Some((i, secs)) => format!("found at execution {i} ({secs:.2}s)"),
-                None => r.explored.clone(),
+            let explored = match (p.found_at, p.found_in) {
+                (Some((i, secs)), Some(key)) if key.subtree > 0 => format!(
+                    "found at execution {i} of subtree {} ({secs:.2}s)",
+                    key.subtree
+                ),
+                (Some((i, secs)), _) => format!("found at execution {i} ({secs:.2}s)"),
+                _ => r.explored.clone(),
             };
             rows.push(vec![
                 target.clone(),

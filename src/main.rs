@@ -4,6 +4,7 @@
 //! 2 a usage or input error.
 
 mod check_cmd;
+mod merge;
 mod report;
 mod table;
 
@@ -33,6 +34,8 @@ enum Command {
     List,
     /// Check models (all by default) and compare each verdict with the declared one.
     Check(check_cmd::CheckArgs),
+    /// Merge the --json reports of `kmodel check --shard K/N` runs into one verdict table.
+    Merge(merge::MergeArgs),
     /// Re-run a trace file and confirm it reproduces the same violation and events.
     Replay {
         /// A trace file written by `kmodel check`.
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => check_cmd::run(args),
+        Command::Merge(args) => merge::run(args),
         Command::Replay { file } => replay(&file),
         Command::Report { out, traces, force } => write_report(&out, &traces, force),
         Command::IpiMaskCost => {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
 use crate::model::{lookup, Engines, Expect, Model, Params, Variant};
@@ -38,7 +38,7 @@ pub mod defaults {
 }
 
 /// How an observed verdict relates to the declared one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Agreement {
     AsExpected,
@@ -49,8 +49,18 @@ pub enum Agreement {
     NotReached,
 }
 
+/// Where a first violation was found, in the order explorations meet them: loom's
+/// preemption-bound pass (0 for other engines), loom subtree (see [`engine::Found::subtree`]),
+/// execution index. Shards merge by keeping the smallest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FoundKey {
+    pub pass: u32,
+    pub subtree: u32,
+    pub execution: u64,
+}
+
 /// One property's outcome in one exploration.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PropertyResult {
     pub property: String,
     pub expected: Option<Expect>,
@@ -58,13 +68,14 @@ pub struct PropertyResult {
     pub agreement: Agreement,
     /// Execution index and time of the first violation.
     pub found_at: Option<(u64, f64)>,
+    pub found_in: Option<FoundKey>,
     pub message: Option<String>,
-    #[serde(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<Trace>,
 }
 
 /// The outcome of checking one variant under one engine.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct VariantReport {
     pub model: String,
     pub variant: String,
@@ -137,6 +148,8 @@ pub fn check_variant(
         return report;
     }
     let scenario = (model.scenario)(variant, params);
+    // A sharded loom search is split into subtrees; findings name theirs.
+    let split = matches!(spec, EngineSpec::Loom { .. }) && opts.shard.count > 1;
     let opts = Options {
         properties: model.properties.len(),
         ..opts
@@ -150,16 +163,9 @@ pub fn check_variant(
     };
     report.executions = x.executions;
     report.elapsed_secs = x.elapsed.as_secs_f64();
-    report.explored = describe(spec, &x);
+    report.explored = describe(spec, &x.coverage, x.executions);
     report.coverage = Some(x.coverage.clone());
-    // Partial searches cannot contradict an expected violation: a time budget, a deadlock,
-    // the stress engine's luck, or a DFS stopped at its schedule bound (a corner of DFS order).
-    let dfs_cut = matches!(spec, EngineSpec::ShuttleDfs { .. }) && x.coverage == Coverage::Sampled;
-    let complete = !matches!(
-        x.coverage,
-        Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
-    ) && !matches!(spec, EngineSpec::Stress { .. })
-        && !dfs_cut;
+    let complete = is_complete(spec, &x.coverage);
 
     let mut ids: Vec<String> = model.properties.iter().map(|p| p.id.to_string()).collect();
     ids.extend(
@@ -178,6 +184,16 @@ pub fn check_variant(
             violated: found.is_some(),
             agreement: agreement(expected, found.is_some(), spec, complete, &x.coverage),
             found_at: found.map(|f| (f.execution, f.after.as_secs_f64())),
+            found_in: found.map(|f| FoundKey {
+                pass: match found_by[&id] {
+                    EngineSpec::Loom {
+                        preemption_bound: Some(k),
+                    } => k,
+                    _ => 0,
+                },
+                subtree: f.subtree,
+                execution: f.execution,
+            }),
             message: found.map(|f| f.violation.message.clone()),
             trace: None,
         };
@@ -197,7 +213,8 @@ pub fn check_variant(
                         spec,
                         params,
                         &id,
-                        f.execution,
+                        result.found_in.expect("set for every finding"),
+                        split,
                         token,
                         replayed,
                     ));
@@ -303,10 +320,72 @@ fn agreement(
     }
 }
 
+/// Whether an exploration covered its whole space, so that a missed expected violation is a
+/// verdict change. Partial searches cannot contradict one: a time budget, a deadlock, the
+/// stress engine's luck, or a DFS stopped at its schedule bound (a corner of DFS order).
+fn is_complete(spec: &EngineSpec, coverage: &Coverage) -> bool {
+    let dfs_cut = matches!(spec, EngineSpec::ShuttleDfs { .. }) && *coverage == Coverage::Sampled;
+    !matches!(
+        coverage,
+        Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
+    ) && !matches!(spec, EngineSpec::Stress { .. })
+        && !dfs_cut
+}
+
+/// Merges the reports of one (model, variant, engine) explored in shards (see
+/// [`engine::Shard`]): executions add up, each property keeps its earliest finding (and
+/// trace), and verdicts are compared again over the merged coverage.
+pub fn merge_shards(shards: Vec<VariantReport>) -> Option<VariantReport> {
+    let mut shards = shards.into_iter();
+    let mut merged = shards.next()?;
+    for s in shards {
+        merged.executions += s.executions;
+        merged.elapsed_secs = merged.elapsed_secs.max(s.elapsed_secs);
+        merged.error = merged.error.or(s.error);
+        merged.coverage = match (merged.coverage, s.coverage) {
+            (Some(a), Some(b)) => Some(weaker(a, b)),
+            (a, b) => a.or(b),
+        };
+        for p in s.properties {
+            match merged
+                .properties
+                .iter_mut()
+                .find(|m| m.property == p.property)
+            {
+                Some(m) if p.violated && (!m.violated || p.found_in < m.found_in) => *m = p,
+                Some(_) => {}
+                None => merged.properties.push(p),
+            }
+        }
+    }
+    if let Some(coverage) = &merged.coverage {
+        let complete = is_complete(&merged.engine, coverage);
+        merged.explored = describe(&merged.engine, coverage, merged.executions);
+        for p in &mut merged.properties {
+            p.agreement = agreement(p.expected, p.violated, &merged.engine, complete, coverage);
+        }
+    }
+    Some(merged)
+}
+
+/// The coverage of two shards together: the less complete one decides.
+fn weaker(a: Coverage, b: Coverage) -> Coverage {
+    let rank = |c: &Coverage| match c {
+        Coverage::TimeBudget { .. } => 0,
+        Coverage::StoppedByDeadlock => 1,
+        Coverage::AllViolated => 2,
+        _ => 3,
+    };
+    if rank(&b) < rank(&a) {
+        b
+    } else {
+        a
+    }
+}
+
 /// What the exploration covered, in words.
-fn describe(spec: &EngineSpec, x: &Exploration) -> String {
-    let n = x.executions;
-    match (&x.coverage, spec) {
+fn describe(spec: &EngineSpec, coverage: &Coverage, n: u64) -> String {
+    match (coverage, spec) {
         (Coverage::Exhaustive, EngineSpec::Loom { .. }) => format!("exhaustive, {n} executions"),
         (Coverage::Exhaustive, _) => format!("exhaustive under SC, {n} schedules"),
         (Coverage::ExhaustiveUpToBound { bound }, _) => {
@@ -339,7 +418,8 @@ fn make_trace(
     spec: &EngineSpec,
     params: &Params,
     property: &str,
-    execution: u64,
+    key: FoundKey,
+    split: bool,
     replay: engine::ReplayToken,
     r: Replayed,
 ) -> Trace {
@@ -364,7 +444,8 @@ fn make_trace(
         property: property.into(),
         claim: model.property(property).map_or("", |p| p.claim).into(),
         message,
-        found_at_execution: execution,
+        found_at_execution: key.execution,
+        found_in_subtree: split.then_some(key.subtree),
         schedule: r.schedule,
         actors: r.actors,
         events,

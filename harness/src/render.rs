@@ -22,9 +22,12 @@ fn header(t: &Trace, path: Option<&str>) -> String {
         .map_or("preemptions unknown".to_string(), |p| {
             format!("{p} preemption{}", if p == 1 { "" } else { "s" })
         });
+    let subtree = t
+        .found_in_subtree
+        .map_or(String::new(), |i| format!(" of subtree {i}"));
     let _ = writeln!(
         s,
-        "engine:  {} [{}], memory model {}; execution {}; {}, {} steps",
+        "engine:  {} [{}], memory model {}; execution {}{subtree}; {}, {} steps",
         t.engine, t.engine_version, t.memory_model, t.found_at_execution, pre, t.schedule.steps
     );
     if !t.params.is_empty() {

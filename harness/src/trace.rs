@@ -32,8 +32,11 @@ pub struct Trace {
     pub property: String,
     pub claim: String,
     pub message: String,
-    /// Execution index at which the exploration found it.
+    /// Execution index at which the exploration found it (within `found_in_subtree`, if set).
     pub found_at_execution: u64,
+    /// The subtree of loom's split search that found it (see `kmodel check --shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_in_subtree: Option<u32>,
     pub schedule: Schedule,
     pub actors: Vec<String>,
     pub events: Vec<Event>,

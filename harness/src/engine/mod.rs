@@ -144,9 +144,13 @@ pub enum ReplayToken {
     Shuttle { schedule: Vec<u32> },
     /// Not replayable (the OS chose the schedule); the events were recorded live.
     None { why: String },
-    /// Internal: loom iteration number, before capture turns it into a path.
+    /// Internal: loom iteration number within a subtree (the path prefix loom starts from, or
+    /// the whole search), before capture turns it into a path.
     #[serde(skip)]
-    LoomIteration(u64),
+    LoomIteration {
+        prefix: Option<Arc<serde_json::Value>>,
+        index: u64,
+    },
 }
 
 /// How much of the execution space an exploration covered.
@@ -177,7 +181,10 @@ enum StopReason {
 /// The first violation of one property found by an exploration.
 #[derive(Clone, Debug)]
 pub struct Found {
-    /// Execution index (0-based, in the engine's deterministic order).
+    /// The subtree of loom's split search that found it (0 for other engines). Findings are
+    /// ordered by (subtree, execution), in one process or merged across shards.
+    pub subtree: u32,
+    /// Execution index (0-based, in the engine's deterministic order within its subtree).
     pub execution: u64,
     pub after: Duration,
     pub violation: Violation,
@@ -248,12 +255,59 @@ trait Engine {
 pub struct Options {
     /// Stop after this long (the verdict then says so).
     pub budget: Option<Duration>,
-    /// Worker threads for engines that can split their search (shuttle random / PCT).
+    /// Worker threads for shuttle random / PCT lanes.
     pub jobs: usize,
+    /// The part of the search this exploration runs; see [`Shard`].
+    pub shard: Shard,
     /// Number of properties the model declares; the exploration stops once all are violated.
     pub properties: usize,
     /// Called with the running execution count, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+/// One of `count` disjoint parts of a search, for spreading one exploration over processes or
+/// machines: loom subtrees, shuttle lanes and stress iterations are dealt round-robin. The
+/// parts' execution counts add up exactly; merging keeps each property's earliest finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// The whole search.
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    /// Whether work item `i` (a subtree, lane or iteration) belongs to this shard.
+    pub fn owns(&self, i: u64) -> bool {
+        i % u64::from(self.count.max(1)) == u64::from(self.index)
+    }
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard::ALL
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("{s}: expected K/N with 0 <= K < N (e.g. 0/2)");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
 }
 
 /// Result of one exploration.
@@ -318,9 +372,27 @@ impl Control {
         spin: SpinLimit,
         token: impl FnOnce() -> ReplayToken,
     ) {
+        self.run_in(0, scenario, index, spin, token)
+    }
+
+    /// [`Control::run`] for execution `index` of `subtree` (see [`Found::subtree`]).
+    fn run_in(
+        &self,
+        subtree: u32,
+        scenario: &Scenario,
+        index: u64,
+        spin: SpinLimit,
+        token: impl FnOnce() -> ReplayToken,
+    ) {
         let ctx = ExecCtx::new(false, spin);
         let out = exec::run_execution(ctx, || scenario());
-        self.finish(index, out, token);
+        self.count();
+        if !out.violations.is_empty() {
+            let token = token();
+            for v in out.violations {
+                self.record_in(subtree, index, v, token.clone(), None);
+            }
+        }
     }
 
     /// Counts one finished execution.
@@ -331,18 +403,20 @@ impl Control {
         }
     }
 
-    fn finish(&self, index: u64, out: Outcome, token: impl FnOnce() -> ReplayToken) {
-        self.count();
-        if !out.violations.is_empty() {
-            let token = token();
-            for v in out.violations {
-                self.record(index, v, token.clone(), None);
-            }
-        }
-    }
-
     fn record(
         &self,
+        index: u64,
+        violation: Violation,
+        token: ReplayToken,
+        live: Option<(Vec<String>, Vec<exec::Event>)>,
+    ) {
+        self.record_in(0, index, violation, token, live)
+    }
+
+    /// Records a violation found at execution `index` of `subtree` (see [`Found::subtree`]).
+    fn record_in(
+        &self,
+        subtree: u32,
         index: u64,
         violation: Violation,
         token: ReplayToken,
@@ -351,11 +425,12 @@ impl Control {
         let mut found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
         let earlier = found
             .get(&violation.property)
-            .is_some_and(|f| f.execution <= index);
+            .is_some_and(|f| (f.subtree, f.execution) <= (subtree, index));
         if !earlier {
             found.insert(
                 violation.property.clone(),
                 Found {
+                    subtree,
                     execution: index,
                     after: self.start.elapsed(),
                     violation,

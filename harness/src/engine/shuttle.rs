@@ -264,15 +264,20 @@ fn current_token() -> ReplayToken {
 
 impl Engine for Shuttle {
     fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
-        let lanes = self.lanes();
-        let jobs = (ctl.opts.jobs.max(1) as u64).min(lanes);
+        let lanes: Vec<u64> = (0..self.lanes())
+            .filter(|&lane| ctl.opts.shard.owns(lane))
+            .collect();
+        let jobs = ctl.opts.jobs.clamp(1, lanes.len().max(1));
         let results: Vec<Result<(), EngineError>> = crossbeam::thread::scope(|s| {
             let workers: Vec<_> = (0..jobs)
                 .map(|w| {
+                    let lanes = &lanes;
                     s.spawn(move |_| {
-                        (w..lanes)
-                            .step_by(jobs as usize)
-                            .try_for_each(|lane| self.run_lane(lane, scenario, ctl))
+                        lanes
+                            .iter()
+                            .skip(w)
+                            .step_by(jobs)
+                            .try_for_each(|&lane| self.run_lane(lane, scenario, ctl))
                     })
                 })
                 .collect();

@@ -21,7 +21,7 @@ const NOT_REPLAYABLE: &str = "the stress engine runs on OS threads; the OS chose
 
 impl Engine for Stress {
     fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
-        for index in 0..self.iterations {
+        for index in (0..self.iterations).filter(|&i| ctl.opts.shard.owns(i)) {
             if !ctl.keep_going() {
                 break;
             }

@@ -1,0 +1,293 @@
+//! The loom engine: exhaustive DPOR over loom's C11 memory model, optionally preemption-bounded.
+//!
+//! Replay tokens are loom's own checkpoint format (the execution path). Explorations count
+//! iterations; a violation's path is captured afterwards by re-running loom up to that iteration
+//! with a checkpoint written just before it, so the exploration itself pays nothing for replay.
+
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use loom::model::Builder;
+
+mod split;
+
+use super::{
+    deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
+    EngineError, ReplayToken, Replayed, StopExploration,
+};
+use crate::model::Scenario;
+use crate::sync::{use_backend, Backend};
+
+pub const LOOM_VERSION: &str = "0.7.2";
+
+/// How many times a split search probes and splits a subtree (see `Loom::subtrees`).
+const SPLIT_PROBES: usize = 24;
+
+/// loom's default of 1000 branches per execution is too small for kernel-sized scenarios.
+const MAX_BRANCHES: usize = 20_000;
+
+pub(super) struct Loom {
+    pub preemption_bound: Option<u32>,
+}
+
+impl Loom {
+    /// Whether a sharded search can be split into subtrees. With preemption bound 0 there is at
+    /// most one choice at each point, so there is nothing to split.
+    fn splits(&self) -> bool {
+        self.preemption_bound != Some(0)
+    }
+
+    fn complete_coverage(&self) -> Coverage {
+        match self.preemption_bound {
+            Some(bound) => Coverage::ExhaustiveUpToBound { bound },
+            None => Coverage::Exhaustive,
+        }
+    }
+
+    /// Explores the executions under `prefix` (a loom path whose entries are all fixed), or the
+    /// whole search when `prefix` is None. Execution indices count from 0 within the subtree.
+    fn explore_subtree(
+        &self,
+        scenario: &Scenario,
+        ctl: &Arc<Control>,
+        subtree: u32,
+        prefix: Option<Arc<serde_json::Value>>,
+    ) -> Result<Coverage, EngineError> {
+        let _b = use_backend(Backend::Loom);
+        let mut builder = self.builder();
+        let _file = match prefix.as_deref().filter(|p| !p.is_null()) {
+            Some(path) => {
+                let file = TempPath::new("subtree");
+                std::fs::write(&file.0, path.to_string())
+                    .map_err(|e| EngineError(e.to_string()))?;
+                builder.checkpoint_file = Some(file.0.clone());
+                Some(file)
+            }
+            None => None,
+        };
+        let (sc, c) = (scenario.clone(), ctl.clone());
+        let current = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let cur = current.clone();
+        let pre = prefix.clone();
+        let result = panic::catch_unwind(AssertUnwindSafe(|| {
+            builder.check(move || {
+                if !c.keep_going() {
+                    panic::panic_any(StopExploration);
+                }
+                // loom calls this closure once per iteration, in its deterministic order.
+                let index = cur.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let prefix = pre.clone();
+                c.run_in(subtree, &sc, index, spin_limit(Backend::Loom), || {
+                    ReplayToken::LoomIteration { prefix, index }
+                });
+            })
+        }));
+        match result {
+            Ok(()) => Ok(self.complete_coverage()),
+            // Control decided why (budget, or every property violated).
+            Err(p) if p.is::<StopExploration>() => Ok(Coverage::AllViolated),
+            Err(p) => {
+                let violation = deadlock_or_error(&panic_message(&*p))?;
+                let index = current
+                    .load(std::sync::atomic::Ordering::Relaxed)
+                    .saturating_sub(1);
+                ctl.count();
+                let token = ReplayToken::LoomIteration { prefix, index };
+                ctl.record_in(subtree, index, violation, token, None);
+                Ok(Coverage::StoppedByDeadlock)
+            }
+        }
+    }
+
+    /// The subtrees a split search explores, in loom's order. Most executions sit below the
+    /// prefixes that used the fewest preemptions (they have the most budget left), so the
+    /// search repeatedly splits the subtree with the fewest preemptions used (the earliest on a
+    /// tie) at its next branch point, for up to [`SPLIT_PROBES`] probes. The result does not
+    /// depend on the number of shards, so neither do the counts.
+    fn subtrees(&self, scenario: &Scenario) -> Result<Vec<Arc<split::Prefix>>, EngineError> {
+        // (prefix, preemptions used, can still be split)
+        let mut subtrees: Vec<(Option<split::Prefix>, u32, bool)> = vec![(None, 0, true)];
+        for _ in 0..SPLIT_PROBES {
+            let Some(i) = (0..subtrees.len())
+                .filter(|&i| subtrees[i].2)
+                .min_by_key(|&i| (subtrees[i].1, i))
+            else {
+                break;
+            };
+            let (prefix, used, _) = subtrees[i].clone();
+            let children = self
+                .probe(scenario, prefix.as_ref())?
+                .and_then(|p| split::split(&p, self.preemption_bound));
+            match children {
+                Some(c) => {
+                    let c = c.into_iter().map(|(p, u)| (Some(p), u.max(used), true));
+                    subtrees.splice(i..=i, c);
+                }
+                None => subtrees[i].2 = false,
+            }
+        }
+        let root = || Arc::new(serde_json::Value::Null);
+        Ok(subtrees
+            .into_iter()
+            .map(|(p, _, _)| p.map_or_else(root, Arc::new))
+            .collect())
+    }
+
+    /// Runs the first execution under `prefix` and returns loom's path after it (its checkpoint
+    /// at the top of the second iteration), or None when that execution was the only one (or
+    /// ended the search with a deadlock, which the exploration itself will report).
+    fn probe(
+        &self,
+        scenario: &Scenario,
+        prefix: Option<&split::Prefix>,
+    ) -> Result<Option<split::Prefix>, EngineError> {
+        let _b = use_backend(Backend::Loom);
+        let file = TempPath::new("probe");
+        let written = prefix.map(|p| p.to_string());
+        if let Some(text) = &written {
+            std::fs::write(&file.0, text).map_err(|e| EngineError(e.to_string()))?;
+        }
+        let mut b = self.builder();
+        b.checkpoint_file = Some(file.0.clone());
+        b.checkpoint_interval = 2;
+        b.max_permutations = Some(2);
+        let sc = scenario.clone();
+        let r = panic::catch_unwind(AssertUnwindSafe(|| {
+            b.check(move || {
+                let ctx = crate::exec::ExecCtx::new(false, spin_limit(Backend::Loom));
+                crate::exec::run_execution(ctx, || sc());
+            })
+        }));
+        if r.is_err() {
+            return Ok(None);
+        }
+        match std::fs::read_to_string(&file.0) {
+            Ok(text) if Some(&text) != written.as_ref() => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| EngineError(format!("loom checkpoint: {e}"))),
+            _ => Ok(None),
+        }
+    }
+
+    fn builder(&self) -> Builder {
+        // Builder::new reads LOOM_* variables; every field that matters is set explicitly.
+        let mut b = Builder::new();
+        b.preemption_bound = self.preemption_bound.map(|k| k as usize);
+        b.max_branches = MAX_BRANCHES;
+        b.max_duration = None;
+        b.max_permutations = None;
+        b.checkpoint_file = None;
+        b.checkpoint_interval = usize::MAX;
+        b.log = false;
+        b.location = false;
+        b
+    }
+}
+
+impl Engine for Loom {
+    fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
+        let shard = ctl.opts.shard;
+        if shard.count <= 1 || !self.splits() {
+            // One search: it belongs to shard 0.
+            if shard.index != 0 {
+                return Ok(self.complete_coverage());
+            }
+            return self.explore_subtree(scenario, ctl, 0, None);
+        }
+        // Subtrees run one after another in loom's order: an earlier subtree's violation is
+        // reported first, and the exploration stops once every property has one. (Threads
+        // would not help: loom maps a fresh stack per thread per execution, and munmap's TLB
+        // shootdowns serialize threads of one process. `Shard`s run in separate processes.)
+        let mut coverage = self.complete_coverage();
+        for (i, prefix) in self.subtrees(scenario)?.into_iter().enumerate() {
+            if !shard.owns(i as u64) {
+                continue;
+            }
+            match self.explore_subtree(scenario, ctl, i as u32, Some(prefix))? {
+                Coverage::StoppedByDeadlock => coverage = Coverage::StoppedByDeadlock,
+                c @ (Coverage::AllViolated | Coverage::TimeBudget { .. }) => return Ok(c),
+                _ => {}
+            }
+        }
+        Ok(coverage)
+    }
+
+    fn capture(&self, scenario: &Scenario, token: ReplayToken) -> Result<ReplayToken, EngineError> {
+        let ReplayToken::LoomIteration { prefix, index } = token else {
+            return Ok(token);
+        };
+        let _b = use_backend(Backend::Loom);
+        let file = TempPath::new("capture");
+        if let Some(path) = prefix {
+            std::fs::write(&file.0, path.to_string()).map_err(|e| EngineError(e.to_string()))?;
+        }
+        // loom writes the checkpoint at the top of iteration `i` (1-based) when
+        // `i % interval == 0`, then stops because `i >= max_permutations`.
+        let iteration = index as usize + 1;
+        let mut b = self.builder();
+        b.checkpoint_file = Some(file.0.clone());
+        b.checkpoint_interval = iteration;
+        b.max_permutations = Some(iteration);
+        let sc = scenario.clone();
+        let r = panic::catch_unwind(AssertUnwindSafe(|| {
+            b.check(move || {
+                let ctx = crate::exec::ExecCtx::new(false, spin_limit(Backend::Loom));
+                crate::exec::run_execution(ctx, || sc());
+            })
+        }));
+        if let Err(p) = r {
+            return Err(EngineError(format!(
+                "loom did not reach execution {iteration} again: {}",
+                panic_message(&*p)
+            )));
+        }
+        let text = std::fs::read_to_string(&file.0)
+            .map_err(|e| EngineError(format!("loom wrote no checkpoint: {e}")))?;
+        let path = serde_json::from_str(&text)
+            .map_err(|e| EngineError(format!("loom checkpoint: {e}")))?;
+        Ok(ReplayToken::Loom { path })
+    }
+
+    fn replay(&self, scenario: &Scenario, token: &ReplayToken) -> Result<Replayed, EngineError> {
+        let ReplayToken::Loom { path } = token else {
+            return Err(EngineError("not a loom replay token".into()));
+        };
+        let file = TempPath::new("replay");
+        std::fs::write(&file.0, path.to_string()).map_err(|e| EngineError(e.to_string()))?;
+        let mut b = self.builder();
+        b.checkpoint_file = Some(file.0.clone());
+        // Run iteration 1 (the loaded path); stop at the top of iteration 2.
+        b.checkpoint_interval = 2;
+        b.max_permutations = Some(2);
+        let out = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
+        let schedule = out.schedule();
+        Ok(Replayed {
+            violations: out.violations,
+            actors: out.actors,
+            events: out.events,
+            schedule,
+        })
+    }
+}
+
+/// A file in the temp directory, removed on drop.
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn new(what: &str) -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        TempPath(std::env::temp_dir().join(format!(
+            "kmodel-loom-{what}-{}-{n}.json",
+            std::process::id()
+        )))
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

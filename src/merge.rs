@@ -1,0 +1,92 @@
+//! `kmodel merge`: combine the `--json` reports of `kmodel check --shard K/N` runs (one per
+//! process or CI machine) into one verdict table, as if one run had explored everything.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use kmodel_harness::check::{merge_shards, VariantReport};
+
+use crate::check_cmd::{finish, Output};
+use crate::input_error;
+
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// JSON files written by `kmodel check --shard K/N --json`.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the merged reports as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Directory for counterexample traces.
+    #[arg(long, default_value = "target/kmodel/traces")]
+    out: PathBuf,
+    /// Overwrite trace files that exist with different contents.
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(args: MergeArgs) -> ExitCode {
+    let started = Instant::now();
+    let mut shards = vec![];
+    for f in &args.files {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => return input_error(format!("{}: {e}", f.display())),
+        };
+        match serde_json::from_str::<Vec<VariantReport>>(&text) {
+            Ok(r) => shards.push(r),
+            Err(e) => {
+                return input_error(format!(
+                    "{}: not the --json output of kmodel check: {e}",
+                    f.display()
+                ))
+            }
+        }
+    }
+    let reports = match merge(shards) {
+        Ok(r) => r,
+        Err(e) => return input_error(e),
+    };
+    let output = if args.json {
+        Output::Json
+    } else {
+        Output::Table
+    };
+    finish(reports, &args.out, args.force, output, started)
+}
+
+/// Merges shard runs report by report, keyed by (model, variant, engine); every shard must
+/// have explored the same checks.
+pub fn merge(shards: Vec<Vec<VariantReport>>) -> Result<Vec<VariantReport>, String> {
+    let key = |r: &VariantReport| (r.model.clone(), r.variant.clone(), r.engine.to_string());
+    let mut order = vec![];
+    let mut groups: BTreeMap<_, Vec<VariantReport>> = BTreeMap::new();
+    let count = shards.len();
+    for shard in shards {
+        for r in shard {
+            let k = key(&r);
+            if !groups.contains_key(&k) {
+                order.push(k.clone());
+            }
+            groups.entry(k).or_default().push(r);
+        }
+    }
+    order
+        .into_iter()
+        .map(|k| {
+            let group = groups.remove(&k).unwrap_or_default();
+            if group.len() != count {
+                return Err(format!(
+                    "{}/{} under {}: in {} of {count} shard files",
+                    k.0,
+                    k.1,
+                    k.2,
+                    group.len()
+                ));
+            }
+            merge_shards(group).ok_or_else(|| "no reports".to_string())
+        })
+        .collect()
+}

@@ -296,7 +296,18 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                 {
                     continue; // exited, or not yet woken up by its fork
                 }
-                let rq = sys.rq[from].lock();
+                // double_rq_lock(): the kernel publishes the new CPU under both rq locks
+                // (move_queued_task() enqueues under the destination lock; ttwu holds
+                // p->pi_lock), so whoever next locks the destination rq sees every store the
+                // source CPU made before the migration. Locking only the source let a walker
+                // read a stale task CID (found by the split loom search, README).
+                let (lo, hi) = (from.min(cpu), from.max(cpu));
+                let g1 = sys.rq[lo].lock();
+                let g2 = (hi != lo).then(|| sys.rq[hi].lock());
+                let rq: &Rq = match &g2 {
+                    Some(g) if from == hi => g,
+                    _ => &g1,
+                };
                 if rq.curr == Some(t) || sys.tasks[t].cpu.load(Ordering::Relaxed) != from {
                     ev!(
                         "move_queued_task",
@@ -311,7 +322,8 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                         sys.tasks[t].name
                     );
                 }
-                drop(rq);
+                drop(g2);
+                drop(g1);
             }
             Op::Fork(child, on) => {
                 let Some(cur) = curr else { continue };

@@ -45,18 +45,17 @@ pub struct CheckArgs {
     /// Iterations for the stress engine.
     #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
     iterations: u64,
-    /// Parallel workers: the search is dealt into this many shards, each run by its own
-    /// process (default: the number of CPUs).
+    /// Worker processes, each taking the next check when done (default: the number of CPUs).
     #[arg(long)]
     jobs: Option<usize>,
     /// Explore only shard K of N (loom subtrees, shuttle lanes, stress iterations dealt
     /// round-robin), e.g. one per CI machine; `kmodel merge` combines the --json outputs.
     #[arg(long)]
     shard: Option<Shard>,
-    /// Internal: run as worker K of N of a parallel `kmodel check`: explore every Nth check
-    /// from the Kth, print JSON reports on stdout.
+    /// Internal: run as a worker of a parallel `kmodel check`: read check numbers from stdin,
+    /// answer each with its JSON report on one stdout line.
     #[arg(long, hide = true, conflicts_with = "shard")]
-    worker: Option<Shard>,
+    worker: bool,
     /// Override a model parameter (NAME=VALUE, repeatable; needs a single MODEL).
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, u32)>,
@@ -165,109 +164,145 @@ pub fn run(args: CheckArgs) -> ExitCode {
         .max(1);
 
     let started = Instant::now();
-    let checks = targets.len() * specs.len();
-    let reports = if args.shard.is_none() && args.worker.is_none() && jobs > 1 && checks > 1 {
-        match run_workers(jobs.min(checks)) {
+    let checks: Vec<Check> = targets
+        .iter()
+        .flat_map(|&t| specs.iter().map(move |s| (t, s.clone())))
+        .collect();
+    if args.worker {
+        return serve_checks(&checks, &overrides, &args);
+    }
+    let reports = if args.shard.is_none() && jobs > 1 && checks.len() > 1 {
+        match run_workers(jobs.min(checks.len()), &checks) {
             Ok(r) => r,
             Err(e) => return input_error(e),
         }
     } else {
-        explore_targets(&targets, &specs, &overrides, &args)
+        checks
+            .iter()
+            .map(|c| run_check(c, &overrides, &args))
+            .collect()
     };
-    if args.worker.is_some() {
-        println!(
-            "{}",
-            serde_json::to_string(&reports).expect("reports serialize")
-        );
-        return ExitCode::SUCCESS;
-    }
     finish(reports, &args.out, args.force, Output::of(&args), started)
 }
 
-/// Explores every target under every engine in this process.
-fn explore_targets(
-    targets: &[Target],
-    specs: &[EngineSpec],
-    overrides: &BTreeMap<String, u32>,
-    args: &CheckArgs,
-) -> Vec<VariantReport> {
-    let mut reports = vec![];
-    let checks = targets
-        .iter()
-        .flat_map(|t| specs.iter().map(move |s| (t, s)));
-    for (i, ((model, variant), spec)) in checks.enumerate() {
-        if args.worker.is_some_and(|w| !w.owns(i as u64)) {
-            continue;
-        }
-        let params = model.params(overrides).expect("checked in run");
-        let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
-        let (progress, bar) = progress_bar(label);
-        let opts = Options {
-            budget: args.budget,
-            // A worker shares the machine with the other workers.
-            jobs: if args.worker.is_some() {
-                1
-            } else {
-                args.jobs.unwrap_or(1)
-            },
-            shard: args.shard.unwrap_or_default(),
-            progress: args.worker.is_none().then_some(progress),
-            ..Options::default()
+/// One (model, variant) under one engine.
+type Check = (Target, EngineSpec);
+
+/// Worker side of a parallel `kmodel check`: answers each check number read from stdin with
+/// its report as one JSON line, until stdin closes.
+fn serve_checks(checks: &[Check], overrides: &BTreeMap<String, u32>, args: &CheckArgs) -> ExitCode {
+    use std::io::{BufRead, Write};
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        let Some(check) = line
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| checks.get(i))
+        else {
+            return input_error(format!("worker: bad check number '{line}'"));
         };
-        reports.push(check_variant(model, variant, spec, &params, opts));
-        bar.finish_and_clear();
+        let report = run_check(check, overrides, args);
+        let json = serde_json::to_string(&report).expect("reports serialize");
+        if writeln!(out, "{json}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
     }
-    reports
+    ExitCode::SUCCESS
 }
 
-/// Runs this same command as `jobs` worker processes, each taking every `jobs`th check, and
-/// puts their reports back in order. Processes rather than threads: loom maps a fresh stack per
+/// Explores one check in this process.
+fn run_check(
+    ((model, variant), spec): &Check,
+    overrides: &BTreeMap<String, u32>,
+    args: &CheckArgs,
+) -> VariantReport {
+    let params = model.params(overrides).expect("checked in run");
+    let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
+    let (progress, bar) = progress_bar(label);
+    let opts = Options {
+        budget: args.budget,
+        // A worker shares the machine with the other workers.
+        jobs: if args.worker {
+            1
+        } else {
+            args.jobs.unwrap_or(1)
+        },
+        shard: args.shard.unwrap_or_default(),
+        progress: (!args.worker).then_some(progress),
+        ..Options::default()
+    };
+    let report = check_variant(model, variant, spec, &params, opts);
+    bar.finish_and_clear();
+    report
+}
+
+/// Runs the checks in `jobs` worker processes of this same command, handing each worker the
+/// next check as soon as it answers (loom checks first: they are the long ones), and returns
+/// the reports in check order. Processes rather than threads: loom maps a fresh stack per
 /// thread per execution, and the munmap TLB shootdowns serialize threads of one process.
-fn run_workers(jobs: usize) -> Result<Vec<VariantReport>, String> {
+fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, String> {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::Mutex;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
-    bar.set_message(format!("exploring in {jobs} worker processes"));
     bar.enable_steady_tick(Duration::from_millis(200));
-    let mut children = vec![];
-    for k in 0..jobs {
-        let mut child = std::process::Command::new(&exe)
-            .args(&args)
-            .args(["--worker", &format!("{k}/{jobs}")])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot start a worker: {e}"))?;
-        // Drain every worker's stderr now: a full pipe would stall it.
-        let stderr = child.stderr.take().expect("piped");
-        children.push((child, std::thread::spawn(move || forward_stderr(stderr))));
-    }
-    let mut shards: Vec<Vec<VariantReport>> = vec![];
-    for (child, forward) in children {
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("worker: {e}"))?;
-        let _ = forward.join();
-        if !out.status.success() {
-            return Err(format!("a worker process failed ({})", out.status));
+    let mut order: Vec<usize> = (0..checks.len()).collect();
+    order.sort_by_key(|&i| !matches!(checks[i].1, EngineSpec::Loom { .. }));
+    let queue = Mutex::new(order.into_iter());
+    let done = Mutex::new(BTreeMap::new());
+    let total = checks.len();
+    std::thread::scope(|scope| -> Result<(), String> {
+        let mut handles = vec![];
+        for _ in 0..jobs {
+            let mut child = std::process::Command::new(&exe)
+                .args(&args)
+                .arg("--worker")
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .map_err(|e| format!("cannot start a worker: {e}"))?;
+            let stderr = child.stderr.take().expect("piped");
+            scope.spawn(move || forward_stderr(stderr));
+            let (queue, done, bar) = (&queue, &done, &bar);
+            handles.push(scope.spawn(move || -> Result<(), String> {
+                let mut stdin = child.stdin.take().expect("piped");
+                let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+                loop {
+                    let Some(i) = queue.lock().expect("queue").next() else {
+                        break;
+                    };
+                    writeln!(stdin, "{i}").map_err(|e| format!("worker: {e}"))?;
+                    let mut line = String::new();
+                    stdout
+                        .read_line(&mut line)
+                        .map_err(|e| format!("worker: {e}"))?;
+                    let report: VariantReport = serde_json::from_str(&line)
+                        .map_err(|_| format!("a worker process failed on check {i}"))?;
+                    let mut done = done.lock().expect("done");
+                    done.insert(i, report);
+                    bar.set_message(format!(
+                        "{} of {total} checks, {jobs} worker processes",
+                        done.len()
+                    ));
+                }
+                drop(stdin);
+                child.wait().map_err(|e| format!("worker: {e}"))?;
+                Ok(())
+            }));
         }
-        shards.push(
-            serde_json::from_slice(&out.stdout).map_err(|e| format!("worker output: {e}"))?,
-        );
-    }
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| "a worker thread panicked".to_string())?
+        })
+    })?;
     bar.finish_and_clear();
-    // Worker k explored checks k, k + jobs, ...: deal them back.
-    let mut shards: Vec<_> = shards.into_iter().map(|s| s.into_iter()).collect();
-    let mut reports = vec![];
-    for i in 0.. {
-        match shards[i % jobs].next() {
-            Some(r) => reports.push(r),
-            None => break,
-        }
-    }
-    Ok(reports)
+    Ok(done.into_inner().expect("done").into_values().collect())
 }
+
 /// Copies a worker's stderr to ours, without the line shuttle prints for every deadlocked
 /// schedule (the deadlock is already a verdict in the table).
 fn forward_stderr(stderr: impl std::io::Read) {
@@ -512,7 +547,7 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
             .find(|r| r.engine.name() == engine)
             .map_or("", |r| r.memory_model.as_str());
         println!(
-            "{engine}: {n} executions in {secs:.1}s ({:.0}/s), memory model {memory}",
+            "{engine}: {n} executions in {secs:.1}s of exploration ({:.0}/s per worker), memory model {memory}",
             if secs > 0.0 { n as f64 / secs } else { 0.0 }
         );
     }

@@ -3,9 +3,11 @@
 //! Exit codes: 0 every verdict as declared; 1 an unexpected verdict (or a replay that diverged);
 //! 2 a usage or input error.
 
+mod bench;
 mod check_cmd;
 mod merge;
 mod report;
+mod svg;
 mod table;
 
 use std::path::PathBuf;
@@ -34,6 +36,9 @@ enum Command {
     List,
     /// Check models (all by default) and compare each verdict with the declared one.
     Check(check_cmd::CheckArgs),
+    /// Measure the engines: time to every expected counterexample, loom's reach on the designs
+    /// that hold, harness overhead, and scaling (tables, bench.json, summary.md, scaling.svg).
+    Bench(bench::BenchArgs),
     /// Merge the --json reports of `kmodel check --shard K/N` runs into one verdict table.
     Merge(merge::MergeArgs),
     /// Re-run a trace file and confirm it reproduces the same violation and events.
@@ -79,6 +84,7 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check_cmd::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Bench(args) => bench::run(args),
         Command::Replay { file } => replay(&file),
         Command::Report { out, traces, force } => write_report(&out, &traces, force),
         Command::IpiMaskCost => {

@@ -230,7 +230,7 @@ pub fn check_variant(
 /// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
 /// every violation is reported (and its trace recorded) at the fewest preemptions that show it.
 /// Returns the exploration and, per violated property, the engine settings that found it.
-fn explore_minimal(
+pub fn explore_minimal(
     spec: &EngineSpec,
     scenario: &crate::model::Scenario,
     opts: Options,
@@ -270,7 +270,8 @@ fn explore_minimal(
             }
         }
         total.coverage = x.coverage;
-        let all = opts.properties > 0 && total.found.len() >= opts.properties;
+        let all = (opts.properties > 0 && total.found.len() >= opts.properties)
+            || (opts.stop_at.as_ref()).is_some_and(|p| total.found.contains_key(p));
         if matches!(
             total.coverage,
             Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock

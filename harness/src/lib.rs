@@ -8,6 +8,7 @@ pub mod check;
 pub mod engine;
 pub mod exec;
 pub mod model;
+pub mod overhead;
 pub mod render;
 pub mod rwsem;
 pub mod sync;

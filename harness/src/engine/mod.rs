@@ -261,6 +261,8 @@ pub struct Options {
     pub shard: Shard,
     /// Number of properties the model declares; the exploration stops once all are violated.
     pub properties: usize,
+    /// Stop as soon as this property is violated (benchmarks: time to first counterexample).
+    pub stop_at: Option<String>,
     /// Called with the running execution count, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
@@ -439,7 +441,12 @@ impl Control {
                 },
             );
         }
-        if self.opts.properties > 0 && found.len() >= self.opts.properties {
+        let target = self
+            .opts
+            .stop_at
+            .as_ref()
+            .is_some_and(|p| found.contains_key(p));
+        if target || (self.opts.properties > 0 && found.len() >= self.opts.properties) {
             self.stop_with(StopReason::AllViolated);
         }
     }

@@ -24,9 +24,12 @@ fn alternatives(entry: &Value, bound: Option<u32>) -> Vec<(Value, u32)> {
         let threads = s["threads"].as_array().cloned().unwrap_or_default();
         let preemptions = s["preemptions"].as_u64().unwrap_or(0);
         let initial = s["initial_active"].as_u64();
-        return threads
-            .iter()
-            .enumerate()
+        // loom's order: the thread that was running first, then the others by index.
+        let mut order: Vec<usize> = (0..threads.len()).collect();
+        order.sort_by_key(|&i| (initial != Some(i as u64), i));
+        return order
+            .into_iter()
+            .map(|i| (i, &threads[i]))
             .filter(|(_, t)| matches!(t.as_str(), Some("Skip" | "Pending" | "Active" | "Visited")))
             // Running another thread than the one that was running is a preemption.
             .map(|(i, _)| (i, u64::from(initial.is_some_and(|a| a != i as u64))))
@@ -141,7 +144,7 @@ mod tests {
         let probe = path(vec![
             schedule(&["Active", "Disabled"], Some(0), 0),
             schedule(
-                &["Disabled", "Active", "Skip", "Pending", "Yield"],
+                &["Skip", "Active", "Disabled", "Pending", "Yield"],
                 Some(1),
                 0,
             ),
@@ -155,7 +158,7 @@ mod tests {
         assert_eq!(
             children.len(),
             3,
-            "threads 1, 2, 3; not the disabled or yielding ones"
+            "threads 1, 0, 3; not the disabled or yielding ones"
         );
         let used: Vec<u32> = children.iter().map(|c| c.1).collect();
         assert_eq!(
@@ -163,7 +166,8 @@ mod tests {
             [0, 1, 1],
             "switching away from running thread 1 is a preemption"
         );
-        for ((child, _), active) in children.iter().zip([1, 2, 3]) {
+        // The running thread first, as loom explores it; then the others by index.
+        for ((child, _), active) in children.iter().zip([1, 0, 3]) {
             let entries = child["branches"]["entries"].as_array().unwrap();
             assert_eq!(entries.len(), 2);
             assert!(entries.iter().all(is_fixed));

@@ -285,6 +285,9 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
         std::fs::write(&path, run(&["--shard", &format!("{k}/3")])).unwrap();
         files.push(path.to_str().unwrap().to_string());
     }
+    // Two of three shards are not one search.
+    let partial = kmodel(&["merge", &files[0], &files[2]]);
+    assert_input_error(&partial, "do not make up one search");
     let mut args = vec!["merge", "--json", "--out", out.to_str().unwrap(), "--force"];
     args.extend(files.iter().map(String::as_str));
     let merged = kmodel(&args);

@@ -91,6 +91,9 @@ pub struct VariantReport {
     pub skipped: Option<String>,
     /// The model panicked or a counterexample could not be replayed.
     pub error: Option<String>,
+    /// The part of the search explored (see [`engine::Shard`]); merging needs every part.
+    #[serde(default)]
+    pub shard: engine::Shard,
 }
 
 impl VariantReport {
@@ -142,6 +145,7 @@ pub fn check_variant(
         properties: vec![],
         skipped: None,
         error: None,
+        shard: opts.shard,
     };
     if let (Engines::ShuttleOnly(why), EngineSpec::Loom { .. }) = (variant.engines, spec) {
         report.skipped = Some(format!("shuttle only: {why}"));
@@ -336,9 +340,25 @@ fn is_complete(spec: &EngineSpec, coverage: &Coverage) -> bool {
 /// Merges the reports of one (model, variant, engine) explored in shards (see
 /// [`engine::Shard`]): executions add up, each property keeps its earliest finding (and
 /// trace), and verdicts are compared again over the merged coverage.
-pub fn merge_shards(shards: Vec<VariantReport>) -> Option<VariantReport> {
+pub fn merge_shards(shards: Vec<VariantReport>) -> Result<VariantReport, String> {
+    let Some(first) = shards.first() else {
+        return Err("no reports to merge".into());
+    };
+    let what = format!("{}/{} under {}", first.model, first.variant, first.engine);
+    let n = first.shard.count;
+    let mut seen: Vec<u32> = shards.iter().map(|r| r.shard.index).collect();
+    seen.sort_unstable();
+    if shards.iter().any(|r| r.shard.count != n) || seen != (0..n).collect::<Vec<_>>() {
+        let got: Vec<String> = shards.iter().map(|r| r.shard.to_string()).collect();
+        return Err(format!(
+            "{what}: shards {} do not make up one search (need each of 0/{n} .. {}/{n} once)",
+            got.join(", "),
+            n.saturating_sub(1)
+        ));
+    }
     let mut shards = shards.into_iter();
-    let mut merged = shards.next()?;
+    let mut merged = shards.next().expect("not empty");
+    merged.shard = engine::Shard::ALL;
     for s in shards {
         merged.executions += s.executions;
         merged.elapsed_secs = merged.elapsed_secs.max(s.elapsed_secs);
@@ -366,7 +386,7 @@ pub fn merge_shards(shards: Vec<VariantReport>) -> Option<VariantReport> {
             p.agreement = agreement(p.expected, p.violated, &merged.engine, complete, coverage);
         }
     }
-    Some(merged)
+    Ok(merged)
 }
 
 /// The coverage of two shards together: the less complete one decides.

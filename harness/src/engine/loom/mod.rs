@@ -21,8 +21,9 @@ use crate::sync::{use_backend, Backend};
 
 pub const LOOM_VERSION: &str = "0.7.2";
 
-/// How many times a split search probes and splits a subtree (see `Loom::subtrees`).
-const SPLIT_PROBES: usize = 24;
+/// How many times a split search probes and splits a subtree (see `Loom::subtrees`): more
+/// gives smaller subtrees but a larger superset of bounded DPOR's executions.
+const SPLIT_PROBES: usize = 8;
 
 /// loom's default of 1000 branches per execution is too small for kernel-sized scenarios.
 const MAX_BRANCHES: usize = 20_000;

@@ -151,20 +151,12 @@ impl Bitmap {
             self.in_bounds("find_next_bit", size - 1);
             return size;
         }
-        let mut bit = start;
-        while bit < size {
-            let i = bit / BITS_PER_LONG;
-            let mut w = self.words[i].load(Ordering::Relaxed);
-            if invert {
-                w = !w;
-            }
-            w &= u64::MAX << (bit % BITS_PER_LONG);
-            if w != 0 {
-                return (i * BITS_PER_LONG + w.trailing_zeros() as usize).min(size);
-            }
-            bit = (i + 1) * BITS_PER_LONG;
-        }
-        size
+        find_next_in(
+            |i| self.words[i].load(Ordering::Relaxed),
+            size,
+            start,
+            invert,
+        )
     }
 
     /// `bitmap_weight()` (word-by-word relaxed loads).
@@ -174,4 +166,29 @@ impl Bitmap {
             .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
             .sum()
     }
+}
+
+/// `_find_next_bit()` over any word source: word-at-a-time scan, one `load_word(i)` per word
+/// visited, result clamped to `size`; `invert` scans for zero bits. No bounds check: callers
+/// check `size` against their bitmap.
+pub fn find_next_in(
+    load_word: impl Fn(usize) -> u64,
+    size: usize,
+    start: usize,
+    invert: bool,
+) -> usize {
+    let mut bit = start;
+    while bit < size {
+        let i = bit / BITS_PER_LONG;
+        let mut w = load_word(i);
+        if invert {
+            w = !w;
+        }
+        w &= u64::MAX << (bit % BITS_PER_LONG);
+        if w != 0 {
+            return (i * BITS_PER_LONG + w.trailing_zeros() as usize).min(size);
+        }
+        bit = (i + 1) * BITS_PER_LONG;
+    }
+    size
 }

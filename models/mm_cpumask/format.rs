@@ -54,22 +54,9 @@ impl BitmapSrc for Vec<u64> {
     }
 }
 
-/// `_find_next_bit()`: word-at-a-time scan, one load per word visited, result clamped to `size`.
+/// `_find_next_bit()` over this source's loads (the harness's one scan).
 fn find_next(words: &[u64], size: usize, start: usize, invert: bool) -> usize {
-    let mut bit = start;
-    while bit < size {
-        let i = bit / BITS_PER_LONG;
-        let mut w = words.load_word(i);
-        if invert {
-            w = !w;
-        }
-        w &= u64::MAX << (bit % BITS_PER_LONG);
-        if w != 0 {
-            return (i * BITS_PER_LONG + w.trailing_zeros() as usize).min(size);
-        }
-        bit = (i + 1) * BITS_PER_LONG;
-    }
-    size
+    kmodel_harness::bitmap::find_next_in(|i| words.load_word(i), size, start, invert)
 }
 
 /// `bitmap_string()` (`%*pb` with field width `nr_bits`): 32-bit chunks from the most significant

@@ -442,18 +442,8 @@ pub fn run(args: BenchArgs) -> ExitCode {
 
 /// Runs this same command as `jobs` workers, each measuring every `jobs`th case.
 fn run_workers(jobs: usize) -> Result<Vec<(usize, Vec<Row>)>, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let children: Vec<_> = (0..jobs)
-        .map(|k| {
-            std::process::Command::new(&exe)
-                .args(&args)
-                .args(["--worker", &format!("{k}/{jobs}")])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .map_err(|e| format!("cannot start a worker: {e}"))
-        })
+        .map(|k| crate::worker::spawn(&["--worker", &format!("{k}/{jobs}")]))
         .collect::<Result<_, _>>()?;
     let mut rows = vec![];
     for child in children {

@@ -158,10 +158,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
             return input_error(e);
         }
     }
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let jobs = default_jobs(&args);
 
     let started = Instant::now();
     let checks: Vec<Check> = targets
@@ -183,6 +180,13 @@ pub fn run(args: CheckArgs) -> ExitCode {
             .collect()
     };
     finish(reports, &args.out, args.force, Output::of(&args), started)
+}
+
+/// `--jobs`, or the number of CPUs.
+fn default_jobs(args: &CheckArgs) -> usize {
+    args.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1)
 }
 
 /// One (model, variant) under one engine.
@@ -223,11 +227,7 @@ fn run_check(
     let opts = Options {
         budget: args.budget,
         // A worker shares the machine with the other workers.
-        jobs: if args.worker {
-            1
-        } else {
-            args.jobs.unwrap_or(1)
-        },
+        jobs: if args.worker { 1 } else { default_jobs(args) },
         shard: args.shard.unwrap_or_default(),
         progress: (!args.worker).then_some(progress),
         ..Options::default()
@@ -244,8 +244,6 @@ fn run_check(
 fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, String> {
     use std::io::{BufRead, BufReader, Write};
     use std::sync::Mutex;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
-    let args: Vec<String> = std::env::args().skip(1).collect();
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
     bar.enable_steady_tick(Duration::from_millis(200));
@@ -257,16 +255,7 @@ fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, Stri
     std::thread::scope(|scope| -> Result<(), String> {
         let mut handles = vec![];
         for _ in 0..jobs {
-            let mut child = std::process::Command::new(&exe)
-                .args(&args)
-                .arg("--worker")
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .map_err(|e| format!("cannot start a worker: {e}"))?;
-            let stderr = child.stderr.take().expect("piped");
-            scope.spawn(move || forward_stderr(stderr));
+            let mut child = crate::worker::spawn(&["--worker"])?;
             let (queue, done, bar) = (&queue, &done, &bar);
             handles.push(scope.spawn(move || -> Result<(), String> {
                 let mut stdin = child.stdin.take().expect("piped");
@@ -301,20 +290,6 @@ fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, Stri
     })?;
     bar.finish_and_clear();
     Ok(done.into_inner().expect("done").into_values().collect())
-}
-
-/// Copies a worker's stderr to ours, without the line shuttle prints for every deadlocked
-/// schedule (the deadlock is already a verdict in the table).
-fn forward_stderr(stderr: impl std::io::Read) {
-    use std::io::BufRead;
-    for line in std::io::BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-    {
-        if !line.starts_with("Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set") {
-            eprintln!("{line}");
-        }
-    }
 }
 
 /// How `kmodel check` and `kmodel merge` print their reports.

@@ -9,6 +9,7 @@ mod merge;
 mod report;
 mod svg;
 mod table;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -519,7 +519,9 @@ pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replay
             current,
         });
     }
-    let params = model.params(&trace.params).map_err(ReplayError::Unknown)?;
+    let params = model
+        .params(&trace.params)
+        .map_err(|e| ReplayError::Unknown(e.to_string()))?;
     let scenario = (model.scenario)(variant, &params);
     let r = engine::replay(&trace.engine, &scenario, &trace.replay)
         .map_err(|e| ReplayError::Engine(e.to_string()))?;

@@ -9,6 +9,7 @@ pub mod engine;
 pub mod exec;
 pub mod model;
 pub mod overhead;
+pub mod param;
 pub mod render;
 pub mod rwsem;
 pub mod sync;
@@ -35,5 +36,6 @@ pub mod prelude {
         Condvar, Mutex, MutexGuard, Ordering,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
+    pub use crate::{expect, params};
     pub use Expect::{Holds, Violated, ViolatedWeakMemory};
 }

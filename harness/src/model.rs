@@ -1,13 +1,15 @@
 //! What a model declares: its question, kernel references, parameters, named properties and
 //! variants, each variant with an expected verdict per property (a litmus test's `Result:` line).
 
+use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::sync::Arc;
+pub use crate::param::{Param, ParamError, Params};
 
 /// The body of one execution: builds fresh state, spawns the actors, joins them, checks.
 pub type Scenario = Arc<dyn Fn() + Send + Sync>;
@@ -51,43 +53,58 @@ pub enum Engines {
 }
 
 /// One design (or posting) of the modelled mechanism.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub struct Variant {
     pub name: &'static str,
     pub summary: &'static str,
-    /// Expected verdict for every property of the model.
+    /// Declared verdicts that differ from Holds (see [`expect!`](crate::expect)); every
+    /// property not listed is declared to hold.
     pub expect: &'static [(&'static str, Expect)],
     pub engines: Engines,
+    /// The model's own typed description of this variant (its design, ablation, scene),
+    /// read back with [`Variant::design`]; models never decode the variant's name.
+    pub design: &'static (dyn Any + Send + Sync),
+}
+
+impl fmt::Debug for Variant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Variant")
+            .field("name", &self.name)
+            .field("expect", &self.expect)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Variant {
+    /// The declared verdict for `property` (Holds unless the variant's table says otherwise).
     pub fn expected(&self, property: &str) -> Option<Expect> {
-        self.expect
-            .iter()
-            .find(|(p, _)| *p == property)
-            .map(|&(_, e)| e)
+        Some(
+            self.expect
+                .iter()
+                .find(|(p, _)| *p == property)
+                .map_or(Expect::Holds, |&(_, e)| e),
+        )
+    }
+
+    /// The model's typed design for this variant. Panics only on a model bug (a variant whose
+    /// design is of another type than its model reads), which the registry tests catch.
+    pub fn design<D: Any>(&self) -> &'static D {
+        self.design.downcast_ref::<D>().unwrap_or_else(|| {
+            panic!(
+                "model error: variant {} has no design of type {}",
+                self.name,
+                std::any::type_name::<D>()
+            )
+        })
     }
 }
 
-/// A scenario parameter with a small default.
-#[derive(Clone, Copy, Debug)]
-pub struct Param {
-    pub name: &'static str,
-    pub default: u32,
-    pub help: &'static str,
-}
-
-/// Resolved parameter values for one run.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Params(pub BTreeMap<String, u32>);
-
-impl Params {
-    pub fn get(&self, name: &str) -> u32 {
-        *self
-            .0
-            .get(name)
-            .unwrap_or_else(|| panic!("model error: parameter {name} is not declared"))
-    }
+/// A variant's declared verdicts, Holds by default: `expect![NO_SPURIOUS_ESRCH => Violated]`.
+#[macro_export]
+macro_rules! expect {
+    ($($property:expr => $verdict:expr),* $(,)?) => {
+        &[$(($property, $verdict)),*]
+    };
 }
 
 /// A model of one kernel design.
@@ -98,6 +115,9 @@ pub struct Model {
     /// Kernel files, functions and mail message-ids the model ports.
     pub references: &'static [&'static str],
     pub params: &'static [Param],
+    /// Constraints between parameters that single ranges cannot state (e.g. two distinct
+    /// CPUs below `nr_cpu_ids`); checked after every range.
+    pub param_check: Option<fn(&Params) -> Result<(), String>>,
     pub properties: &'static [Property],
     pub variants: &'static [Variant],
     /// The model's source files (`include_str!`), hashed into traces to detect stale ones.
@@ -123,20 +143,14 @@ impl Model {
         self.properties.iter().find(|p| p.id == id)
     }
 
-    /// Defaults overridden by `overrides` (`name=value`); unknown names are an error.
-    pub fn params(&self, overrides: &BTreeMap<String, u32>) -> Result<Params, String> {
-        let mut p: BTreeMap<String, u32> = self
-            .params
-            .iter()
-            .map(|p| (p.name.to_string(), p.default))
-            .collect();
-        for (k, v) in overrides {
-            match p.get_mut(k) {
-                Some(slot) => *slot = *v,
-                None => return Err(format!("model {} has no parameter {k}", self.name)),
-            }
+    /// Defaults overridden by `overrides` (`name=value`); unknown names and values outside a
+    /// parameter's declared range are refused.
+    pub fn params(&self, overrides: &BTreeMap<String, u32>) -> Result<Params, ParamError> {
+        let p = crate::param::resolve(self.name, self.params, overrides)?;
+        if let Some(check) = self.param_check {
+            check(&p).map_err(ParamError::Inconsistent)?;
         }
-        Ok(Params(p))
+        Ok(p)
     }
 
     /// Hex SHA-256 (first 16 digits) of the model's source files.
@@ -154,15 +168,15 @@ impl Model {
 
     /// Checks the declarations are complete and consistent (used by the registry tests).
     pub fn validate(&self) -> Result<(), String> {
-        for v in self.variants {
-            for p in self.properties {
-                if v.expected(p.id).is_none() {
-                    return Err(format!(
-                        "{}/{}: no expected verdict for {}",
-                        self.name, v.name, p.id
-                    ));
-                }
+        for p in self.params {
+            if p.validate(p.default).is_err() {
+                return Err(format!(
+                    "{}: default of parameter {} is outside its range",
+                    self.name, p.name
+                ));
             }
+        }
+        for v in self.variants {
             for (p, _) in v.expect {
                 if self.property(p).is_none() {
                     return Err(format!(

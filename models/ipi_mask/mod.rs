@@ -30,7 +30,7 @@ pub const WAIT_MASK_MATCHES: &str = "wait-set-is-queued-set";
 pub const PREEMPT_BALANCED: &str = "preempt-count-balanced";
 pub const WAIT_BOUNDED: &str = "csd-wait-bounded";
 
-/// The design knobs a variant sets (converted once from the variant name).
+/// The design knobs a variant sets (see [`setup`]).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Design {
     /// The series (patch 6): get_cpu()/put_cpu() inside the function, final wait preemptible;
@@ -124,7 +124,24 @@ const B: TaskSpec = TaskSpec {
     migrate: false,
 };
 
-fn setup(variant: &str) -> Setup {
+/// The variants, by design (each maps to one [`Setup`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Which {
+    PinnedWait,
+    PreemptiblePercpuMask,
+    TaskLocalMask,
+    TaskLocalInline,
+    TaskLocalFallback,
+    AblationTwoTasksWithoutMask,
+    TaskLocalCondBitsKept,
+    AblationUnpinnedQueueing,
+    AblationCsdUnlockRelaxed,
+    AblationInfoReadAfterUnlock,
+    AblationPutCpuOnlyIfRemote,
+    AblationWaitIrqsDisabled,
+}
+
+fn setup(which: Which) -> Setup {
     let series = Design {
         pin_in_function: true,
         task_local_mask: true,
@@ -143,32 +160,32 @@ fn setup(variant: &str) -> Setup {
         b: B,
         handlers: [1, 2],
     };
-    match variant {
-        "pinned-wait" => Setup {
+    match which {
+        Which::PinnedWait => Setup {
             design: Design::default(),
             cfg: cfg(64),
             a: A,
             ..base
         },
-        "preemptible-percpu-mask" => Setup {
+        Which::PreemptiblePercpuMask => Setup {
             design: percpu,
             cfg: cfg(64),
             ..base
         },
-        "task-local-mask" => base,
+        Which::TaskLocalMask => base,
         // NR_CPUS=64: cpumask_size() = 8, stashed in the pointer word.
-        "task-local-inline" => Setup {
+        Which::TaskLocalInline => Setup {
             cfg: cfg(64),
             ..base
         },
-        "task-local-fallback" => Setup {
+        Which::TaskLocalFallback => Setup {
             a: TaskSpec {
                 init_task: true,
                 ..a_mig
             },
             ..base
         },
-        "ablation-two-tasks-without-mask" => Setup {
+        Which::AblationTwoTasksWithoutMask => Setup {
             a: TaskSpec {
                 init_task: true,
                 ..a_mig
@@ -179,7 +196,7 @@ fn setup(variant: &str) -> Setup {
             },
             ..base
         },
-        "task-local-cond-bits-kept" => Setup {
+        Which::TaskLocalCondBitsKept => Setup {
             design: Design {
                 keep_cond_bits: true,
                 ..series
@@ -191,14 +208,14 @@ fn setup(variant: &str) -> Setup {
             b: TaskSpec { mask: 0b0101, ..B },
             ..base
         },
-        "ablation-unpinned-queueing" => Setup {
+        Which::AblationUnpinnedQueueing => Setup {
             design: Design {
                 unpinned_queueing: true,
                 ..series
             },
             ..base
         },
-        "ablation-csd-unlock-relaxed" => Setup {
+        Which::AblationCsdUnlockRelaxed => Setup {
             design: Design {
                 unlock_relaxed: true,
                 ..series
@@ -206,14 +223,14 @@ fn setup(variant: &str) -> Setup {
             b: TaskSpec { mask: 0b0101, ..B },
             ..base
         },
-        "ablation-info-read-after-unlock" => Setup {
+        Which::AblationInfoReadAfterUnlock => Setup {
             design: Design {
                 info_after_unlock: true,
                 ..series
             },
             ..base
         },
-        "ablation-put-cpu-only-if-remote" => Setup {
+        Which::AblationPutCpuOnlyIfRemote => Setup {
             design: Design {
                 put_cpu_only_if_remote: true,
                 ..series
@@ -221,7 +238,7 @@ fn setup(variant: &str) -> Setup {
             b: TaskSpec { cond: Some(0), ..B },
             ..base
         },
-        "ablation-wait-irqs-disabled" => Setup {
+        Which::AblationWaitIrqsDisabled => Setup {
             design: Design {
                 irqs_disabled_caller: true,
                 ..Design::default()
@@ -236,7 +253,6 @@ fn setup(variant: &str) -> Setup {
             },
             handlers: [0, 1],
         },
-        other => panic!("model error: unknown ipi-mask variant {other}"),
     }
 }
 
@@ -322,8 +338,8 @@ fn smp_call_function_many_cond_migrating(
 }
 
 fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let s = setup(variant.name);
-    let b_calls = params.get("b_calls").max(1) as usize;
+    let s = setup(*variant.design::<Which>());
+    let b_calls = Knobs::from(params).b_calls;
     Arc::new(move || {
         let mut calls = vec![(s.a.name, s.a.targets(), s.a.runs())];
         for _ in 0..b_calls {
@@ -383,51 +399,12 @@ const UNPINNED_SC: &str = "tasks touch CPU0's cfd/csds outside pin[0]; the model
     context-switch barrier between two tasks of one CPU there, so loom's C11 would report \
     stale reads a real same-CPU switch (rq lock + smp_mb__after_spinlock) forbids";
 
-const ALL_HOLD: &[(&str, Expect)] = &[
-    (FUNC_DONE, Holds),
-    (EXACTLY_ONCE, Holds),
-    (NO_LATE_INFO, Holds),
-    (CSD_EXCLUSIVE, Holds),
-    (WAIT_MASK_MATCHES, Holds),
-    (PREEMPT_BALANCED, Holds),
-    (NO_DEADLOCK, Holds),
-    (WAIT_BOUNDED, Holds),
-];
-
-macro_rules! expect {
-    ($($p:ident : $e:ident),* $(,)?) => {
-        &[
-            (FUNC_DONE, expect!(@pick FUNC_DONE $($p : $e),*)),
-            (EXACTLY_ONCE, expect!(@pick EXACTLY_ONCE $($p : $e),*)),
-            (NO_LATE_INFO, expect!(@pick NO_LATE_INFO $($p : $e),*)),
-            (CSD_EXCLUSIVE, expect!(@pick CSD_EXCLUSIVE $($p : $e),*)),
-            (WAIT_MASK_MATCHES, expect!(@pick WAIT_MASK_MATCHES $($p : $e),*)),
-            (PREEMPT_BALANCED, expect!(@pick PREEMPT_BALANCED $($p : $e),*)),
-            (NO_DEADLOCK, expect!(@pick NO_DEADLOCK $($p : $e),*)),
-            (WAIT_BOUNDED, expect!(@pick WAIT_BOUNDED $($p : $e),*)),
-        ]
-    };
-    (@pick $want:ident $($p:ident : $e:ident),*) => {{
-        #[allow(unused_mut)]
-        let mut v = Holds;
-        $( if str_eq($p, $want) { v = $e; } )*
-        v
-    }};
-}
-
-const fn str_eq(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
+params! {
+    /// Knobs of the scripted scene.
+    pub struct Knobs {
+        b_calls: usize = 1, 1..=4,
+            "calls task B makes on CPU0 (a stream of csd reusers for csd-wait-bounded)";
     }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
 }
 
 pub static MODEL: Model = Model {
@@ -444,11 +421,8 @@ pub static MODEL: Model = Model {
          (Chuyi Zhou, 2026-06-16) and Thomas Gleixner's review (2026-06-26)",
         "[PATCH v8 06/14] smp: Enable preemption early in smp_call_function_many_cond()",
     ],
-    params: &[Param {
-        name: "b_calls",
-        default: 1,
-        help: "calls task B makes on CPU0 (a stream of csd reusers for csd-wait-bounded)",
-    }],
+    params: Knobs::PARAMS,
+    param_check: None,
     properties: &[
         Property {
             id: FUNC_DONE,
@@ -490,102 +464,114 @@ pub static MODEL: Model = Model {
             name: "pinned-wait",
             summary: "before the series: the caller disables preemption across the whole call \
                       including csd_lock_wait(); wait mask is the per-CPU cfd->cpumask",
-            expect: ALL_HOLD,
+            expect: expect![],
             engines: Engines::All,
+            design: &Which::PinnedWait,
         },
         Variant {
             name: "preemptible-percpu-mask",
             summary: "put_cpu() before the wait loop, wait mask still cfd->cpumask: task B on \
                       the same CPU overwrites it while task A iterates it",
-            expect: expect!(
-                FUNC_DONE: Violated,
-                NO_LATE_INFO: Violated,
-                WAIT_MASK_MATCHES: Violated,
-                WAIT_BOUNDED: Violated
-            ),
+            expect: expect![
+                FUNC_DONE => Violated,
+                NO_LATE_INFO => Violated,
+                WAIT_MASK_MATCHES => Violated,
+                WAIT_BOUNDED => Violated
+            ],
             engines: Engines::All,
+            design: &Which::PreemptiblePercpuMask,
         },
         Variant {
             name: "task-local-mask",
             summary: "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
                       kmalloc'd mask); A migrates to CPU3 while waiting",
-            expect: expect!(WAIT_BOUNDED: Violated),
+            expect: expect![WAIT_BOUNDED => Violated],
             engines: Engines::All,
+            design: &Which::TaskLocalMask,
         },
         Variant {
             name: "task-local-inline",
             summary: "the series with NR_CPUS=64: cpumask_size() fits the pointer word, mask \
                       stashed in current->ipi_mask_val",
-            expect: expect!(WAIT_BOUNDED: Violated),
+            expect: expect![WAIT_BOUNDED => Violated],
             engines: Engines::All,
+            design: &Which::TaskLocalInline,
         },
         Variant {
             name: "task-local-fallback",
             summary: "the series, A is init_task (NULL ipi_mask_ptr): A falls back to \
                       cfd->cpumask while B uses its own mask",
-            expect: expect!(WAIT_BOUNDED: Violated),
+            expect: expect![WAIT_BOUNDED => Violated],
             engines: Engines::All,
+            design: &Which::TaskLocalFallback,
         },
         Variant {
             name: "ablation-two-tasks-without-mask",
             summary: "the fallback's assumption broken: two tasks of one CPU both without a task \
                       mask share cfd->cpumask with a preemptible wait",
-            expect: expect!(
-                FUNC_DONE: Violated,
-                NO_LATE_INFO: Violated,
-                WAIT_MASK_MATCHES: Violated,
-                WAIT_BOUNDED: Violated
-            ),
+            expect: expect![
+                FUNC_DONE => Violated,
+                NO_LATE_INFO => Violated,
+                WAIT_MASK_MATCHES => Violated,
+                WAIT_BOUNDED => Violated
+            ],
             engines: Engines::All,
+            design: &Which::AblationTwoTasksWithoutMask,
         },
         Variant {
             name: "task-local-cond-bits-kept",
             summary: "the series combined with 5.15-era cond handling (rejected CPU left in the \
                       wait mask): A polls csd(0->2) that B owns",
-            expect: expect!(WAIT_MASK_MATCHES: Violated),
+            expect: expect![WAIT_MASK_MATCHES => Violated],
             engines: Engines::All,
+            design: &Which::TaskLocalCondBitsKept,
         },
         Variant {
             name: "ablation-unpinned-queueing",
             summary: "put_cpu() right after get_cpu(): csd_lock()'s plain RMW on the per-CPU csd \
                       races with task B on the same CPU, and B's cpumask_clear(cfd->cpumask_ipi) \
                       eats A's IPI (A then waits forever)",
-            expect: expect!(
-                FUNC_DONE: Violated,
-                EXACTLY_ONCE: Violated,
-                CSD_EXCLUSIVE: Violated,
-                NO_DEADLOCK: Violated,
-                WAIT_BOUNDED: Violated
-            ),
+            expect: expect![
+                FUNC_DONE => Violated,
+                EXACTLY_ONCE => Violated,
+                CSD_EXCLUSIVE => Violated,
+                NO_DEADLOCK => Violated,
+                WAIT_BOUNDED => Violated
+            ],
             engines: Engines::ShuttleOnly(UNPINNED_SC),
+            design: &Which::AblationUnpinnedQueueing,
         },
         Variant {
             name: "ablation-csd-unlock-relaxed",
             summary: "the series with csd_unlock() as WRITE_ONCE (no release): the waiter sees \
                       the lock clear before func's stores",
-            expect: expect!(FUNC_DONE: ViolatedWeakMemory, WAIT_BOUNDED: Violated),
+            expect: expect![FUNC_DONE => ViolatedWeakMemory, WAIT_BOUNDED => Violated],
             engines: Engines::All,
+            design: &Which::AblationCsdUnlockRelaxed,
         },
         Variant {
             name: "ablation-info-read-after-unlock",
             summary: "the series with a flush that touches info after csd_unlock() of a SYNC \
                       csd (e.g. a trace hook)",
-            expect: expect!(NO_LATE_INFO: Violated, WAIT_BOUNDED: Violated),
+            expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated],
             engines: Engines::All,
+            design: &Which::AblationInfoReadAfterUnlock,
         },
         Variant {
             name: "ablation-put-cpu-only-if-remote",
             summary: "the series with put_cpu() only on the run_remote path: B's call whose \
                       cond_func rejects every CPU leaks a preempt count",
-            expect: expect!(PREEMPT_BALANCED: Violated),
+            expect: expect![PREEMPT_BALANCED => Violated],
             engines: Engines::All,
+            design: &Which::AblationPutCpuOnlyIfRemote,
         },
         Variant {
             name: "ablation-wait-irqs-disabled",
             summary: "before the series, callers on CPU0 and CPU1 call each other with IRQs \
                       disabled (the lockdep_assert_irqs_enabled() case)",
-            expect: expect!(NO_DEADLOCK: Violated),
+            expect: expect![NO_DEADLOCK => Violated],
             engines: Engines::All,
+            design: &Which::AblationWaitIrqsDisabled,
         },
     ],
     source: &[
@@ -604,7 +590,7 @@ mod model_tests {
     fn declarations_valid() {
         MODEL.validate().unwrap();
         for v in MODEL.variants {
-            let _ = setup(v.name);
+            let _ = setup(*v.design::<Which>());
         }
     }
 }

@@ -83,22 +83,11 @@ enum Reader {
     Snapshot,
 }
 
-fn decode(variant: &str) -> (Policy, Reader) {
-    let (p, r) = if let Some(p) = variant.strip_suffix("-as-posted") {
-        (p, Reader::AsPosted)
-    } else if let Some(p) = variant.strip_suffix("-snapshot") {
-        (p, Reader::Snapshot)
-    } else {
-        panic!("model error: variant {variant} has no reader form")
-    };
-    let p = match p {
-        "x86-lazy" => Policy::X86Lazy,
-        "x86-eager" => Policy::X86Eager,
-        "arm64-never-set" => Policy::Arm64NeverSet,
-        "sparc64-never-clear" => Policy::Sparc64NeverClear,
-        _ => panic!("model error: unknown policy in variant {variant}"),
-    };
-    (p, r)
+/// What a variant runs: the architecture's mask policy and the reader's form.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup {
+    policy: Policy,
+    reader: Reader,
 }
 
 /// Why a mask bit changes (for the `tracks-migrations` claim).
@@ -657,26 +646,53 @@ fn build(cfg: &Config) -> System {
     sys
 }
 
+params! {
+    /// Knobs of the scripted scene.
+    pub struct Knobs {
+        nr_cpu_ids: usize = 48, 2..=128,
+            "bits printed; > 32 gives the hex line two chunks, > 64 two words";
+        from_cpu: usize = 1, 0..=127, "CPU T1 runs on at first (low chunk by default)";
+        to_cpu: usize = 40, 0..=127, "CPU T1 migrates to (high chunk by default)";
+        trim_due: bool = true, 0..=1,
+            "x86 lazy: 1 = a second passed since the last trim, so the munmap flush trims";
+        lazy_tlb: bool = false, 0..=1,
+            "1 = CPU<from> switches to a kernel thread (lazy TLB) instead of another process";
+        transient_checks: bool = true, 0..=1,
+            "1 = the reader also checks the set/running/Cpus_allowed claims at its instant; \
+             0 = those claims only once quiet (the mask at rest)";
+        quiet_first: u32 = 0, 0..=3,
+            "claim checked first once quiet (one violation is kept per execution): \
+             0 tracks-migrations, 1 set-means-running, 2 running-means-set, \
+             3 the lines (subset-of-cpus-allowed)";
+    }
+}
+
+/// The scene needs two distinct CPUs below `nr_cpu_ids`.
+fn check_knobs(p: &Params) -> Result<(), String> {
+    let k = Knobs::from(p);
+    if k.from_cpu >= k.nr_cpu_ids || k.to_cpu >= k.nr_cpu_ids || k.from_cpu == k.to_cpu {
+        return Err(format!(
+            "from_cpu={} and to_cpu={} must be distinct CPUs below nr_cpu_ids={}",
+            k.from_cpu, k.to_cpu, k.nr_cpu_ids
+        ));
+    }
+    Ok(())
+}
+
 fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let (policy, reader) = decode(variant.name);
+    let &Setup { policy, reader } = variant.design::<Setup>();
+    let k = Knobs::from(params);
     let cfg = Config {
         policy,
         reader,
-        nr_cpu_ids: params.get("nr_cpu_ids") as usize,
-        from: params.get("from_cpu") as usize,
-        to: params.get("to_cpu") as usize,
-        trim_due: params.get("trim_due") != 0,
-        lazy_tlb: params.get("lazy_tlb") != 0,
-        transient_checks: params.get("transient_checks") != 0,
-        quiet_first: params.get("quiet_first"),
+        nr_cpu_ids: k.nr_cpu_ids,
+        from: k.from_cpu,
+        to: k.to_cpu,
+        trim_due: k.trim_due,
+        lazy_tlb: k.lazy_tlb,
+        transient_checks: k.transient_checks,
+        quiet_first: k.quiet_first,
     };
-    assert!(
-        (1..=128).contains(&cfg.nr_cpu_ids)
-            && cfg.from < cfg.nr_cpu_ids
-            && cfg.to < cfg.nr_cpu_ids
-            && cfg.from != cfg.to,
-        "model error: need from_cpu != to_cpu < nr_cpu_ids <= 128"
-    );
     let cfg = Arc::new(cfg);
     Arc::new(move || {
         let sys = Arc::new(build(&cfg));
@@ -753,46 +769,8 @@ pub static MODEL: Model = Model {
         "[v3 PATCH 1/1] fs/proc: Expose mm_cpumask in /proc/[pid]/status (Aaron Tomlin, \
          2026-01-15) and Peter Zijlstra's reply",
     ],
-    params: &[
-        Param {
-            name: "nr_cpu_ids",
-            default: 48,
-            help: "bits printed; > 32 gives the hex line two chunks, > 64 two words (max 128)",
-        },
-        Param {
-            name: "from_cpu",
-            default: 1,
-            help: "CPU T1 runs on at first (low chunk by default)",
-        },
-        Param {
-            name: "to_cpu",
-            default: 40,
-            help: "CPU T1 migrates to (high chunk by default)",
-        },
-        Param {
-            name: "trim_due",
-            default: 1,
-            help: "x86 lazy: 1 = a second passed since the last trim, so the munmap flush trims",
-        },
-        Param {
-            name: "lazy_tlb",
-            default: 0,
-            help: "1 = CPU<from> switches to a kernel thread (lazy TLB) instead of another process",
-        },
-        Param {
-            name: "transient_checks",
-            default: 1,
-            help: "1 = the reader also checks the set/running/Cpus_allowed claims at its instant; \
-                   0 = those claims only once quiet (the mask at rest)",
-        },
-        Param {
-            name: "quiet_first",
-            default: 0,
-            help: "claim checked first once quiet (one violation is kept per execution): \
-                   0 tracks-migrations, 1 set-means-running, 2 running-means-set, \
-                   3 the lines (subset-of-cpus-allowed)",
-        },
-    ],
+    params: Knobs::PARAMS,
+    param_check: Some(check_knobs),
     properties: &[
         Property {
             id: PRINTED_BIT_FRESH,
@@ -832,69 +810,85 @@ pub static MODEL: Model = Model {
     scenario,
 };
 
-/// Expected verdicts, in property order: printed-bit-fresh, line-is-a-snapshot, lines-agree,
-/// set-means-running, running-means-set, subset-of-cpus-allowed, tracks-migrations.
-macro_rules! expect {
-    ($a:ident, $b:ident, $c:ident, $d:ident, $e:ident, $f:ident, $g:ident) => {
-        &[
-            (PRINTED_BIT_FRESH, $a),
-            (LINE_IS_A_SNAPSHOT, $b),
-            (LINES_AGREE, $c),
-            (SET_MEANS_RUNNING, $d),
-            (RUNNING_MEANS_SET, $e),
-            (SUBSET_OF_CPUS_ALLOWED, $f),
-            (TRACKS_MIGRATIONS, $g),
-        ]
-    };
-}
-
 const VARIANTS: &[Variant] = &[
     Variant {
         name: "x86-lazy-as-posted",
         summary: "x86 today (lazy clearing + once-a-second trim), reader as posted",
-        expect: expect!(Holds, Violated, Violated, Violated, Violated, Violated, Violated),
+        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::X86Lazy,
+            reader: Reader::AsPosted,
+        },
     },
     Variant {
         name: "x86-lazy-snapshot",
         summary: "x86 today, reader copies the mask once and prints both lines from the copy",
-        expect: expect!(Violated, Holds, Holds, Violated, Violated, Violated, Violated),
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::X86Lazy,
+            reader: Reader::Snapshot,
+        },
     },
     Variant {
         name: "x86-eager-as-posted",
         summary: "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
-        expect: expect!(Holds, Violated, Violated, Violated, Violated, Violated, Holds),
+        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::X86Eager,
+            reader: Reader::AsPosted,
+        },
     },
     Variant {
         name: "x86-eager-snapshot",
         summary: "x86 v4.14-v6.12, snapshot reader",
-        expect: expect!(Violated, Holds, Holds, Violated, Violated, Violated, Holds),
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::X86Eager,
+            reader: Reader::Snapshot,
+        },
     },
     Variant {
         name: "arm64-never-set-as-posted",
         summary: "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
-        expect: expect!(Holds, Holds, Holds, Holds, Violated, Holds, Violated),
+        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::Arm64NeverSet,
+            reader: Reader::AsPosted,
+        },
     },
     Variant {
         name: "arm64-never-set-snapshot",
         summary: "arm64-like, snapshot reader",
-        expect: expect!(Holds, Holds, Holds, Holds, Violated, Holds, Violated),
+        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::Arm64NeverSet,
+            reader: Reader::Snapshot,
+        },
     },
     Variant {
         name: "sparc64-never-clear-as-posted",
         summary: "sparc64-like: set on switch-in, never cleared, reader as posted",
-        expect: expect!(Holds, Holds, Violated, Violated, Violated, Violated, Violated),
+        expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::Sparc64NeverClear,
+            reader: Reader::AsPosted,
+        },
     },
     Variant {
         name: "sparc64-never-clear-snapshot",
         summary: "sparc64-like, snapshot reader",
-        expect: expect!(Violated, Holds, Holds, Violated, Violated, Violated, Violated),
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         engines: Engines::All,
+        design: &Setup {
+            policy: Policy::Sparc64NeverClear,
+            reader: Reader::Snapshot,
+        },
     },
 ];

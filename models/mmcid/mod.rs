@@ -504,36 +504,76 @@ fn quiesce_and_check(sys: &Sys) {
     );
 }
 
-/// Variant name -> (design, ablation, scene, T2 runs a failing execve in the exit scene).
-fn design_of(v: &Variant) -> (Design, Ablation, Scene, bool) {
-    use Ablation as A;
-    use Design as D;
-    match v.name {
-        "mainline" => (D::Mainline, A::None, Scene::Fork, false),
-        "mainline-exit" => (D::Mainline, A::None, Scene::Exit, false),
-        "mainline-execfail" => (D::Mainline, A::None, Scene::Exit, true),
-        "v3" => (D::V3, A::None, Scene::Fork, false),
-        "v3-exit" => (D::V3, A::None, Scene::Exit, false),
-        "v6.19.0-exit" => (D::V6190, A::None, Scene::Exit, false),
-        "direct-handover" => (D::DirectHandover, A::None, Scene::Fork, false),
-        "direct-handover-exit" => (D::DirectHandover, A::None, Scene::Exit, false),
-        "thrs-recompute" => (D::ThrsRecompute, A::None, Scene::Exit, false),
-        "no-schedout-drop" => (D::Mainline, A::NoSchedoutDrop, Scene::Exit, false),
-        "mainline-alloc" => (D::Mainline, A::None, Scene::Alloc, false),
-        "nonatomic-get-cid" => (D::Mainline, A::NonatomicGetCid, Scene::Alloc, false),
-        "get-cid-no-retry" => (D::Mainline, A::GetCidNoRetry, Scene::Alloc, false),
-        other => panic!("model error: unknown variant {other}"),
+/// What a variant runs: the design, an ablation of it, the scripted scene, and whether T2 runs
+/// a failing execve in the exit scene.
+#[derive(Clone, Copy, Debug)]
+pub struct Setup {
+    pub design: Design,
+    pub ablation: Ablation,
+    scene: Scene,
+    execfail: bool,
+}
+
+const fn setup(design: Design, ablation: Ablation, scene: Scene, execfail: bool) -> Setup {
+    Setup {
+        design,
+        ablation,
+        scene,
+        execfail,
     }
 }
 
+params! {
+    /// Knobs of the scripted scenes.
+    pub struct Knobs {
+        fork_num_possible_cpus: u32 = 3, 3..=8,
+            "num_possible_cpus() (= allowed CPUs) of the fork scene; 3 fills the CID space \
+             with 3 users so the fork must switch to per-CPU mode";
+        exit_num_possible_cpus: u32 = 4, 3..=8,
+            "num_possible_cpus() of the exit scene; >= 4 needed for pcpu_thrs >= 2, i.e. \
+             for an exit to switch back at all";
+        exit_nr_cpus_allowed: u32 = 2, 1..=8,
+            "weight of the mm's allowed mask in the exit scene (>= 2 for pcpu_thrs >= 2; at \
+             most exit_num_possible_cpus)";
+        exit_settle: bool = false, 0..=1,
+            "exit scene: 1 = T1 schedules out and in after the fork's per-CPU switch; 0 = \
+             T1 keeps the TRANSIT CID the task walk gave it (still running)";
+        extra_switches: u32 = 0, 0..=4,
+            "additional schedule out/in pairs of the scheduling CPU";
+        affinity_widen: bool = false, 0..=1,
+            "fork scene: 1 = CPU2 widens T1's affinity to all possible CPUs at the end";
+        exit_execfail: bool = false, 0..=1,
+            "exit scene: 1 = in the setup T2 is scheduled in on CPU2 and runs a failing \
+             execve; CPU2 then stays put (always on in mainline-execfail)";
+    }
+}
+
+/// The exit scene's allowed mask must fit its possible CPUs.
+fn check_knobs(p: &Params) -> Result<(), String> {
+    let k = Knobs::from(p);
+    if k.exit_nr_cpus_allowed > k.exit_num_possible_cpus {
+        return Err(format!(
+            "exit_nr_cpus_allowed={} exceeds exit_num_possible_cpus={}",
+            k.exit_nr_cpus_allowed, k.exit_num_possible_cpus
+        ));
+    }
+    Ok(())
+}
+
 fn scenario(v: &Variant, p: &Params) -> Scenario {
-    let (design, ablation, scene, execfail) = design_of(v);
-    let extra = p.get("extra_switches");
-    let affinity = p.get("affinity_widen") != 0;
-    let execfail = execfail || p.get("exit_execfail") != 0;
+    let &Setup {
+        design,
+        ablation,
+        scene,
+        execfail,
+    } = v.design::<Setup>();
+    let k = Knobs::from(p);
+    let extra = k.extra_switches;
+    let affinity = k.affinity_widen;
+    let execfail = execfail || k.exit_execfail;
     match scene {
         Scene::Fork => {
-            let n = p.get("fork_num_possible_cpus");
+            let n = k.fork_num_possible_cpus;
             Arc::new(move || {
                 // 3 users in per-task mode own CIDs 0..2 (N = A = 3: max_cids = 3, bitmap full);
                 // T1 sleeps on CPU1, T2 sleeps on CPU2, T0 runs on CPU0.
@@ -571,8 +611,8 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
             })
         }
         Scene::Alloc => {
-            let n = p.get("exit_num_possible_cpus").max(4);
-            let a_allowed = p.get("exit_nr_cpus_allowed");
+            let n = k.exit_num_possible_cpus.max(4);
+            let a_allowed = k.exit_nr_cpus_allowed;
             Arc::new(move || {
                 // As the exit scene, plus T3: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs
                 // 0 and 1; T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
@@ -593,9 +633,9 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
             })
         }
         Scene::Exit => {
-            let n = p.get("exit_num_possible_cpus");
-            let a_allowed = p.get("exit_nr_cpus_allowed");
-            let settle = p.get("exit_settle") != 0;
+            let n = k.exit_num_possible_cpus;
+            let a_allowed = k.exit_nr_cpus_allowed;
+            let settle = k.exit_settle;
             Arc::new(move || {
                 // T0 (CPU0), T1 (CPU1) running; T0 forks T2 -> per-CPU mode (users 3 > max_cids
                 // 2, pcpu_thrs 2); everybody settles, then T0 and T1 exit concurrently while T2
@@ -676,16 +716,6 @@ const PROPERTIES: &[Property] = &[
     },
 ];
 
-const HOLDS_ALL: &[(&str, Expect)] = &[
-    (CID_UNIQUE, Holds),
-    (CID_IN_RANGE, Holds),
-    (CIDMASK_IN_BOUNDS, Holds),
-    (NO_LIVELOCK, Holds),
-    (NO_CID_LEAK, Holds),
-    (NO_TRANSIT_LEFT, Holds),
-    (SWITCH_BACK, Holds),
-];
-
 pub static MODEL: Model = Model {
     name: "mmcid",
     question: "Do per-mm concurrency IDs stay unique, bounded, allocatable and leak-free across \
@@ -701,199 +731,124 @@ pub static MODEL: Model = Model {
          and Mathieu Desnoyers' review (2025-10-30)",
         "Message-ID: <87wm4brp00.ffs@tglx> (Thomas Gleixner's answer on pcpu_thrs vs max_cids)",
     ],
-    params: &[
-        Param {
-            name: "fork_num_possible_cpus",
-            default: 3,
-            help: "num_possible_cpus() (= allowed CPUs) of the fork scene; 3 fills the CID space \
-                   with 3 users so the fork must switch to per-CPU mode",
-        },
-        Param {
-            name: "exit_num_possible_cpus",
-            default: 4,
-            help: "num_possible_cpus() of the exit scene; >= 4 needed for pcpu_thrs >= 2, i.e. \
-                   for an exit to switch back at all",
-        },
-        Param {
-            name: "exit_nr_cpus_allowed",
-            default: 2,
-            help: "weight of the mm's allowed mask in the exit scene (>= 2 for pcpu_thrs >= 2)",
-        },
-        Param {
-            name: "exit_settle",
-            default: 0,
-            help: "exit scene: 1 = T1 schedules out and in after the fork's per-CPU switch; 0 = \
-                   T1 keeps the TRANSIT CID the task walk gave it (still running)",
-        },
-        Param {
-            name: "extra_switches",
-            default: 0,
-            help: "additional schedule out/in pairs of the scheduling CPU",
-        },
-        Param {
-            name: "affinity_widen",
-            default: 0,
-            help: "fork scene: 1 = CPU2 widens T1's affinity to all possible CPUs at the end",
-        },
-        Param {
-            name: "exit_execfail",
-            default: 0,
-            help: "exit scene: 1 = in the setup T2 is scheduled in on CPU2 and runs a failing \
-                   execve; CPU2 then stays put (always on in mainline-execfail)",
-        },
-    ],
+    params: Knobs::PARAMS,
+    param_check: Some(check_knobs),
     properties: PROPERTIES,
     variants: &[
         Variant {
             name: "mainline",
             summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
                       migrated and scheduled in on CPU2",
-            expect: HOLDS_ALL,
+            expect: expect![],
             engines: Engines::All,
+            design: &setup(Design::Mainline, Ablation::None, Scene::Fork, false),
         },
         Variant {
             name: "mainline-exit",
             summary: "mainline, exit scene: per-CPU -> per-task by the second of two \
                       concurrent exits while T2 is scheduled in and out",
-            expect: HOLDS_ALL,
+            expect: expect![],
             engines: Engines::All,
+            design: &setup(Design::Mainline, Ablation::None, Scene::Exit, false),
         },
         Variant {
             name: "v3",
             summary: "as posted in V3, fork scene",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Violated),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![NO_LIVELOCK => Violated],
             engines: Engines::All,
+            design: &setup(Design::V3, Ablation::None, Scene::Fork, false),
         },
         Variant {
             name: "v3-exit",
             summary: "as posted in V3, exit scene",
-            expect: HOLDS_ALL,
+            expect: expect![],
             engines: Engines::All,
+            design: &setup(Design::V3, Ablation::None, Scene::Exit, false),
         },
         Variant {
             name: "direct-handover",
             summary: "no TRANSIT in either direction, fork scene",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Violated),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![NO_LIVELOCK => Violated],
             engines: Engines::All,
+            design: &setup(Design::DirectHandover, Ablation::None, Scene::Fork, false),
         },
         Variant {
             name: "direct-handover-exit",
             summary: "no TRANSIT in either direction, exit scene",
-            expect: HOLDS_ALL,
+            expect: expect![],
             engines: Engines::All,
+            design: &setup(Design::DirectHandover, Ablation::None, Scene::Exit, false),
         },
         Variant {
             name: "thrs-recompute",
             summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
                       affinity path does), exit scene",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Violated),
-            ],
+            expect: expect![SWITCH_BACK => Violated],
             engines: Engines::All,
+            design: &setup(Design::ThrsRecompute, Ablation::None, Scene::Exit, false),
         },
         Variant {
             name: "v6.19.0-exit",
             summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
                       ONCPU test, CPU->task walk without the UNSET test), exit scene",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Violated),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![CIDMASK_IN_BOUNDS => Violated],
             engines: Engines::All,
+            design: &setup(Design::V6190, Ablation::None, Scene::Exit, false),
         },
         Variant {
             name: "mainline-execfail",
             summary:
                 "mainline, exit scene, T2 then runs a failing execve: the CPU->task walk meets \
                       a running active task with an UNSET CID",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Violated),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![NO_TRANSIT_LEFT => Violated],
             engines: Engines::All,
+            design: &setup(Design::Mainline, Ablation::None, Scene::Exit, true),
         },
         Variant {
             name: "no-schedout-drop",
             summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Violated),
-                (NO_TRANSIT_LEFT, Violated),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             engines: Engines::All,
+            design: &setup(
+                Design::Mainline,
+                Ablation::NoSchedoutDrop,
+                Scene::Exit,
+                false,
+            ),
         },
         Variant {
             name: "mainline-alloc",
             summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
                       and CPU3, both must allocate beyond max_cids",
-            expect: HOLDS_ALL,
+            expect: expect![],
             engines: Engines::All,
+            design: &setup(Design::Mainline, Ablation::None, Scene::Alloc, false),
         },
         Variant {
             name: "nonatomic-get-cid",
             summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
                       __set_bit() instead of test_and_set_bit()",
-            expect: &[
-                (CID_UNIQUE, Violated),
-                (CID_IN_RANGE, Holds),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Holds),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![CID_UNIQUE => Violated],
             engines: Engines::All,
+            design: &setup(
+                Design::Mainline,
+                Ablation::NonatomicGetCid,
+                Scene::Alloc,
+                false,
+            ),
         },
         Variant {
             name: "get-cid-no-retry",
             summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
                       retrying over all num_possible_cpus() CIDs",
-            expect: &[
-                (CID_UNIQUE, Holds),
-                (CID_IN_RANGE, Violated),
-                (CIDMASK_IN_BOUNDS, Holds),
-                (NO_LIVELOCK, Holds),
-                (NO_CID_LEAK, Violated),
-                (NO_TRANSIT_LEFT, Holds),
-                (SWITCH_BACK, Holds),
-            ],
+            expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
             engines: Engines::All,
+            design: &setup(
+                Design::Mainline,
+                Ablation::GetCidNoRetry,
+                Scene::Alloc,
+                false,
+            ),
         },
     ],
     source: &[

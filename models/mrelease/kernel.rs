@@ -92,19 +92,6 @@ pub enum Design {
 }
 
 impl Design {
-    pub fn from_variant(name: &str) -> Design {
-        match name {
-            "today" => Design::Today,
-            "reap-kill-v3" => Design::ReapKillV3,
-            "exit-mm-pointer" => Design::ExitMmPointer,
-            "write-locked-teardown" => Design::WriteLockedTeardown,
-            "expedite-signal" => Design::ExpediteSignal,
-            "count-only-gup" => Design::CountOnlyGup,
-            "write-locked-gup" => Design::WriteLockedGup,
-            v => panic!("model error: unknown mrelease variant {v}"),
-        }
-    }
-
     /// `exit_mmap()` holds `mmap_write_lock` from start to end (Linus, May 16).
     fn write_locked_teardown(self) -> bool {
         matches!(self, Design::WriteLockedTeardown | Design::WriteLockedGup)

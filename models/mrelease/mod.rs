@@ -51,39 +51,24 @@ const PROPERTIES: &[Property] = &[
     },
 ];
 
-const PARAMS: &[Param] = &[
-    Param {
-        name: "nr_vmas",
-        default: 2,
-        help: "private anonymous VMAs of one page each in the victim's mm",
-    },
-    Param {
-        name: "reader_stall",
-        default: 2,
-        help: "VMA-walk steps the reader does under one mmap_read_lock hold (its stall)",
-    },
-    Param {
-        name: "reader_stealing",
-        default: 0,
-        help: "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)",
-    },
-    Param {
-        name: "parent_reaps",
-        default: 0,
-        help: "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)",
-    },
-    Param {
-        name: "victim_threads",
-        default: 1,
-        help: "threads in the victim's thread group (1 or 2; 2 spawns a fourth actor)",
-    },
-    Param {
-        name: "killer_wait_budget",
-        default: 0,
-        help: "reader steps the killer may wait behind the reader before property 6 fails; \
-               the smallest budget that holds is the measured worst-case wait",
-    },
-];
+params! {
+    /// The scene's knobs, with the ranges the model accepts.
+    pub struct Knobs {
+        nr_vmas: usize = 2, 1..=8,
+            "private anonymous VMAs of one page each in the victim's mm";
+        reader_stall: u32 = 2, 0..=16,
+            "VMA-walk steps the reader does under one mmap_read_lock hold (its stall)";
+        reader_stealing: bool = false, 0..=1,
+            "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)";
+        parent_reaps: bool = false, 0..=1,
+            "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)";
+        victim_threads: usize = 1, 1..=2,
+            "threads in the victim's thread group (2 spawns a fourth actor)";
+        killer_wait_budget: u32 = 0, 0..=16,
+            "reader steps the killer may wait behind the reader before property 6 fails; \
+             the smallest budget that holds is the measured worst-case wait";
+    }
+}
 
 /// One variant per design; `count-only-gup` (/proc/pid/mem) and `write-locked-gup` (cmdline) apply
 /// the (d) walker rule to GUP readers, the cases §5.4 of the notes flags.
@@ -92,101 +77,59 @@ const VARIANTS: &[Variant] = &[
         name: "today",
         summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
                   smaps m_start() holds mm_users across the walk",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Violated),
-            (TEARDOWN_NOT_IN_READER, Violated),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Holds),
-        ],
+        expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
         engines: Engines::All,
+        design: &Design::Today,
     },
     Variant {
         name: "reap-kill-v3",
         summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
                   + mmgrab, kill_all_shared_mm(), then reap",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Violated),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Holds),
-        ],
+        expect: expect![TEARDOWN_NOT_IN_READER => Violated],
         engines: Engines::All,
+        design: &Design::ReapKillV3,
     },
     Variant {
         name: "exit-mm-pointer",
         summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
                   task->mm; process_mrelease falls back to it",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Violated),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Holds),
-        ],
+        expect: expect![TEARDOWN_NOT_IN_READER => Violated],
         engines: Engines::All,
+        design: &Design::ExitMmPointer,
     },
     Variant {
         name: "write-locked-teardown",
         summary: "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
                   walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Holds),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Violated),
-        ],
+        expect: expect![KILLER_NOT_BLOCKED_BY_READER => Violated],
         engines: Engines::All,
+        design: &Design::WriteLockedTeardown,
     },
     Variant {
         name: "expedite-signal",
         summary: "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
                   kill and reaps in one syscall",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Violated),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Holds),
-        ],
+        expect: expect![TEARDOWN_NOT_IN_READER => Violated],
         engines: Engines::All,
+        design: &Design::ExpediteSignal,
     },
     Variant {
         name: "count-only-gup",
         summary: "(d') walkers keep only the open-time mm_count, applied to a GUP reader \
                   (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
                   under the read lock",
-        expect: &[
-            (REAPED_ON_SUCCESS, Violated),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Holds),
-            (NO_USE_AFTER_PUT, Violated),
-            (NO_DEADLOCK, Holds),
-            (KILLER_NOT_BLOCKED_BY_READER, Violated),
-        ],
+        expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
         engines: Engines::All,
+        design: &Design::CountOnlyGup,
     },
     Variant {
         name: "write-locked-gup",
         summary: "(d'') (d) with get_cmdline() holding the walker's mmap_read_lock across \
                   access_remote_vm(), which read-locks again; LMKD only kills and relies on \
                   the victim's own exit_mmap()",
-        expect: &[
-            (REAPED_ON_SUCCESS, Holds),
-            (NO_SPURIOUS_ESRCH, Holds),
-            (TEARDOWN_NOT_IN_READER, Holds),
-            (NO_USE_AFTER_PUT, Holds),
-            (NO_DEADLOCK, Violated),
-            (KILLER_NOT_BLOCKED_BY_READER, Holds),
-        ],
+        expect: expect![NO_DEADLOCK => Violated],
         engines: Engines::All,
+        design: &Design::WriteLockedGup,
     },
 ];
 
@@ -207,7 +150,8 @@ pub static MODEL: Model = Model {
         "Jann Horn: ptrace: keep task's mm around in separate exit_mm field post-exit \
          (20201016024019.1882062-*, reposted 16 May 2026)",
     ],
-    params: PARAMS,
+    params: Knobs::PARAMS,
+    param_check: None,
     properties: PROPERTIES,
     variants: VARIANTS,
     source: &[include_str!("mod.rs"), include_str!("kernel.rs")],
@@ -216,14 +160,15 @@ pub static MODEL: Model = Model {
 
 /// Builds one execution: fresh state, the three actors, then the "once quiet" checks.
 fn scenario(variant: &Variant, params: &Params) -> Scenario {
+    let k = Knobs::from(params);
     let cfg = Config {
-        design: Design::from_variant(variant.name),
-        nr_vmas: params.get("nr_vmas").max(1) as usize,
-        reader_stall: params.get("reader_stall"),
-        reader_stealing: params.get("reader_stealing") != 0,
-        parent_reaps: params.get("parent_reaps") != 0,
-        victim_threads: params.get("victim_threads").clamp(1, 2) as usize,
-        killer_wait_budget: params.get("killer_wait_budget"),
+        design: *variant.design::<Design>(),
+        nr_vmas: k.nr_vmas,
+        reader_stall: k.reader_stall,
+        reader_stealing: k.reader_stealing,
+        parent_reaps: k.parent_reaps,
+        victim_threads: k.victim_threads,
+        killer_wait_budget: k.killer_wait_budget,
     };
     let reader_name = match cfg.design.reader() {
         ReaderKind::Smaps | ReaderKind::SmapsCountOnly => "CPU2 procfs reader (smaps)",
@@ -293,7 +238,7 @@ mod tests {
     fn model_declaration_is_valid() {
         MODEL.validate().unwrap();
         for v in MODEL.variants {
-            let _ = Design::from_variant(v.name);
+            let _ = v.design::<Design>();
         }
     }
 

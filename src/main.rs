@@ -5,6 +5,7 @@
 
 mod bench;
 mod check_cmd;
+mod explore;
 mod merge;
 mod report;
 mod svg;
@@ -37,6 +38,9 @@ enum Command {
     List,
     /// Check models (all by default) and compare each verdict with the declared one.
     Check(check_cmd::CheckArgs),
+    /// Sweep designs over generated scenes (every scene up to a size under loom, or seeded
+    /// random scenes under shuttle-pct), shrink each violation to its smallest scene.
+    Explore(explore::ExploreArgs),
     /// Measure the engines: time to every expected counterexample, loom's reach on the designs
     /// that hold, harness overhead, and scaling (tables, bench.json, summary.md, scaling.svg).
     Bench(bench::BenchArgs),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Check(args) => check_cmd::run(args),
+        Command::Explore(args) => explore::run(REGISTRY, args),
         Command::Merge(args) => merge::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Replay { file } => replay(&file),

@@ -133,6 +133,19 @@ pub fn check_variant(
     params: &Params,
     opts: Options,
 ) -> VariantReport {
+    check_scene(model, variant, spec, params, None, opts)
+}
+
+/// Checks `variant` of `model` under `spec` on a generated `scene` (the variant's scripted
+/// scene when `None`); traces carry the scene.
+pub fn check_scene(
+    model: &'static Model,
+    variant: &'static Variant,
+    spec: &EngineSpec,
+    params: &Params,
+    scene: Option<&serde_json::Value>,
+    opts: Options,
+) -> VariantReport {
     let mut report = VariantReport {
         model: model.name.into(),
         variant: variant.name.into(),
@@ -151,7 +164,13 @@ pub fn check_variant(
         report.skipped = Some(format!("shuttle only: {why}"));
         return report;
     }
-    let scenario = (model.scenario)(variant, params);
+    let scenario = match model.scenario_for(variant, params, scene) {
+        Ok(s) => s,
+        Err(e) => {
+            report.error = Some(e);
+            return report;
+        }
+    };
     // A sharded loom search is split into subtrees; findings name theirs.
     let split = matches!(spec, EngineSpec::Loom { .. }) && opts.shard.count > 1;
     let opts = Options {
@@ -216,6 +235,7 @@ pub fn check_variant(
                         variant,
                         spec,
                         params,
+                        scene,
                         &id,
                         result.found_in.expect("set for every finding"),
                         split,
@@ -438,6 +458,7 @@ fn make_trace(
     variant: &Variant,
     spec: &EngineSpec,
     params: &Params,
+    scene: Option<&serde_json::Value>,
     property: &str,
     key: FoundKey,
     split: bool,
@@ -458,6 +479,7 @@ fn make_trace(
         model: model.name.into(),
         variant: variant.name.into(),
         params: params.0.clone(),
+        scene: scene.cloned(),
         engine: spec.clone(),
         engine_version: spec.version(),
         memory_model: spec.memory_model().into(),
@@ -522,7 +544,9 @@ pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replay
     let params = model
         .params(&trace.params)
         .map_err(|e| ReplayError::Unknown(e.to_string()))?;
-    let scenario = (model.scenario)(variant, &params);
+    let scenario = model
+        .scenario_for(variant, &params, trace.scene.as_ref())
+        .map_err(ReplayError::Unknown)?;
     let r = engine::replay(&trace.engine, &scenario, &trace.replay)
         .map_err(|e| ReplayError::Engine(e.to_string()))?;
     let Some(v) = r.violation_of(&trace.property) else {

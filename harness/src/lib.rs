@@ -12,6 +12,8 @@ pub mod overhead;
 pub mod param;
 pub mod render;
 pub mod rwsem;
+pub mod scene;
+pub mod sweep;
 pub mod sync;
 pub mod thread;
 pub mod trace;
@@ -31,6 +33,7 @@ pub mod prelude {
     };
     pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
     pub use crate::rwsem::RwSem;
+    pub use crate::scene::{SceneBounds, SceneSize, SceneSpace, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
         Condvar, Mutex, MutexGuard, Ordering,

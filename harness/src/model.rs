@@ -64,6 +64,9 @@ pub struct Variant {
     /// The model's own typed description of this variant (its design, ablation, scene),
     /// read back with [`Variant::design`]; models never decode the variant's name.
     pub design: &'static (dyn Any + Send + Sync),
+    /// Declared verdicts over the model's generated scenes (Holds by default), for a variant
+    /// whose design is swept; `None` when another variant sweeps the same design.
+    pub sweep: Option<&'static [(&'static str, Expect)]>,
 }
 
 impl fmt::Debug for Variant {
@@ -84,6 +87,15 @@ impl Variant {
                 .find(|(p, _)| *p == property)
                 .map_or(Expect::Holds, |&(_, e)| e),
         )
+    }
+
+    /// The declared sweep verdict for `property`, if the variant is swept.
+    pub fn sweep_expected(&self, property: &str) -> Option<Expect> {
+        self.sweep.map(|t| {
+            t.iter()
+                .find(|(p, _)| *p == property)
+                .map_or(Expect::Holds, |&(_, e)| e)
+        })
     }
 
     /// The model's typed design for this variant. Panics only on a model bug (a variant whose
@@ -122,8 +134,10 @@ pub struct Model {
     pub variants: &'static [Variant],
     /// The model's source files (`include_str!`), hashed into traces to detect stale ones.
     pub source: &'static [&'static str],
-    /// Builds the execution body for a variant and parameters.
+    /// Builds the execution body for a variant and parameters (its scripted scene).
     pub scenario: fn(&Variant, &Params) -> Scenario,
+    /// The model's scene language, for generated scenes (`kmodel explore`).
+    pub scenes: Option<&'static dyn crate::scene::SceneSpace>,
 }
 
 impl fmt::Debug for Model {
@@ -153,6 +167,21 @@ impl Model {
         Ok(p)
     }
 
+    /// The execution body of `variant`: its scripted scene, or a generated `scene` (parsed and
+    /// validated against the model's scene language).
+    pub fn scenario_for(
+        &self,
+        variant: &Variant,
+        params: &Params,
+        scene: Option<&serde_json::Value>,
+    ) -> Result<Scenario, String> {
+        match (scene, self.scenes) {
+            (None, _) => Ok((self.scenario)(variant, params)),
+            (Some(s), Some(space)) => space.scenario(variant, s),
+            (Some(_), None) => Err(format!("model {} has no scene language", self.name)),
+        }
+    }
+
     /// Hex SHA-256 (first 16 digits) of the model's source files.
     pub fn source_hash(&self) -> String {
         let mut h = Sha256::new();
@@ -177,7 +206,7 @@ impl Model {
             }
         }
         for v in self.variants {
-            for (p, _) in v.expect {
+            for (p, _) in v.expect.iter().chain(v.sweep.unwrap_or_default()) {
                 if self.property(p).is_none() {
                     return Err(format!(
                         "{}/{}: verdict for unknown property {p}",
@@ -185,6 +214,12 @@ impl Model {
                     ));
                 }
             }
+        }
+        if self.scenes.is_none() && self.variants.iter().any(|v| v.sweep.is_some()) {
+            return Err(format!(
+                "{}: sweep verdicts but no scene language",
+                self.name
+            ));
         }
         for p in self.properties {
             let breakable = self

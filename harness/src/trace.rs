@@ -23,6 +23,9 @@ pub struct Trace {
     pub model: String,
     pub variant: String,
     pub params: BTreeMap<String, u32>,
+    /// The generated scene the execution ran (absent: the variant's scripted scene).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<serde_json::Value>,
     pub engine: EngineSpec,
     /// Engine crate and version that found it.
     pub engine_version: String,
@@ -107,11 +110,13 @@ impl Trace {
         s
     }
 
-    /// The conventional file name: `<model>/<variant>--<property>.<engine>.json`.
+    /// The conventional file name: `<model>/<variant>--<property>.<engine>.json`, under
+    /// `<model>/sweep/` for a generated scene.
     pub fn file_name(&self) -> String {
         format!(
-            "{}/{}--{}.{}.json",
+            "{}/{}{}--{}.{}.json",
             self.model,
+            if self.scene.is_some() { "sweep/" } else { "" },
             self.variant,
             self.property,
             self.engine.name()

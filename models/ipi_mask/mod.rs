@@ -465,6 +465,7 @@ pub static MODEL: Model = Model {
             summary: "before the series: the caller disables preemption across the whole call \
                       including csd_lock_wait(); wait mask is the per-CPU cfd->cpumask",
             expect: expect![],
+            sweep: None,
             engines: Engines::All,
             design: &Which::PinnedWait,
         },
@@ -478,6 +479,7 @@ pub static MODEL: Model = Model {
                 WAIT_MASK_MATCHES => Violated,
                 WAIT_BOUNDED => Violated
             ],
+            sweep: None,
             engines: Engines::All,
             design: &Which::PreemptiblePercpuMask,
         },
@@ -486,6 +488,7 @@ pub static MODEL: Model = Model {
             summary: "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
                       kmalloc'd mask); A migrates to CPU3 while waiting",
             expect: expect![WAIT_BOUNDED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::TaskLocalMask,
         },
@@ -494,6 +497,7 @@ pub static MODEL: Model = Model {
             summary: "the series with NR_CPUS=64: cpumask_size() fits the pointer word, mask \
                       stashed in current->ipi_mask_val",
             expect: expect![WAIT_BOUNDED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::TaskLocalInline,
         },
@@ -502,6 +506,7 @@ pub static MODEL: Model = Model {
             summary: "the series, A is init_task (NULL ipi_mask_ptr): A falls back to \
                       cfd->cpumask while B uses its own mask",
             expect: expect![WAIT_BOUNDED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::TaskLocalFallback,
         },
@@ -515,6 +520,7 @@ pub static MODEL: Model = Model {
                 WAIT_MASK_MATCHES => Violated,
                 WAIT_BOUNDED => Violated
             ],
+            sweep: None,
             engines: Engines::All,
             design: &Which::AblationTwoTasksWithoutMask,
         },
@@ -523,6 +529,7 @@ pub static MODEL: Model = Model {
             summary: "the series combined with 5.15-era cond handling (rejected CPU left in the \
                       wait mask): A polls csd(0->2) that B owns",
             expect: expect![WAIT_MASK_MATCHES => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::TaskLocalCondBitsKept,
         },
@@ -538,6 +545,7 @@ pub static MODEL: Model = Model {
                 NO_DEADLOCK => Violated,
                 WAIT_BOUNDED => Violated
             ],
+            sweep: None,
             engines: Engines::ShuttleOnly(UNPINNED_SC),
             design: &Which::AblationUnpinnedQueueing,
         },
@@ -546,6 +554,7 @@ pub static MODEL: Model = Model {
             summary: "the series with csd_unlock() as WRITE_ONCE (no release): the waiter sees \
                       the lock clear before func's stores",
             expect: expect![FUNC_DONE => ViolatedWeakMemory, WAIT_BOUNDED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::AblationCsdUnlockRelaxed,
         },
@@ -554,6 +563,7 @@ pub static MODEL: Model = Model {
             summary: "the series with a flush that touches info after csd_unlock() of a SYNC \
                       csd (e.g. a trace hook)",
             expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::AblationInfoReadAfterUnlock,
         },
@@ -562,6 +572,7 @@ pub static MODEL: Model = Model {
             summary: "the series with put_cpu() only on the run_remote path: B's call whose \
                       cond_func rejects every CPU leaks a preempt count",
             expect: expect![PREEMPT_BALANCED => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::AblationPutCpuOnlyIfRemote,
         },
@@ -570,6 +581,7 @@ pub static MODEL: Model = Model {
             summary: "before the series, callers on CPU0 and CPU1 call each other with IRQs \
                       disabled (the lockdep_assert_irqs_enabled() case)",
             expect: expect![NO_DEADLOCK => Violated],
+            sweep: None,
             engines: Engines::All,
             design: &Which::AblationWaitIrqsDisabled,
         },
@@ -580,6 +592,7 @@ pub static MODEL: Model = Model {
         include_str!("cpumask.rs"),
     ],
     scenario,
+    scenes: None,
 };
 
 #[cfg(test)]

@@ -808,6 +808,7 @@ pub static MODEL: Model = Model {
     variants: VARIANTS,
     source: &[include_str!("mod.rs"), include_str!("format.rs")],
     scenario,
+    scenes: None,
 };
 
 const VARIANTS: &[Variant] = &[
@@ -815,6 +816,7 @@ const VARIANTS: &[Variant] = &[
         name: "x86-lazy-as-posted",
         summary: "x86 today (lazy clearing + once-a-second trim), reader as posted",
         expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::X86Lazy,
@@ -825,6 +827,7 @@ const VARIANTS: &[Variant] = &[
         name: "x86-lazy-snapshot",
         summary: "x86 today, reader copies the mask once and prints both lines from the copy",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::X86Lazy,
@@ -835,6 +838,7 @@ const VARIANTS: &[Variant] = &[
         name: "x86-eager-as-posted",
         summary: "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
         expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::X86Eager,
@@ -845,6 +849,7 @@ const VARIANTS: &[Variant] = &[
         name: "x86-eager-snapshot",
         summary: "x86 v4.14-v6.12, snapshot reader",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::X86Eager,
@@ -855,6 +860,7 @@ const VARIANTS: &[Variant] = &[
         name: "arm64-never-set-as-posted",
         summary: "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
         expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::Arm64NeverSet,
@@ -865,6 +871,7 @@ const VARIANTS: &[Variant] = &[
         name: "arm64-never-set-snapshot",
         summary: "arm64-like, snapshot reader",
         expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::Arm64NeverSet,
@@ -875,6 +882,7 @@ const VARIANTS: &[Variant] = &[
         name: "sparc64-never-clear-as-posted",
         summary: "sparc64-like: set on switch-in, never cleared, reader as posted",
         expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::Sparc64NeverClear,
@@ -885,6 +893,7 @@ const VARIANTS: &[Variant] = &[
         name: "sparc64-never-clear-snapshot",
         summary: "sparc64-like, snapshot reader",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Setup {
             policy: Policy::Sparc64NeverClear,

@@ -10,6 +10,7 @@
 pub mod cid;
 pub mod hooks;
 pub mod mode;
+pub mod scene;
 #[cfg(test)]
 mod tests;
 
@@ -18,6 +19,7 @@ use kmodel_harness::prelude::*;
 use cid::*;
 use hooks::*;
 use mode::*;
+pub use scene::{MmcidScenes, Op, Scene};
 
 pub const CID_UNIQUE: &str = "cid-unique";
 pub const CID_IN_RANGE: &str = "cid-in-range";
@@ -56,9 +58,9 @@ pub enum Ablation {
     GetCidNoRetry,
 }
 
-/// Which script the CPUs run.
+/// Which scripted scene a variant runs (see [`Scene::fork`], [`Scene::exit`], [`Scene::alloc`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scene {
+enum Script {
     /// per-task -> per-CPU: a fork while another task is scheduled in and migrated.
     Fork,
     /// per-CPU -> per-task: two exits while a third task is scheduled in and out.
@@ -138,7 +140,7 @@ pub struct Sys {
     ghost: std::sync::Mutex<Ghost>,
 }
 
-const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
+pub const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
 
 impl Sys {
     fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
@@ -235,23 +237,6 @@ impl Sys {
             g.exposed[cpu] = Some((t, c));
         }
     }
-}
-
-/// One step of a CPU's script.
-#[derive(Clone, Copy, Debug)]
-enum Op {
-    /// `__schedule()`: switch from the current task to `next` (None: idle).
-    Switch(Option<usize>),
-    /// Pull a task that is not running to this CPU (`set_task_cpu()` under its old rq lock).
-    Migrate(usize),
-    /// current forks `child` (CLONE_VM thread), child placed on `cpu`.
-    Fork(usize, usize),
-    /// current exits: `sched_mm_cid_exit()`, `exit_mm()`, final `schedule()`.
-    Exit,
-    /// current runs a failing execve: before_execve + after_execve on the same mm.
-    ExecFail,
-    /// `sched_setaffinity(current, mask)`: `mm_update_cpus_allowed()` under the rq lock.
-    SetAffinity(u64),
 }
 
 /// A CPU executing its script; `curr` mirrors `rq->curr` (only this CPU changes it).
@@ -360,6 +345,23 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                 sched_mm_cid_before_execve(sys, cpu, cur);
                 sched_mm_cid_after_execve(sys, cpu, cur);
                 sys.expose(cpu, curr);
+            }
+            Op::Exec => {
+                let Some(cur) = curr else { continue };
+                sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
+                ev!(
+                    "bprm_execve",
+                    "{} execve() succeeds: exec_mmap() moves it to a new mm",
+                    sys.tasks[cur].name
+                );
+                sched_mm_cid_before_execve(sys, cpu, cur);
+                sys.tasks[cur].mm.store(false, Ordering::Relaxed);
+            }
+            Op::Work => {
+                if sys.mm_cid.work_queued.swap(false, Ordering::Relaxed) {
+                    ev!("mm_cid_work_fn", "deferred mode update runs");
+                    mm_cid_work_fn(sys);
+                }
             }
             Op::SetAffinity(mask) => {
                 let Some(cur) = curr else { continue };
@@ -510,15 +512,15 @@ fn quiesce_and_check(sys: &Sys) {
 pub struct Setup {
     pub design: Design,
     pub ablation: Ablation,
-    scene: Scene,
+    script: Script,
     execfail: bool,
 }
 
-const fn setup(design: Design, ablation: Ablation, scene: Scene, execfail: bool) -> Setup {
+const fn setup(design: Design, ablation: Ablation, script: Script, execfail: bool) -> Setup {
     Setup {
         design,
         ablation,
-        scene,
+        script,
         execfail,
     }
 }
@@ -564,120 +566,16 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
     let &Setup {
         design,
         ablation,
-        scene,
+        script,
         execfail,
     } = v.design::<Setup>();
     let k = Knobs::from(p);
-    let extra = k.extra_switches;
-    let affinity = k.affinity_widen;
-    let execfail = execfail || k.exit_execfail;
-    match scene {
-        Scene::Fork => {
-            let n = k.fork_num_possible_cpus;
-            Arc::new(move || {
-                // 3 users in per-task mode own CIDs 0..2 (N = A = 3: max_cids = 3, bitmap full);
-                // T1 sleeps on CPU1, T2 sleeps on CPU2, T0 runs on CPU0.
-                let sys = Arc::new(Sys::new(design, ablation, n, 4));
-                boot(&sys, n);
-                run_cpu(
-                    &sys,
-                    0,
-                    &[Op::Fork(1, 1), Op::Fork(2, 2.min(n as usize - 1))],
-                );
-                let s0 = sys.clone();
-                let a = spawn("CPU0 T0 fork(T3)", move || {
-                    run_cpu(&s0, 0, &[Op::Fork(3, 0)]);
-                });
-                let s1 = sys.clone();
-                let b = spawn("CPU1", move || {
-                    let mut ops = vec![Op::Switch(Some(1)), Op::Switch(None)];
-                    for _ in 0..extra {
-                        ops.extend([Op::Switch(Some(1)), Op::Switch(None)]);
-                    }
-                    run_cpu(&s1, 1, &ops);
-                });
-                let s2 = sys.clone();
-                let c = spawn("CPU2", move || {
-                    let mut ops = vec![Op::Migrate(1), Op::Switch(Some(1))];
-                    if affinity {
-                        ops.push(Op::SetAffinity(u64::MAX >> (64 - n)));
-                    }
-                    run_cpu(&s2, 2.min(n as usize - 1), &ops);
-                });
-                a.join();
-                b.join();
-                c.join();
-                quiesce_and_check(&sys);
-            })
-        }
-        Scene::Alloc => {
-            let n = k.exit_num_possible_cpus.max(4);
-            let a_allowed = k.exit_nr_cpus_allowed;
-            Arc::new(move || {
-                // As the exit scene, plus T3: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs
-                // 0 and 1; T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
-                let sys = Arc::new(Sys::new(design, ablation, n, 4));
-                boot(&sys, a_allowed);
-                run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
-                run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
-                run_cpu(&sys, 0, &[Op::Fork(2, 2), Op::Fork(3, 3)]);
-                run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
-                run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
-                let s2 = sys.clone();
-                let a = spawn("CPU2 T2", move || run_cpu(&s2, 2, &[Op::Switch(Some(2))]));
-                let s3 = sys.clone();
-                let b = spawn("CPU3 T3", move || run_cpu(&s3, 3, &[Op::Switch(Some(3))]));
-                a.join();
-                b.join();
-                quiesce_and_check(&sys);
-            })
-        }
-        Scene::Exit => {
-            let n = k.exit_num_possible_cpus;
-            let a_allowed = k.exit_nr_cpus_allowed;
-            let settle = k.exit_settle;
-            Arc::new(move || {
-                // T0 (CPU0), T1 (CPU1) running; T0 forks T2 -> per-CPU mode (users 3 > max_cids
-                // 2, pcpu_thrs 2); everybody settles, then T0 and T1 exit concurrently while T2
-                // is scheduled in and out on CPU2. The second exit (users 1 < 2) switches back.
-                let sys = Arc::new(Sys::new(design, ablation, n, 3));
-                boot(&sys, a_allowed);
-                run_cpu(&sys, 0, &[Op::Fork(1, 1)]);
-                run_cpu(&sys, 1, &[Op::Switch(Some(1))]);
-                run_cpu(&sys, 0, &[Op::Fork(2, 2)]);
-                run_cpu(&sys, 0, &[Op::Switch(None), Op::Switch(Some(0))]);
-                if settle {
-                    run_cpu(&sys, 1, &[Op::Switch(None), Op::Switch(Some(1))]);
-                }
-                if execfail {
-                    // T2 runs on CPU2 in per-CPU mode, then its execve() fails: it is active
-                    // again, running, with cid UNSET (the fork hook gives none in per-CPU mode)
-                    run_cpu(&sys, 2, &[Op::Switch(Some(2)), Op::ExecFail]);
-                }
-                let s0 = sys.clone();
-                let a = spawn("CPU0 T0 exit()", move || run_cpu(&s0, 0, &[Op::Exit]));
-                let s1 = sys.clone();
-                let b = spawn("CPU1 T1 exit()", move || run_cpu(&s1, 1, &[Op::Exit]));
-                let s2 = sys.clone();
-                let c = spawn("CPU2 T2", move || {
-                    // execfail: T2 already ran a failing execve in the setup and stays on CPU2
-                    let mut ops = if execfail {
-                        vec![]
-                    } else {
-                        vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))]
-                    };
-                    for _ in 0..extra {
-                        ops.extend([Op::Switch(None), Op::Switch(Some(2))]);
-                    }
-                    run_cpu(&s2, 2, &ops);
-                });
-                a.join();
-                b.join();
-                c.join();
-                quiesce_and_check(&sys);
-            })
-        }
-    }
+    let scene = match script {
+        Script::Fork => Scene::fork(&k),
+        Script::Exit => Scene::exit(&k, execfail || k.exit_execfail),
+        Script::Alloc => Scene::alloc(&k),
+    };
+    Arc::new(move || scene.run(design, ablation))
 }
 
 const PROPERTIES: &[Property] = &[
@@ -740,60 +638,68 @@ pub static MODEL: Model = Model {
             summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
                       migrated and scheduled in on CPU2",
             expect: expect![],
+            sweep: Some(expect![]),
             engines: Engines::All,
-            design: &setup(Design::Mainline, Ablation::None, Scene::Fork, false),
+            design: &setup(Design::Mainline, Ablation::None, Script::Fork, false),
         },
         Variant {
             name: "mainline-exit",
             summary: "mainline, exit scene: per-CPU -> per-task by the second of two \
                       concurrent exits while T2 is scheduled in and out",
             expect: expect![],
+            sweep: None,
             engines: Engines::All,
-            design: &setup(Design::Mainline, Ablation::None, Scene::Exit, false),
+            design: &setup(Design::Mainline, Ablation::None, Script::Exit, false),
         },
         Variant {
             name: "v3",
             summary: "as posted in V3, fork scene",
             expect: expect![NO_LIVELOCK => Violated],
+            sweep: Some(expect![NO_LIVELOCK => Violated]),
             engines: Engines::All,
-            design: &setup(Design::V3, Ablation::None, Scene::Fork, false),
+            design: &setup(Design::V3, Ablation::None, Script::Fork, false),
         },
         Variant {
             name: "v3-exit",
             summary: "as posted in V3, exit scene",
             expect: expect![],
+            sweep: None,
             engines: Engines::All,
-            design: &setup(Design::V3, Ablation::None, Scene::Exit, false),
+            design: &setup(Design::V3, Ablation::None, Script::Exit, false),
         },
         Variant {
             name: "direct-handover",
             summary: "no TRANSIT in either direction, fork scene",
             expect: expect![NO_LIVELOCK => Violated],
+            sweep: Some(expect![NO_LIVELOCK => Violated]),
             engines: Engines::All,
-            design: &setup(Design::DirectHandover, Ablation::None, Scene::Fork, false),
+            design: &setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
         },
         Variant {
             name: "direct-handover-exit",
             summary: "no TRANSIT in either direction, exit scene",
             expect: expect![],
+            sweep: None,
             engines: Engines::All,
-            design: &setup(Design::DirectHandover, Ablation::None, Scene::Exit, false),
+            design: &setup(Design::DirectHandover, Ablation::None, Script::Exit, false),
         },
         Variant {
             name: "thrs-recompute",
             summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
                       affinity path does), exit scene",
             expect: expect![SWITCH_BACK => Violated],
+            sweep: Some(expect![SWITCH_BACK => Violated]),
             engines: Engines::All,
-            design: &setup(Design::ThrsRecompute, Ablation::None, Scene::Exit, false),
+            design: &setup(Design::ThrsRecompute, Ablation::None, Script::Exit, false),
         },
         Variant {
             name: "v6.19.0-exit",
             summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
                       ONCPU test, CPU->task walk without the UNSET test), exit scene",
             expect: expect![CIDMASK_IN_BOUNDS => Violated],
+            sweep: Some(expect![CIDMASK_IN_BOUNDS => Violated]),
             engines: Engines::All,
-            design: &setup(Design::V6190, Ablation::None, Scene::Exit, false),
+            design: &setup(Design::V6190, Ablation::None, Script::Exit, false),
         },
         Variant {
             name: "mainline-execfail",
@@ -801,18 +707,20 @@ pub static MODEL: Model = Model {
                 "mainline, exit scene, T2 then runs a failing execve: the CPU->task walk meets \
                       a running active task with an UNSET CID",
             expect: expect![NO_TRANSIT_LEFT => Violated],
+            sweep: None,
             engines: Engines::All,
-            design: &setup(Design::Mainline, Ablation::None, Scene::Exit, true),
+            design: &setup(Design::Mainline, Ablation::None, Script::Exit, true),
         },
         Variant {
             name: "no-schedout-drop",
             summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
             expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+            sweep: Some(expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,
                 Ablation::NoSchedoutDrop,
-                Scene::Exit,
+                Script::Exit,
                 false,
             ),
         },
@@ -821,19 +729,21 @@ pub static MODEL: Model = Model {
             summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
                       and CPU3, both must allocate beyond max_cids",
             expect: expect![],
+            sweep: None,
             engines: Engines::All,
-            design: &setup(Design::Mainline, Ablation::None, Scene::Alloc, false),
+            design: &setup(Design::Mainline, Ablation::None, Script::Alloc, false),
         },
         Variant {
             name: "nonatomic-get-cid",
             summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
                       __set_bit() instead of test_and_set_bit()",
             expect: expect![CID_UNIQUE => Violated],
+            sweep: Some(expect![CID_UNIQUE => Violated]),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,
                 Ablation::NonatomicGetCid,
-                Scene::Alloc,
+                Script::Alloc,
                 false,
             ),
         },
@@ -842,11 +752,12 @@ pub static MODEL: Model = Model {
             summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
                       retrying over all num_possible_cpus() CIDs",
             expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
+            sweep: Some(expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated]),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,
                 Ablation::GetCidNoRetry,
-                Scene::Alloc,
+                Script::Alloc,
                 false,
             ),
         },
@@ -856,6 +767,8 @@ pub static MODEL: Model = Model {
         include_str!("cid.rs"),
         include_str!("mode.rs"),
         include_str!("hooks.rs"),
+        include_str!("scene.rs"),
     ],
     scenario,
+    scenes: Some(&MmcidScenes),
 };

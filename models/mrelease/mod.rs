@@ -78,6 +78,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
                   smaps m_start() holds mm_users across the walk",
         expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::Today,
     },
@@ -86,6 +87,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
                   + mmgrab, kill_all_shared_mm(), then reap",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::ReapKillV3,
     },
@@ -94,6 +96,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
                   task->mm; process_mrelease falls back to it",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::ExitMmPointer,
     },
@@ -102,6 +105,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
                   walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
         expect: expect![KILLER_NOT_BLOCKED_BY_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::WriteLockedTeardown,
     },
@@ -110,6 +114,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
                   kill and reaps in one syscall",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::ExpediteSignal,
     },
@@ -119,6 +124,7 @@ const VARIANTS: &[Variant] = &[
                   (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
                   under the read lock",
         expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::CountOnlyGup,
     },
@@ -128,6 +134,7 @@ const VARIANTS: &[Variant] = &[
                   access_remote_vm(), which read-locks again; LMKD only kills and relies on \
                   the victim's own exit_mmap()",
         expect: expect![NO_DEADLOCK => Violated],
+        sweep: None,
         engines: Engines::All,
         design: &Design::WriteLockedGup,
     },
@@ -156,6 +163,7 @@ pub static MODEL: Model = Model {
     variants: VARIANTS,
     source: &[include_str!("mod.rs"), include_str!("kernel.rs")],
     scenario,
+    scenes: None,
 };
 
 /// Builds one execution: fresh state, the three actors, then the "once quiet" checks.

@@ -623,9 +623,10 @@ fn install_quiet_panic_hook() {
         let shuttle = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
             let p = info.payload();
+            let expected = |s: &str| is_deadlock(s) || self::shuttle::is_single_schedule(s);
             let quiet = p.is::<StopExploration>()
-                || p.downcast_ref::<String>().is_some_and(|s| is_deadlock(s))
-                || p.downcast_ref::<&str>().is_some_and(|s| is_deadlock(s));
+                || p.downcast_ref::<String>().is_some_and(|s| expected(s))
+                || p.downcast_ref::<&str>().is_some_and(|s| expected(s));
             if quiet {
                 return;
             }

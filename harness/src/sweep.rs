@@ -1,0 +1,484 @@
+//! Sweeps: one variant's design explored over many generated scenes (every scene up to a size,
+//! or seeded random scenes), each violation shrunk to the smallest scene that still shows it.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use serde::{Deserialize, Serialize};
+
+use crate::check::{self, Agreement};
+use crate::engine::{self, Coverage, EngineSpec, Options, Shard};
+use crate::model::{Expect, Model, Variant};
+use crate::scene::{SceneBounds, SceneSize, SceneSpace};
+use crate::thread::LOOM_MAX_SPAWNED;
+use crate::trace::Trace;
+
+/// Which scenes a sweep visits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum SweepMode {
+    /// Every scene within the bounds, smallest first.
+    Exhaustive,
+    /// `scenes` random scenes within the bounds, from `seed`.
+    Random { seed: u64, scenes: u64 },
+}
+
+impl fmt::Display for SweepMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SweepMode::Exhaustive => f.write_str("every scene"),
+            SweepMode::Random { seed, scenes } => write!(f, "{scenes} random scenes (seed {seed})"),
+        }
+    }
+}
+
+/// How to run a sweep.
+#[derive(Clone)]
+pub struct SweepOptions {
+    /// The engine each scene is explored with.
+    pub engine: EngineSpec,
+    pub bounds: SceneBounds,
+    pub mode: SweepMode,
+    /// Stop after this long (the sweep is then partial and says so).
+    pub budget: Option<Duration>,
+    /// Explorations spent shrinking one violation's scene, at most.
+    pub shrink_runs: u32,
+    /// The scenes of this part of the sweep (dealt round-robin by index).
+    pub shard: Shard,
+    /// Worker threads for shuttle lanes inside one scene's exploration.
+    pub jobs: usize,
+    /// Record a replayable trace of each shrunk finding (loom with the default bound when the
+    /// scene fits loom, else the sweep's engine).
+    pub record: bool,
+    /// Called after each scene with the number of scenes explored.
+    pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+}
+
+/// A property's first violation in a sweep, shrunk.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SceneFinding {
+    /// Index (in sweep order) of the first scene that violated it.
+    pub first_scene: u64,
+    /// The smallest scene found that still violates it.
+    pub scene: serde_json::Value,
+    pub size: SceneSize,
+    pub script: String,
+    /// Explorations spent shrinking.
+    pub shrink_runs: u32,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Trace>,
+}
+
+/// One property's outcome over the sweep.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepProperty {
+    pub property: String,
+    pub expected: Expect,
+    pub violated: bool,
+    pub agreement: Agreement,
+    pub finding: Option<SceneFinding>,
+}
+
+/// The outcome of sweeping one variant.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub model: String,
+    pub variant: String,
+    pub engine: EngineSpec,
+    pub memory_model: String,
+    pub bounds: SceneBounds,
+    pub mode: SweepMode,
+    /// Scenes explored.
+    pub scenes: u64,
+    /// Scenes the engine cannot run (loom: more than 4 actors), not explored.
+    pub skipped: u64,
+    /// Scenes whose own exploration was partial (a deadlock stops loom).
+    pub partial_scenes: u64,
+    pub executions: u64,
+    pub elapsed_secs: f64,
+    pub stopped_by_budget: bool,
+    /// Every scene within the bounds, each explored completely by the engine.
+    pub complete: bool,
+    /// What was covered, in words.
+    pub covered: String,
+    pub properties: Vec<SweepProperty>,
+    pub error: Option<String>,
+    #[serde(default)]
+    pub shard: Shard,
+}
+
+impl SweepReport {
+    pub fn as_expected(&self) -> bool {
+        self.error.is_none()
+            && self
+                .properties
+                .iter()
+                .all(|p| p.agreement != Agreement::Unexpected)
+    }
+
+    /// Some declared verdict was left unestablished (budget, partial scenes, random sweep
+    /// that missed an expected violation).
+    pub fn inconclusive(&self) -> bool {
+        self.properties
+            .iter()
+            .any(|p| p.agreement == Agreement::NotReached)
+            || self.scenes == 0
+    }
+
+    /// Scenes explored per second.
+    pub fn scenes_per_sec(&self) -> f64 {
+        if self.elapsed_secs > 0.0 {
+            self.scenes as f64 / self.elapsed_secs
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Whether `engine` can run a scene of `size`.
+fn engine_runs(engine: &EngineSpec, size: &SceneSize) -> bool {
+    !matches!(engine, EngineSpec::Loom { .. }) || size.actors as usize <= LOOM_MAX_SPAWNED
+}
+
+/// The per-scene explorer: the properties one scene violates, with messages.
+struct Explorer<'a> {
+    model: &'static Model,
+    variant: &'static Variant,
+    space: &'static dyn SceneSpace,
+    opts: &'a SweepOptions,
+    executions: u64,
+    partial: u64,
+}
+
+impl Explorer<'_> {
+    fn explore(&mut self, scene: &serde_json::Value) -> Result<BTreeMap<String, String>, String> {
+        let scenario = self.space.scenario(self.variant, scene)?;
+        let opts = Options {
+            jobs: self.opts.jobs,
+            properties: self.model.properties.len(),
+            ..Options::default()
+        };
+        let (x, _) = check::explore_minimal(&self.opts.engine, &scenario, opts)
+            .map_err(|e| format!("{e} (scene {scene})"))?;
+        self.executions += x.executions;
+        if matches!(
+            x.coverage,
+            Coverage::StoppedByDeadlock | Coverage::TimeBudget { .. }
+        ) {
+            self.partial += 1;
+        }
+        Ok(x.found
+            .into_iter()
+            .map(|(p, f)| (p, f.violation.message))
+            .collect())
+    }
+
+    /// Shrinks a violation of `property` starting from the tree `runner` generates next.
+    fn shrink(
+        &mut self,
+        strategy: &proptest::strategy::BoxedStrategy<serde_json::Value>,
+        mut runner: TestRunner,
+        property: &str,
+    ) -> (serde_json::Value, u32) {
+        let Ok(mut tree) = strategy.new_tree(&mut runner) else {
+            unreachable!("the same generation succeeded before")
+        };
+        let mut best = tree.current();
+        let mut runs = 0;
+        let mut more = tree.simplify();
+        while more && runs < self.opts.shrink_runs {
+            runs += 1;
+            let cur = tree.current();
+            let fits = self
+                .space
+                .check(&cur)
+                .is_ok_and(|s| engine_runs(&self.opts.engine, &s));
+            let still = fits
+                && self
+                    .explore(&cur)
+                    .is_ok_and(|found| found.contains_key(property));
+            if still {
+                best = cur;
+                more = tree.simplify();
+            } else {
+                more = tree.complicate();
+            }
+        }
+        (best, runs)
+    }
+}
+
+/// A seeded proptest runner: same seed, same scenes.
+fn seeded_runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    TestRunner::new_with_rng(
+        Config::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+    )
+}
+
+/// Sweeps `variant` of `model` over generated scenes.
+pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptions) -> SweepReport {
+    let start = Instant::now();
+    let mut report = SweepReport {
+        model: model.name.into(),
+        variant: variant.name.into(),
+        engine: opts.engine.clone(),
+        memory_model: opts.engine.memory_model().into(),
+        bounds: opts.bounds,
+        mode: opts.mode,
+        scenes: 0,
+        skipped: 0,
+        partial_scenes: 0,
+        executions: 0,
+        elapsed_secs: 0.0,
+        stopped_by_budget: false,
+        complete: false,
+        covered: String::new(),
+        properties: vec![],
+        error: None,
+        shard: opts.shard,
+    };
+    let Some(space) = model.scenes else {
+        report.error = Some(format!("model {} has no scene language", model.name));
+        return report;
+    };
+    if variant.sweep.is_none() {
+        report.error = Some(format!(
+            "{}/{} declares no sweep verdicts (another variant sweeps its design)",
+            model.name, variant.name
+        ));
+        return report;
+    }
+    let mut ex = Explorer {
+        model,
+        variant,
+        space,
+        opts,
+        executions: 0,
+        partial: 0,
+    };
+    // First finding per property: (scene index, scene, message, runner snapshot for shrinking).
+    let mut found: BTreeMap<String, (u64, serde_json::Value, String, Option<TestRunner>)> =
+        BTreeMap::new();
+    let over_budget = |start: &Instant| opts.budget.is_some_and(|b| start.elapsed() >= b);
+    let mut visit = |i: u64,
+                     scene: serde_json::Value,
+                     snapshot: Option<&TestRunner>,
+                     ex: &mut Explorer,
+                     report: &mut SweepReport|
+     -> Result<(), String> {
+        let size = space.check(&scene)?;
+        if !size.within(&opts.bounds) {
+            return Err(format!(
+                "model error: generated scene of size {size} outside the bounds"
+            ));
+        }
+        if !engine_runs(&opts.engine, &size) {
+            report.skipped += 1;
+            return Ok(());
+        }
+        for (p, msg) in ex.explore(&scene)? {
+            found
+                .entry(p)
+                .or_insert_with(|| (i, scene.clone(), msg, snapshot.cloned()));
+        }
+        report.scenes += 1;
+        if let Some(progress) = &opts.progress {
+            progress(report.scenes);
+        }
+        Ok(())
+    };
+    let strategy = space.strategy(&opts.bounds);
+    let result: Result<(), String> = (|| {
+        match opts.mode {
+            SweepMode::Exhaustive => {
+                let mut scenes: Vec<(SceneSize, serde_json::Value)> = space
+                    .enumerate(&opts.bounds)
+                    .into_iter()
+                    .map(|s| Ok((space.check(&s)?, s)))
+                    .collect::<Result<_, String>>()?;
+                // Smallest first, so the first violating scene is a smallest one.
+                scenes.sort_by_key(|(size, _)| *size);
+                for (i, (_, scene)) in scenes.into_iter().enumerate() {
+                    if !opts.shard.owns(i as u64) {
+                        continue;
+                    }
+                    if over_budget(&start) {
+                        report.stopped_by_budget = true;
+                        break;
+                    }
+                    visit(i as u64, scene, None, &mut ex, &mut report)?;
+                }
+            }
+            SweepMode::Random { seed, scenes } => {
+                let mut runner = seeded_runner(seed);
+                for i in 0..scenes {
+                    let snapshot = runner.clone();
+                    let tree = strategy
+                        .new_tree(&mut runner)
+                        .map_err(|e| format!("model error: scene generation failed: {e}"))?;
+                    if !opts.shard.owns(i) {
+                        continue;
+                    }
+                    if over_budget(&start) {
+                        report.stopped_by_budget = true;
+                        break;
+                    }
+                    visit(i, tree.current(), Some(&snapshot), &mut ex, &mut report)?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        report.error = Some(e);
+    }
+    report.partial_scenes = ex.partial;
+    report.complete = opts.mode == SweepMode::Exhaustive
+        && !report.stopped_by_budget
+        && report.partial_scenes == 0
+        && report.skipped == 0
+        && report.error.is_none();
+
+    let mut ids: Vec<String> = model.properties.iter().map(|p| p.id.to_string()).collect();
+    ids.extend(
+        found
+            .keys()
+            .filter(|k| !ids.contains(k))
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    for id in ids {
+        let expected = variant.sweep_expected(&id).unwrap_or(Expect::Holds);
+        let finding = found.remove(&id).map(|(first, scene, message, snapshot)| {
+            let (scene, shrink_runs) = match snapshot {
+                Some(runner) => ex.shrink(&strategy, runner, &id),
+                None => (scene, 0),
+            };
+            let size = space.check(&scene).unwrap_or_default();
+            let script = space.script(&scene).unwrap_or_default();
+            let mut f = SceneFinding {
+                first_scene: first,
+                scene,
+                size,
+                script,
+                shrink_runs,
+                message,
+                trace: None,
+            };
+            if opts.record {
+                match record(model, variant, &f, &id, opts) {
+                    Ok(t) => {
+                        f.message = t.message.clone();
+                        f.trace = Some(t);
+                    }
+                    Err(e) => report.error = Some(format!("{id}: {e}")),
+                }
+            }
+            f
+        });
+        let violated = finding.is_some();
+        let should = match expected {
+            Expect::Holds => false,
+            Expect::Violated => true,
+            Expect::ViolatedWeakMemory => opts.engine.weak_memory(),
+        };
+        let agreement = match (should, violated) {
+            (a, b) if a == b => Agreement::AsExpected,
+            (true, false) if !report.complete => Agreement::NotReached,
+            _ => Agreement::Unexpected,
+        };
+        report.properties.push(SweepProperty {
+            property: id,
+            expected,
+            violated,
+            agreement,
+            finding,
+        });
+    }
+    report.executions = ex.executions;
+    report.elapsed_secs = start.elapsed().as_secs_f64();
+    report.covered = covered(&report);
+    report
+}
+
+/// Records a replayable trace of a finding's scene: loom with the default bound (fewest
+/// preemptions first) when the scene fits loom, else the sweep's engine.
+fn record(
+    model: &'static Model,
+    variant: &'static Variant,
+    f: &SceneFinding,
+    property: &str,
+    opts: &SweepOptions,
+) -> Result<Trace, String> {
+    let loom = EngineSpec::Loom {
+        preemption_bound: Some(check::defaults::PREEMPTIONS),
+    };
+    let mut engines = vec![];
+    if engine_runs(&loom, &f.size) && opts.engine.weak_memory() {
+        engines.push(loom);
+    }
+    engines.push(opts.engine.clone());
+    let params = model.params(&BTreeMap::new()).map_err(|e| e.to_string())?;
+    for spec in engines {
+        let r = check::check_scene(
+            model,
+            variant,
+            &spec,
+            &params,
+            Some(&f.scene),
+            engine::Options {
+                jobs: opts.jobs,
+                properties: model.properties.len(),
+                stop_at: Some(property.to_string()),
+                ..Options::default()
+            },
+        );
+        if let Some(e) = r.error {
+            return Err(e);
+        }
+        if let Some(t) = r
+            .properties
+            .into_iter()
+            .find(|p| p.property == property)
+            .and_then(|p| p.trace)
+        {
+            return Ok(t);
+        }
+    }
+    Err("the shrunk scene's violation was not found again when recording its trace".into())
+}
+
+/// The sweep's coverage statement.
+fn covered(r: &SweepReport) -> String {
+    let mut s = format!(
+        "{} within {}: {} scenes under {}, {} executions",
+        r.mode, r.bounds, r.scenes, r.engine, r.executions
+    );
+    if r.skipped > 0 {
+        s += &format!(
+            ", {} scenes skipped (more actors than the engine runs)",
+            r.skipped
+        );
+    }
+    if r.partial_scenes > 0 {
+        s += &format!(
+            ", {} scenes explored partially (deadlock)",
+            r.partial_scenes
+        );
+    }
+    if r.stopped_by_budget {
+        s += ", stopped by the time budget";
+    }
+    if r.shard.count > 1 {
+        s += &format!(", shard {}", r.shard);
+    }
+    s
+}

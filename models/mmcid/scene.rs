@@ -1,0 +1,498 @@
+//! mmcid's scene language: a system size, a sequential set-up, and a script per concurrent CPU
+//! built from the kernel events the model ports; the scripted scenes are members of it.
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use kmodel_harness::prelude::*;
+use kmodel_harness::scene::{programs, sequences};
+use proptest::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::{boot, quiesce_and_check, run_cpu, Ablation, Design, Knobs, Setup, Sys, TASK_NAMES};
+
+/// `num_possible_cpus()` the scene language goes up to (CPU masks are one word here).
+pub const MAX_CPUS: u32 = 8;
+
+/// One kernel event, performed by the CPU whose script holds it, on its current task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    /// `__schedule()`: switch from the current task to `next` (None: idle); a task that is not
+    /// queued here (running elsewhere, exited, not yet woken) is not picked.
+    Switch(Option<usize>),
+    /// Pull a task that is not running to this CPU (`set_task_cpu()` under both rq locks).
+    Migrate(usize),
+    /// current forks `child` (CLONE_VM thread), child placed on CPU `on`.
+    Fork(usize, usize),
+    /// current exits: `sched_mm_cid_exit()`, `exit_mm()`, final `schedule()`.
+    Exit,
+    /// current runs a failing execve: before_execve + after_execve on the same mm.
+    ExecFail,
+    /// current runs a successful execve: `sched_mm_cid_before_execve()`, then `exec_mmap()`
+    /// moves it to a new mm (it keeps running, no longer a user of this one).
+    Exec,
+    /// `sched_setaffinity(current, mask)`: `mm_update_cpus_allowed()` under the rq lock.
+    SetAffinity(u64),
+    /// The deferred `mm_cid_work_fn()` runs on this CPU (if it was queued).
+    Work,
+}
+
+/// One step of the sequential set-up.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Step {
+    pub cpu: usize,
+    pub op: Op,
+}
+
+/// One concurrent actor: a CPU and its script.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Actor {
+    pub cpu: usize,
+    pub ops: Vec<Op>,
+    /// Column title in timelines (default `CPU<n>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+
+/// A scene: T0 boots on CPU0 as the mm's first user; the set-up runs in order; then the actors
+/// race; once quiet every CPU goes idle, the deferred work runs, and the properties are checked.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Scene {
+    pub num_possible_cpus: u32,
+    /// Weight of the mm's allowed mask at boot (CPUs `0..nr_cpus_allowed`).
+    pub nr_cpus_allowed: u32,
+    /// Task records T0.. (T0 plus one per fork).
+    pub tasks: usize,
+    pub setup: Vec<Step>,
+    pub actors: Vec<Actor>,
+}
+
+impl Op {
+    fn describe(&self) -> String {
+        match *self {
+            Op::Switch(None) => "schedule() -> idle".into(),
+            Op::Switch(Some(t)) => format!("schedule() -> {}", TASK_NAMES[t]),
+            Op::Migrate(t) => format!("pull {} here", TASK_NAMES[t]),
+            Op::Fork(c, on) => format!("fork {} onto CPU{on}", TASK_NAMES[c]),
+            Op::Exit => "exit()".into(),
+            Op::ExecFail => "execve() fails".into(),
+            Op::Exec => "execve() succeeds".into(),
+            Op::SetAffinity(m) => format!("sched_setaffinity({m:#x})"),
+            Op::Work => "mm_cid_work_fn()".into(),
+        }
+    }
+}
+
+impl Scene {
+    /// The scripted fork scene: per-task -> per-CPU while T1 runs on CPU1, is migrated and
+    /// scheduled in on CPU2.
+    pub fn fork(k: &Knobs) -> Scene {
+        let n = k.fork_num_possible_cpus;
+        let cpu2 = 2.min(n as usize - 1);
+        let mut cpu1 = vec![Op::Switch(Some(1)), Op::Switch(None)];
+        for _ in 0..k.extra_switches {
+            cpu1.extend([Op::Switch(Some(1)), Op::Switch(None)]);
+        }
+        let mut cpu2_ops = vec![Op::Migrate(1), Op::Switch(Some(1))];
+        if k.affinity_widen {
+            cpu2_ops.push(Op::SetAffinity(u64::MAX >> (64 - n)));
+        }
+        Scene {
+            // 3 users in per-task mode own CIDs 0..2 (N = A = 3: max_cids = 3, bitmap full);
+            // T1 sleeps on CPU1, T2 sleeps on CPU2, T0 runs on CPU0.
+            num_possible_cpus: n,
+            nr_cpus_allowed: n,
+            tasks: 4,
+            setup: vec![
+                Step {
+                    cpu: 0,
+                    op: Op::Fork(1, 1),
+                },
+                Step {
+                    cpu: 0,
+                    op: Op::Fork(2, cpu2),
+                },
+            ],
+            actors: vec![
+                actor(0, vec![Op::Fork(3, 0)], Some("CPU0 T0 fork(T3)")),
+                actor(1, cpu1, None),
+                actor(cpu2, cpu2_ops, None),
+            ],
+        }
+    }
+
+    /// The scripted exit scene: T0 forks T2 -> per-CPU mode (users 3 > max_cids 2); then T0
+    /// and T1 exit concurrently while T2 is scheduled in and out on CPU2.
+    pub fn exit(k: &Knobs, execfail: bool) -> Scene {
+        let mut setup = vec![
+            step(0, Op::Fork(1, 1)),
+            step(1, Op::Switch(Some(1))),
+            step(0, Op::Fork(2, 2)),
+            step(0, Op::Switch(None)),
+            step(0, Op::Switch(Some(0))),
+        ];
+        if k.exit_settle {
+            setup.extend([step(1, Op::Switch(None)), step(1, Op::Switch(Some(1)))]);
+        }
+        if execfail {
+            // T2 runs on CPU2 in per-CPU mode, then its execve() fails: it is active again,
+            // running, with cid UNSET (the fork hook gives none in per-CPU mode).
+            setup.extend([step(2, Op::Switch(Some(2))), step(2, Op::ExecFail)]);
+        }
+        let mut t2 = if execfail {
+            vec![]
+        } else {
+            vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))]
+        };
+        for _ in 0..k.extra_switches {
+            t2.extend([Op::Switch(None), Op::Switch(Some(2))]);
+        }
+        Scene {
+            num_possible_cpus: k.exit_num_possible_cpus,
+            nr_cpus_allowed: k.exit_nr_cpus_allowed,
+            tasks: 3,
+            setup,
+            actors: vec![
+                actor(0, vec![Op::Exit], Some("CPU0 T0 exit()")),
+                actor(1, vec![Op::Exit], Some("CPU1 T1 exit()")),
+                actor(2, t2, Some("CPU2 T2")),
+            ],
+        }
+    }
+
+    /// The scripted alloc scene: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs 0 and 1;
+    /// T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
+    pub fn alloc(k: &Knobs) -> Scene {
+        Scene {
+            num_possible_cpus: k.exit_num_possible_cpus.max(4),
+            nr_cpus_allowed: k.exit_nr_cpus_allowed,
+            tasks: 4,
+            setup: vec![
+                step(0, Op::Fork(1, 1)),
+                step(1, Op::Switch(Some(1))),
+                step(0, Op::Fork(2, 2)),
+                step(0, Op::Fork(3, 3)),
+                step(0, Op::Switch(None)),
+                step(0, Op::Switch(Some(0))),
+                step(1, Op::Switch(None)),
+                step(1, Op::Switch(Some(1))),
+            ],
+            actors: vec![
+                actor(2, vec![Op::Switch(Some(2))], Some("CPU2 T2")),
+                actor(3, vec![Op::Switch(Some(3))], Some("CPU3 T3")),
+            ],
+        }
+    }
+
+    /// Runs the scene under `design` and `ablation`: one execution's body.
+    pub fn run(&self, design: Design, ablation: Ablation) {
+        let sys = Arc::new(Sys::new(
+            design,
+            ablation,
+            self.num_possible_cpus,
+            self.tasks,
+        ));
+        boot(&sys, self.nr_cpus_allowed);
+        for s in &self.setup {
+            run_cpu(&sys, s.cpu, &[s.op]);
+        }
+        let handles: Vec<_> = self
+            .actors
+            .iter()
+            .map(|a| {
+                let (s, ops, cpu) = (sys.clone(), a.ops.clone(), a.cpu);
+                let name = a.label.clone().unwrap_or_else(|| format!("CPU{cpu}"));
+                spawn(name, move || run_cpu(&s, cpu, &ops))
+            })
+            .collect();
+        for h in handles {
+            h.join();
+        }
+        quiesce_and_check(&sys);
+    }
+
+    /// Renumbers a generated scene into a valid one: CPUs and tasks modulo the system's
+    /// sizes, fork children T1, T2, ... in order, one actor per CPU, masks within the
+    /// possible CPUs, at most `max_ops` operations in the race.
+    fn normalize(mut self, max_ops: usize) -> Scene {
+        let n = self.num_possible_cpus.clamp(1, MAX_CPUS);
+        self.num_possible_cpus = n;
+        self.nr_cpus_allowed = self.nr_cpus_allowed.clamp(1, n);
+        let all = (1u64 << n) - 1;
+        let mut seen = BTreeSet::new();
+        self.actors.retain_mut(|a| {
+            a.cpu %= n as usize;
+            seen.insert(a.cpu)
+        });
+        let mut left = max_ops;
+        for a in &mut self.actors {
+            a.ops.truncate(left);
+            left -= a.ops.len();
+        }
+        self.actors.retain(|a| !a.ops.is_empty());
+        let mut next_child = 1;
+        let ops = self
+            .setup
+            .iter_mut()
+            .map(|s| {
+                s.cpu %= n as usize;
+                &mut s.op
+            })
+            .chain(self.actors.iter_mut().flat_map(|a| a.ops.iter_mut()));
+        let mut forks = 0;
+        for op in ops {
+            match op {
+                Op::Fork(c, on) if next_child < TASK_NAMES.len() => {
+                    *c = next_child;
+                    *on %= n as usize;
+                    next_child += 1;
+                    forks += 1;
+                }
+                Op::Fork(..) => *op = Op::Switch(None),
+                Op::SetAffinity(m) => *m = (*m & all).max(1),
+                _ => {}
+            }
+        }
+        self.tasks = 1 + forks;
+        let t = self.tasks;
+        let fix = |op: &mut Op| match op {
+            Op::Switch(Some(x)) | Op::Migrate(x) => *x %= t,
+            _ => {}
+        };
+        self.setup.iter_mut().for_each(|s| fix(&mut s.op));
+        self.actors
+            .iter_mut()
+            .for_each(|a| a.ops.iter_mut().for_each(fix));
+        self
+    }
+}
+
+fn step(cpu: usize, op: Op) -> Step {
+    Step { cpu, op }
+}
+
+fn actor(cpu: usize, ops: Vec<Op>, label: Option<&str>) -> Actor {
+    Actor {
+        cpu,
+        ops,
+        label: label.map(Into::into),
+    }
+}
+
+/// The generator's operations (fork children and masks are renumbered by `normalize`).
+fn any_op() -> impl Strategy<Value = Op> {
+    let t = TASK_NAMES.len();
+    prop_oneof![
+        4 => proptest::option::of(0..t).prop_map(Op::Switch),
+        2 => (0..t).prop_map(Op::Migrate),
+        2 => (0..MAX_CPUS as usize).prop_map(|on| Op::Fork(0, on)),
+        1 => Just(Op::Exit),
+        1 => Just(Op::ExecFail),
+        1 => Just(Op::Exec),
+        1 => (1u64..256).prop_map(Op::SetAffinity),
+        1 => Just(Op::Work),
+    ]
+}
+
+/// Every operation of a system with `n` CPUs and `t` task records.
+fn alphabet(n: usize, t: usize) -> Vec<Op> {
+    let mut ops = vec![Op::Switch(None)];
+    ops.extend((0..t).map(|x| Op::Switch(Some(x))));
+    ops.extend((0..t).map(Op::Migrate));
+    ops.extend((0..n).map(|on| Op::Fork(0, on)));
+    ops.extend([Op::Exit, Op::ExecFail, Op::Exec, Op::Work]);
+    ops.extend((1..(1u64 << n)).map(Op::SetAffinity));
+    ops
+}
+
+/// The scene language as the harness sees it.
+pub struct MmcidScenes;
+
+impl Scenes for MmcidScenes {
+    type Scene = Scene;
+
+    const EXHAUSTIVE: SceneBounds = SceneBounds {
+        cpus: 2,
+        actors: 2,
+        ops: 2,
+        setup: 1,
+    };
+    const RANDOM: SceneBounds = SceneBounds {
+        cpus: 4,
+        actors: 3,
+        ops: 6,
+        setup: 4,
+    };
+
+    fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
+        let cpus = b.cpus.clamp(1, MAX_CPUS);
+        let max_ops = b.ops as usize;
+        let actor = (
+            0..cpus as usize,
+            prop::collection::vec(any_op(), 1..=max_ops.max(1)),
+        )
+            .prop_map(|(cpu, ops)| actor(cpu, ops, None));
+        (
+            1..=cpus,
+            1..=cpus,
+            prop::collection::vec((0..cpus as usize, any_op()), 0..=b.setup as usize),
+            prop::collection::vec(actor, 0..=b.actors as usize),
+        )
+            .prop_map(move |(n, allowed, setup, actors)| {
+                Scene {
+                    num_possible_cpus: n,
+                    nr_cpus_allowed: allowed,
+                    tasks: 1,
+                    setup: setup.into_iter().map(|(cpu, op)| step(cpu, op)).collect(),
+                    actors,
+                }
+                .normalize(max_ops)
+            })
+            .boxed()
+    }
+
+    fn enumerate(&self, b: &SceneBounds) -> Vec<Scene> {
+        let mut out = vec![];
+        let mut seen = BTreeSet::new();
+        let (ops, setup) = (b.ops as usize, b.setup as usize);
+        for n in 1..=b.cpus.clamp(1, MAX_CPUS) {
+            let abc = alphabet(n as usize, 1 + ops + setup);
+            let setups = sequences(&abc, setup);
+            for allowed in 1..=n {
+                for actors in 1..=(b.actors.min(n) as usize) {
+                    for progs in programs(&abc, actors, ops) {
+                        for s in &setups {
+                            let scene = Scene {
+                                num_possible_cpus: n,
+                                nr_cpus_allowed: allowed,
+                                tasks: 1,
+                                setup: s.iter().map(|&op| step(0, op)).collect(),
+                                actors: progs
+                                    .iter()
+                                    .enumerate()
+                                    .map(|(cpu, p)| actor(cpu, p.clone(), None))
+                                    .collect(),
+                            };
+                            // Drop scenes that name tasks no fork creates.
+                            let norm = scene.clone().normalize(ops);
+                            if norm == scene.clone().renumbered_only() && seen.insert(norm.clone())
+                            {
+                                out.push(norm);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn validate(&self, s: &Scene) -> Result<(), String> {
+        let n = s.num_possible_cpus;
+        if !(1..=MAX_CPUS).contains(&n) {
+            return Err(format!("num_possible_cpus {n} outside 1..={MAX_CPUS}"));
+        }
+        if !(1..=n).contains(&s.nr_cpus_allowed) {
+            return Err(format!(
+                "nr_cpus_allowed {} outside 1..={n}",
+                s.nr_cpus_allowed
+            ));
+        }
+        if !(1..=TASK_NAMES.len()).contains(&s.tasks) {
+            return Err(format!(
+                "{} tasks outside 1..={}",
+                s.tasks,
+                TASK_NAMES.len()
+            ));
+        }
+        let mut cpus = BTreeSet::new();
+        for a in &s.actors {
+            if !cpus.insert(a.cpu) {
+                return Err(format!("two actors on CPU{}", a.cpu));
+            }
+        }
+        let mut children = BTreeSet::new();
+        let steps = s.setup.iter().map(|st| (st.cpu, &st.op));
+        let racing = s
+            .actors
+            .iter()
+            .flat_map(|a| a.ops.iter().map(|o| (a.cpu, o)));
+        for (cpu, op) in steps.chain(racing) {
+            if cpu >= n as usize {
+                return Err(format!("CPU{cpu} is not possible (num_possible_cpus {n})"));
+            }
+            match *op {
+                Op::Switch(Some(t)) | Op::Migrate(t) if t >= s.tasks => {
+                    return Err(format!("task {t} does not exist ({} tasks)", s.tasks))
+                }
+                Op::Fork(c, on) => {
+                    if c == 0 || c >= s.tasks || !children.insert(c) {
+                        return Err(format!("fork child {c} is not a fresh task"));
+                    }
+                    if on >= n as usize {
+                        return Err(format!("fork onto CPU{on}, not possible"));
+                    }
+                }
+                Op::SetAffinity(m) if m == 0 || m >> n != 0 => {
+                    return Err(format!("affinity mask {m:#x} outside the possible CPUs"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn size(&self, s: &Scene) -> SceneSize {
+        SceneSize {
+            cpus: s.num_possible_cpus,
+            actors: s.actors.len() as u32,
+            ops: s.actors.iter().map(|a| a.ops.len() as u32).sum(),
+            setup: s.setup.len() as u32,
+        }
+    }
+
+    fn scenario(&self, variant: &Variant, scene: &Scene) -> Scenario {
+        let setup = *variant.design::<Setup>();
+        let scene = scene.clone();
+        Arc::new(move || scene.run(setup.design, setup.ablation))
+    }
+
+    fn script(&self, s: &Scene) -> String {
+        let mut out = format!(
+            "{} possible CPUs, mm allowed on CPUs 0-{}, T0 runs on CPU0\n",
+            s.num_possible_cpus,
+            s.nr_cpus_allowed - 1
+        );
+        for st in &s.setup {
+            let _ = writeln!(out, "set-up  CPU{}: {}", st.cpu, st.op.describe());
+        }
+        for a in &s.actors {
+            let ops: Vec<String> = a.ops.iter().map(Op::describe).collect();
+            let _ = writeln!(out, "race    CPU{}: {}", a.cpu, ops.join("; "));
+        }
+        out
+    }
+}
+
+impl Scene {
+    /// `normalize` minus the renumbering of fork children: equal to the normalized scene
+    /// exactly when the enumerated scene was already canonical.
+    fn renumbered_only(self) -> Scene {
+        let mut s = self;
+        let mut next = 1;
+        let forks = s
+            .setup
+            .iter_mut()
+            .map(|st| &mut st.op)
+            .chain(s.actors.iter_mut().flat_map(|a| a.ops.iter_mut()));
+        for op in forks {
+            if let Op::Fork(c, _) = op {
+                *c = next;
+                next += 1;
+            }
+        }
+        s.tasks = next;
+        s
+    }
+}

@@ -1,0 +1,307 @@
+//! `kmodel explore`: sweep a design over generated scenes (every scene up to a size under loom,
+//! or seeded random scenes under shuttle), shrink each violation, and compare with the
+//! variant's declared sweep verdicts.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use kmodel_harness::check::{defaults, Agreement};
+use kmodel_harness::engine::{EngineSpec, Shard};
+use kmodel_harness::model::{lookup, Model, Variant};
+use kmodel_harness::scene::SceneBounds;
+use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
+use kmodel_harness::Expect;
+
+use crate::input_error;
+
+#[derive(Args, Debug)]
+pub struct ExploreArgs {
+    /// `MODEL` or `MODEL/VARIANT` (every model with a scene language when omitted); a model
+    /// sweeps each variant that declares sweep verdicts.
+    pub target: Option<String>,
+    /// Every scene within the bounds under loom (preemption bound --preemptions), smallest
+    /// first, instead of random scenes under shuttle-pct.
+    #[arg(long)]
+    pub exhaustive: bool,
+    /// Random scenes to generate (random sweep).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub scenes: u64,
+    /// Seed of the random sweep (same seed, same scenes, same verdicts).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Largest num_possible_cpus (default: the model's bound for the mode).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub cpus: Option<u32>,
+    /// Most concurrent actors (loom runs scenes with at most 4).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub actors: Option<u32>,
+    /// Most operations over all actors.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub ops: Option<u32>,
+    /// Most set-up steps before the race.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
+    pub setup: Option<u32>,
+    /// loom's preemption bound per scene (exhaustive sweep).
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub preemptions: u32,
+    /// shuttle-pct schedules per scene (random sweep).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub schedules: u64,
+    /// Explorations spent shrinking one violation's scene, at most.
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub shrink_runs: u32,
+    /// Stop each sweep after this long (the verdicts then say "not reached"; exit 3).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub budget: Option<Duration>,
+    /// Explore only part K of N of each sweep's scenes (0-based), for spreading over machines.
+    #[arg(long)]
+    pub shard: Option<Shard>,
+    /// Print the reports as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where to write the shrunk counterexample traces.
+    #[arg(long, default_value = "target/kmodel/traces")]
+    pub out: PathBuf,
+    /// Overwrite trace files that differ.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The sweeps a target names.
+fn targets(
+    registry: &[&'static Model],
+    target: Option<&str>,
+) -> Result<Vec<(&'static Model, &'static Variant)>, String> {
+    let models: Vec<(&'static Model, Option<&'static Variant>)> = match target {
+        Some(t) => vec![lookup(registry, t)?],
+        None => registry
+            .iter()
+            .filter(|m| m.scenes.is_some())
+            .map(|&m| (m, None))
+            .collect(),
+    };
+    let mut out = vec![];
+    for (m, v) in models {
+        if m.scenes.is_none() {
+            return Err(format!("model {} has no scene language yet", m.name));
+        }
+        match v {
+            Some(v) if v.sweep.is_none() => {
+                let sweeps: Vec<&str> = swept(m).map(|v| v.name).collect();
+                return Err(format!(
+                    "{}/{} declares no sweep verdicts (swept variants: {})",
+                    m.name,
+                    v.name,
+                    sweeps.join(", ")
+                ));
+            }
+            Some(v) => out.push((m, v)),
+            None => out.extend(swept(m).map(|v| (m, v))),
+        }
+    }
+    Ok(out)
+}
+
+fn swept(m: &'static Model) -> impl Iterator<Item = &'static Variant> {
+    m.variants.iter().filter(|v| v.sweep.is_some())
+}
+
+pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
+    let sweeps = match targets(registry, args.target.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return input_error(e),
+    };
+    let start = Instant::now();
+    let mut reports = vec![];
+    for (model, variant) in sweeps {
+        let space = model.scenes.expect("targets keep models with scenes");
+        let base = if args.exhaustive {
+            space.exhaustive_bounds()
+        } else {
+            space.random_bounds()
+        };
+        let bounds = SceneBounds {
+            cpus: args.cpus.unwrap_or(base.cpus),
+            actors: args.actors.unwrap_or(base.actors),
+            ops: args.ops.unwrap_or(base.ops),
+            setup: args.setup.unwrap_or(base.setup),
+        };
+        let (engine, mode) = if args.exhaustive {
+            (
+                EngineSpec::Loom {
+                    preemption_bound: Some(args.preemptions),
+                },
+                SweepMode::Exhaustive,
+            )
+        } else {
+            (
+                EngineSpec::ShuttlePct {
+                    seed: args.seed,
+                    schedules: args.schedules,
+                    depth: defaults::PCT_DEPTH,
+                },
+                SweepMode::Random {
+                    seed: args.seed,
+                    scenes: args.scenes,
+                },
+            )
+        };
+        let label = format!("{}/{}", model.name, variant.name);
+        let progress = progress_line(label.clone());
+        let opts = SweepOptions {
+            engine,
+            bounds,
+            mode,
+            budget: args.budget,
+            shrink_runs: args.shrink_runs,
+            shard: args.shard.unwrap_or_default(),
+            jobs: 1,
+            record: true,
+            progress: Some(progress),
+        };
+        let r = sweep(model, variant, &opts);
+        if !args.json {
+            print_report(&r);
+        }
+        reports.push(r);
+    }
+    let mut failed = false;
+    for r in &reports {
+        for p in &r.properties {
+            if let Some(t) = p.finding.as_ref().and_then(|f| f.trace.as_ref()) {
+                match write_trace(&args.out, t, args.force) {
+                    Ok(line) if !args.json => println!("{line}"),
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("kmodel: error: {e}");
+                        failed = true;
+                    }
+                }
+            }
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialize")
+        );
+    }
+    if failed {
+        return ExitCode::from(2);
+    }
+    let scenes: u64 = reports.iter().map(|r| r.scenes).sum();
+    let secs = start.elapsed().as_secs_f64();
+    if !args.json {
+        println!(
+            "{} sweeps, {scenes} scenes in {secs:.1}s ({:.1} scenes/s)",
+            reports.len(),
+            scenes as f64 / secs.max(1e-9)
+        );
+    }
+    if let Some(r) = reports.iter().find(|r| r.error.is_some()) {
+        eprintln!(
+            "kmodel: error: {}/{}: {}",
+            r.model,
+            r.variant,
+            r.error.as_deref().unwrap_or_default()
+        );
+        return ExitCode::from(2);
+    }
+    if reports.iter().any(|r| !r.as_expected()) {
+        if !args.json {
+            println!("UNEXPECTED sweep verdicts: see FINDING lines above");
+        }
+        return ExitCode::from(1);
+    }
+    if reports.iter().any(SweepReport::inconclusive) {
+        if !args.json {
+            println!("inconclusive: a declared violation was not reached (exit 3)");
+        }
+        return ExitCode::from(3);
+    }
+    if !args.json {
+        println!("all sweep verdicts as declared");
+    }
+    ExitCode::SUCCESS
+}
+
+/// A plain progress line every few seconds on stderr (CI logs show life).
+fn progress_line(label: String) -> Arc<dyn Fn(u64) + Send + Sync> {
+    let last = std::sync::Mutex::new(Instant::now());
+    Arc::new(move |n| {
+        let mut l = last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if l.elapsed() >= Duration::from_secs(5) {
+            *l = Instant::now();
+            eprintln!("explore {label}: {n} scenes");
+        }
+    })
+}
+
+fn print_report(r: &SweepReport) {
+    println!("\n{}/{}: {}", r.model, r.variant, r.covered);
+    println!(
+        "  memory model {}, {:.1} scenes/s",
+        r.memory_model,
+        r.scenes_per_sec()
+    );
+    for p in &r.properties {
+        let observed = match (&p.finding, p.agreement.clone()) {
+            (Some(f), _) => format!("Violated (smallest scene: {})", f.size),
+            (None, Agreement::NotReached) => "not reached".into(),
+            (None, _) => "not violated".into(),
+        };
+        let mark = match p.agreement {
+            Agreement::AsExpected => "",
+            Agreement::Unexpected if p.expected == Expect::Holds => "  FINDING",
+            Agreement::Unexpected => "  UNEXPECTED",
+            Agreement::NotReached => "  (inconclusive)",
+        };
+        println!(
+            "  {:<30} declared {:<28} {observed}{mark}",
+            p.property,
+            p.expected.to_string()
+        );
+        if let Some(f) = &p.finding {
+            if p.agreement != Agreement::AsExpected || p.expected != Expect::Holds {
+                for line in f.script.lines() {
+                    println!("      {line}");
+                }
+                println!("      -> {}", f.message);
+            }
+        }
+    }
+}
+
+/// Writes one trace under `out`, never overwriting a different file without --force.
+fn write_trace(
+    out: &Path,
+    t: &kmodel_harness::trace::Trace,
+    force: bool,
+) -> Result<String, String> {
+    let path = out.join(t.file_name());
+    let json = t.to_json();
+    match std::fs::read_to_string(&path).ok() {
+        Some(old) if old == json => {}
+        Some(_) if !force => {
+            return Ok(format!(
+                "trace {}: kept the existing file (it differs; --force overwrites)",
+                path.display()
+            ))
+        }
+        _ => {
+            std::fs::create_dir_all(path.parent().unwrap_or(out))
+                .and_then(|_| std::fs::write(&path, &json))
+                .map_err(|e| format!("cannot write trace {}: {e}", path.display()))?;
+        }
+    }
+    Ok(format!(
+        "trace [{}] kmodel explain {}",
+        t.property,
+        path.display()
+    ))
+}

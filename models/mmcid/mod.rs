@@ -124,6 +124,9 @@ struct Ghost {
     exposed: Vec<Option<(usize, u32)>>,
     /// Switch-back threshold recorded at the per-CPU switch (changelog contract).
     recorded_thrs: u32,
+    /// `mm_cpus_allowed(mm)` as the scheduler sees it: the union of the threads' affinity
+    /// masks. A thread is only ever placed on (forked onto, migrated to) a CPU in it.
+    allowed: u64,
 }
 
 /// The whole system of one execution.
@@ -179,6 +182,7 @@ impl Sys {
             ghost: std::sync::Mutex::new(Ghost {
                 exposed: vec![None; n as usize],
                 recorded_thrs: 0,
+                allowed: 0,
             }),
         }
     }
@@ -274,6 +278,14 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                 sys.expose(cpu, curr);
             }
             Op::Migrate(t) => {
+                if sys.ghost().allowed & (1 << cpu) == 0 {
+                    ev!(
+                        "move_queued_task",
+                        "CPU{cpu} is not in mm_cpus_allowed: {} not migrated",
+                        sys.tasks[t].name
+                    );
+                    continue;
+                }
                 let from = sys.tasks[t].cpu.load(Ordering::Relaxed);
                 if from >= sys.rq.len()
                     || !sys.tasks[t].mm.load(Ordering::Relaxed)
@@ -319,6 +331,13 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                     sys.tasks[cur].name,
                     sys.tasks[child].name
                 );
+                // select_task_rq(): the child inherits the parent's affinity, so it can only be
+                // placed on a CPU of mm_cpus_allowed(mm); otherwise it starts on this CPU.
+                let on = if sys.ghost().allowed & (1 << on) != 0 {
+                    on
+                } else {
+                    cpu
+                };
                 let c = &sys.tasks[child];
                 c.cpu.store(on, Ordering::Relaxed);
                 c.mm.store(true, Ordering::Relaxed);
@@ -372,6 +391,8 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                     sys.tasks[cur].name
                 );
                 mm_update_cpus_allowed(sys, mask);
+                // Only now may the scheduler place a thread on the new CPUs.
+                sys.ghost().allowed |= mask;
             }
         }
     }
@@ -384,6 +405,7 @@ fn boot(sys: &Sys, nr_cpus_allowed: u32) {
         mc.nr_cpus_allowed = nr_cpus_allowed;
         mc.cpus_allowed = (1u64 << nr_cpus_allowed) - 1;
     }
+    sys.ghost().allowed = (1u64 << nr_cpus_allowed) - 1;
     sys.tasks[0].mm.store(true, Ordering::Relaxed);
     sys.rq[0].lock().curr = Some(0);
     sched_mm_cid_fork(sys, 0, 0, 0);

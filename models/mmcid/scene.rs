@@ -280,14 +280,16 @@ fn actor(cpu: usize, ops: Vec<Op>, label: Option<&str>) -> Actor {
     }
 }
 
-/// The generator's operations (fork children and masks are renumbered by `normalize`).
-fn any_op() -> impl Strategy<Value = Op> {
+/// The generator's operations (fork children and masks are renumbered by `normalize`), with
+/// weights: the set-up mostly forks (to reach per-CPU mode), the race mostly switches and
+/// exits (to race the mode switches).
+fn any_op(fork: u32, exit: u32) -> impl Strategy<Value = Op> {
     let t = TASK_NAMES.len();
     prop_oneof![
         4 => proptest::option::of(0..t).prop_map(Op::Switch),
         2 => (0..t).prop_map(Op::Migrate),
-        2 => (0..MAX_CPUS as usize).prop_map(|on| Op::Fork(0, on)),
-        1 => Just(Op::Exit),
+        fork => (0..MAX_CPUS as usize).prop_map(|on| Op::Fork(0, on)),
+        exit => Just(Op::Exit),
         1 => Just(Op::ExecFail),
         1 => Just(Op::Exec),
         1 => (1u64..256).prop_map(Op::SetAffinity),
@@ -322,7 +324,7 @@ impl Scenes for MmcidScenes {
         cpus: 4,
         actors: 3,
         ops: 6,
-        setup: 4,
+        setup: 5,
     };
 
     fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
@@ -330,13 +332,15 @@ impl Scenes for MmcidScenes {
         let max_ops = b.ops as usize;
         let actor = (
             0..cpus as usize,
-            prop::collection::vec(any_op(), 1..=max_ops.max(1)),
+            prop::collection::vec(any_op(2, 3), 1..=max_ops.max(1)),
         )
             .prop_map(|(cpu, ops)| actor(cpu, ops, None));
+        // Half the scenes allow every CPU; the rest a random prefix (A < N is rarer).
+        let allowed = prop_oneof![Just(u32::MAX), 1..=cpus];
         (
             1..=cpus,
-            1..=cpus,
-            prop::collection::vec((0..cpus as usize, any_op()), 0..=b.setup as usize),
+            allowed,
+            prop::collection::vec((0..cpus as usize, any_op(6, 1)), 0..=b.setup as usize),
             prop::collection::vec(actor, 0..=b.actors as usize),
         )
             .prop_map(move |(n, allowed, setup, actors)| {

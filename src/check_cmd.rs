@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kmodel_harness::check::{check_variant, defaults, Agreement, VariantReport};
-use kmodel_harness::engine::{EngineSpec, Options, Shard, ENGINE_NAMES};
+use kmodel_harness::engine::{EngineKind, EngineSpec, Options, Settings, Shard};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{Expect, Model, Variant};
 use kmodel_models::REGISTRY;
@@ -82,43 +82,26 @@ fn parse_param(s: &str) -> Result<(String, u32), String> {
 }
 
 fn engines(args: &CheckArgs) -> Result<Vec<EngineSpec>, String> {
-    let mut names: Vec<&str> = vec![];
+    let mut kinds: Vec<EngineKind> = vec![];
     for e in &args.engine {
         if e == "all" {
-            names.extend(ENGINE_NAMES);
-        } else if ENGINE_NAMES.contains(&e.as_str()) {
-            names.push(e);
+            kinds.extend(EngineKind::ALL);
         } else {
-            return Err(format!(
-                "unknown engine '{e}' (engines: {}, all)",
-                ENGINE_NAMES.join(", ")
-            ));
+            kinds.push(e.parse().map_err(|_| {
+                let names: Vec<&str> = EngineKind::names().collect();
+                format!("unknown engine '{e}' (engines: {}, all)", names.join(", "))
+            })?);
         }
     }
-    names.dedup();
-    Ok(names
-        .into_iter()
-        .map(|n| match n {
-            "loom" => EngineSpec::Loom {
-                preemption_bound: (!args.unbounded).then_some(args.preemptions),
-            },
-            "shuttle-random" => EngineSpec::ShuttleRandom {
-                seed: args.seed,
-                schedules: args.schedules,
-            },
-            "shuttle-pct" => EngineSpec::ShuttlePct {
-                seed: args.seed,
-                schedules: args.schedules,
-                depth: args.depth,
-            },
-            "shuttle-dfs" => EngineSpec::ShuttleDfs {
-                max_schedules: Some(args.schedules.max(100_000)),
-            },
-            _ => EngineSpec::Stress {
-                iterations: args.iterations,
-            },
-        })
-        .collect())
+    kinds.dedup();
+    let settings = Settings {
+        preemption_bound: (!args.unbounded).then_some(args.preemptions),
+        seed: args.seed,
+        schedules: args.schedules,
+        depth: args.depth,
+        iterations: args.iterations,
+    };
+    Ok(kinds.into_iter().map(|k| k.spec(&settings)).collect())
 }
 
 type Target = (&'static Model, &'static Variant);

@@ -7,8 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineSpec, ReplayToken, Schedule};
-use crate::exec::Event;
+use crate::engine::{EngineSpec, ReplayToken};
+use crate::rt::{Event, Schedule};
 
 /// Identifies kmodel trace files.
 pub const FORMAT: &str = "kmodel-trace";

@@ -3,11 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineSpec, ReplayToken};
+use crate::engine::{EngineKind, EngineSpec, ReplayToken};
 use crate::rt::{Event, Schedule};
 
 /// Identifies kmodel trace files.
@@ -107,14 +107,21 @@ impl Trace {
         s
     }
 
-    /// The conventional file name: `<model>/<variant>--<property>.<engine>.json`.
-    pub fn file_name(&self) -> String {
-        format!(
-            "{}/{}--{}.{}.json",
-            self.model,
-            self.variant,
-            self.property,
-            self.engine.name()
+    /// This trace's conventional path under `dir` (see [`path`]).
+    pub fn path_in(&self, dir: &Path) -> PathBuf {
+        path(
+            dir,
+            &self.model,
+            &self.variant,
+            &self.property,
+            self.engine.kind(),
         )
     }
+}
+
+/// The conventional path of the trace of `property` in `model/variant` found by `engine`, under
+/// `dir`: `<dir>/<model>/<variant>--<property>.<engine>.json`.
+pub fn path(dir: &Path, model: &str, variant: &str, property: &str, engine: EngineKind) -> PathBuf {
+    dir.join(model)
+        .join(format!("{variant}--{property}.{}.json", engine.name()))
 }

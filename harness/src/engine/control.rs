@@ -70,6 +70,11 @@ pub struct Options {
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
 }
 
+/// The default number of worker threads or processes: the number of CPUs (1 if unknown).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// One of `count` disjoint parts of a search, for spreading one exploration over processes or
 /// machines: loom subtrees, shuttle lanes and stress iterations are dealt round-robin. The
 /// parts' execution counts add up exactly; merging keeps each property's earliest finding.

@@ -31,7 +31,7 @@ use crate::model::Scenario;
 use crate::rt::{self, use_backend, Backend, Event, ExecCtx, Outcome, SpinLimit, Violation};
 
 pub(crate) use self::control::Control;
-pub use self::control::{Coverage, Exploration, Found, Options, Shard};
+pub use self::control::{default_jobs, Coverage, Exploration, Found, Options, Shard};
 pub use self::loom::LOOM_VERSION;
 use self::panic::{install_quiet_panic_hook, is_deadlock};
 pub(crate) use self::panic::{panic_message, StopExploration};

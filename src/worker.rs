@@ -1,13 +1,89 @@
-//! Worker processes: `kmodel check` and `kmodel bench` run parts of their work in copies of
-//! this same command (loom explorations do not scale over threads of one process).
+//! Worker processes: `kmodel check`, `kmodel bench` and `kmodel report` hand items of work to
+//! copies of this same command started with `--worker` (loom explorations do not scale over
+//! threads of one process: loom maps a fresh stack per thread per execution, and the munmap TLB
+//! shootdowns serialize threads of one process).
+//!
+//! One protocol: the parent writes an item number per line on a worker's stdin, as soon as the
+//! worker answered the previous one; the worker answers each with one JSON line on stdout and
+//! exits when stdin closes.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Mutex;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// Parent side: runs `items` (in this order) in `jobs` workers, calling `progress` with the
+/// number answered so far; returns the answers by item. `what` names an item in errors.
+pub fn run<T: DeserializeOwned + Send>(
+    jobs: usize,
+    items: Vec<usize>,
+    what: &str,
+    progress: impl Fn(usize) + Sync,
+) -> Result<BTreeMap<usize, T>, String> {
+    let queue = Mutex::new(items.into_iter());
+    let done = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| -> Result<(), String> {
+        let mut handles = vec![];
+        for _ in 0..jobs {
+            let mut child = spawn(&["--worker"])?;
+            let (queue, done, progress) = (&queue, &done, &progress);
+            handles.push(scope.spawn(move || -> Result<(), String> {
+                let mut stdin = child.stdin.take().expect("piped");
+                let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
+                loop {
+                    let Some(i) = queue.lock().expect("queue").next() else {
+                        break;
+                    };
+                    writeln!(stdin, "{i}").map_err(|e| format!("worker: {e}"))?;
+                    let mut line = String::new();
+                    stdout
+                        .read_line(&mut line)
+                        .map_err(|e| format!("worker: {e}"))?;
+                    let answer: T = serde_json::from_str(&line)
+                        .map_err(|_| format!("a worker process failed on {what} {i}"))?;
+                    let mut done = done.lock().expect("done");
+                    done.insert(i, answer);
+                    progress(done.len());
+                }
+                drop(stdin);
+                child.wait().map_err(|e| format!("worker: {e}"))?;
+                Ok(())
+            }));
+        }
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| "a worker thread panicked".to_string())?
+        })
+    })?;
+    Ok(done.into_inner().expect("done"))
+}
+
+/// Worker side: answers each item number read from stdin with `answer(item)` as one JSON line,
+/// until stdin closes. An error is an input error (exit 2); the parent reports the item.
+pub fn serve<T: Serialize>(mut answer: impl FnMut(usize) -> Result<T, String>) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    for line in std::io::stdin().lock().lines().map_while(Result::ok) {
+        let Ok(i) = line.trim().parse::<usize>() else {
+            return crate::cmd::input_error(format!("worker: bad item number '{line}'"));
+        };
+        let json = match answer(i) {
+            Ok(a) => serde_json::to_string(&a).expect("answers serialize"),
+            Err(e) => return crate::cmd::input_error(e),
+        };
+        if writeln!(out, "{json}").and_then(|_| out.flush()).is_err() {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}
 
 /// Starts this command again with `extra` arguments, stdin and stdout piped. Its stderr is
 /// forwarded to ours by a thread, without the line shuttle prints for every deadlocked schedule
 /// (the deadlock is already a verdict in the table).
-pub fn spawn(extra: &[&str]) -> Result<Child, String> {
+fn spawn(extra: &[&str]) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
     let mut child = Command::new(exe)
         .args(std::env::args().skip(1))

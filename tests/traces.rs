@@ -4,7 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use kmodel_harness::check::replay_trace;
-use kmodel_harness::trace::Trace;
+use kmodel_harness::engine::EngineKind;
+use kmodel_harness::trace::{self, Trace};
 use kmodel_harness::Expect;
 use kmodel_models::REGISTRY;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -59,12 +60,12 @@ fn main() {
                 for v in m.variants {
                     for p in m.properties {
                         if v.expected(p.id).is_some_and(|e| e != Expect::Holds) {
-                            let prefix = format!("{}/{}--{}.", m.name, v.name, p.id);
-                            if !files.iter().any(|f| {
-                                f.strip_prefix(traces_dir())
-                                    .is_ok_and(|r| r.to_string_lossy().starts_with(&prefix))
-                            }) {
-                                missing.push(prefix + "*.json");
+                            let recorded = EngineKind::ALL.into_iter().any(|engine| {
+                                let path = trace::path(&traces_dir(), m.name, v.name, p.id, engine);
+                                files.contains(&path)
+                            });
+                            if !recorded {
+                                missing.push(format!("{}/{}--{}.*.json", m.name, v.name, p.id));
                             }
                         }
                     }

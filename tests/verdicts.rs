@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use kmodel_harness::check::{check_variant, defaults, Agreement};
-use kmodel_harness::engine::{EngineSpec, Options};
+use kmodel_harness::engine::{self, EngineSpec, Options};
 use kmodel_harness::trace::Trace;
 use kmodel_models::REGISTRY;
 use libtest_mimic::{Arguments, Failed, Trial};
@@ -52,7 +52,7 @@ fn main() {
                 let name = format!("{}/{}/{}", model.name, variant.name, spec.name());
                 trials.push(Trial::test(name, move || {
                     let params = model.params(&Default::default())?;
-                    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+                    let jobs = engine::default_jobs();
                     let opts = Options {
                         jobs,
                         ..Options::default()
@@ -95,7 +95,7 @@ fn main() {
 fn committed_traces_match(props: &[kmodel_harness::check::PropertyResult]) -> Result<(), Failed> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
     for t in props.iter().filter_map(|p| p.trace.as_ref()) {
-        let path = dir.join(t.file_name());
+        let path = t.path_in(&dir);
         if let Ok(committed) = Trace::load(&path) {
             if &committed != t {
                 return Err(format!(

@@ -4,7 +4,7 @@
 //! reported as a violation of the property the owner named (as KASAN would report the access)
 //! and the access is skipped, never wrapped.
 
-use crate::exec::fatal_violation;
+use crate::rt::fatal_violation;
 use crate::sync::{AtomicU64, Ordering};
 
 pub const BITS_PER_LONG: usize = 64;

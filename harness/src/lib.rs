@@ -2,41 +2,44 @@
 //!
 //! Models import [`prelude`] and never name an engine. The runner picks loom, shuttle or real
 //! threads at run time; see [`engine`].
+//!
+//! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
+//! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
+//! [`trace`], [`verdict`], [`replay`], [`check`], [`render`], [`overhead`].
 
 pub mod bitmap;
 pub mod check;
 pub mod engine;
-pub mod exec;
 pub mod model;
 pub mod overhead;
 pub mod param;
 pub mod render;
-pub mod rwsem;
+pub mod replay;
+pub mod rt;
 pub mod scene;
 pub mod sweep;
 pub mod sync;
 pub mod thread;
 pub mod trace;
+pub mod variant;
+pub mod verdict;
 
-pub use exec::{
-    check, execution_spent, fatal_violation, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK,
-};
 pub use model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
-pub use rwsem::RwSem;
+pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use sync::{RwSem, Spinner};
 
 /// Everything a model needs.
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
-    pub use crate::exec::{
-        check, execution_spent, fatal_violation, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK,
-    };
     pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
-    pub use crate::rwsem::RwSem;
+    pub use crate::rt::{
+        check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
+    };
     pub use crate::scene::{SceneBounds, SceneSize, SceneSpace, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
-        Condvar, Mutex, MutexGuard, Ordering,
+        Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};

@@ -1,123 +1,16 @@
-//! What a model declares: its question, kernel references, parameters, named properties and
-//! variants, each variant with an expected verdict per property (a litmus test's `Result:` line).
+//! What a model declares: its question, kernel references, parameters, properties, variants and
+//! scene language; lookup of `model[/variant]` in a registry.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub use crate::param::{Param, ParamError, Params};
+pub use crate::variant::{Engines, Expect, Property, Scenario, Variant};
 
-/// The body of one execution: builds fresh state, spawns the actors, joins them, checks.
-pub type Scenario = Arc<dyn Fn() + Send + Sync>;
-
-/// An expected (or observed) verdict for one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expect {
-    /// No execution violates the property.
-    Holds,
-    /// Some sequentially consistent execution violates it: every engine can find it.
-    Violated,
-    /// Only executions outside sequential consistency violate it: loom (C11) finds it,
-    /// the SC engines (shuttle, and stress in practice) must not.
-    ViolatedWeakMemory,
-}
-
-impl fmt::Display for Expect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Expect::Holds => "Holds",
-            Expect::Violated => "Violated",
-            Expect::ViolatedWeakMemory => "Violated (weak memory only)",
-        })
-    }
-}
-
-/// A named claim, phrased in kernel terms.
-#[derive(Clone, Copy, Debug)]
-pub struct Property {
-    pub id: &'static str,
-    pub claim: &'static str,
-}
-
-/// Which engines can run a variant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Engines {
-    All,
-    /// More actors than loom's 4 spawned threads (or another reason, stated).
-    ShuttleOnly(&'static str),
-}
-
-/// One design (or posting) of the modelled mechanism.
-#[derive(Clone, Copy)]
-pub struct Variant {
-    pub name: &'static str,
-    pub summary: &'static str,
-    /// Declared verdicts that differ from Holds (see [`expect!`](crate::expect)); every
-    /// property not listed is declared to hold.
-    pub expect: &'static [(&'static str, Expect)],
-    pub engines: Engines,
-    /// The model's own typed description of this variant (its design, ablation, scene),
-    /// read back with [`Variant::design`]; models never decode the variant's name.
-    pub design: &'static (dyn Any + Send + Sync),
-    /// Declared verdicts over the model's generated scenes (Holds by default), for a variant
-    /// whose design is swept; `None` when another variant sweeps the same design.
-    pub sweep: Option<&'static [(&'static str, Expect)]>,
-}
-
-impl fmt::Debug for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Variant")
-            .field("name", &self.name)
-            .field("expect", &self.expect)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Variant {
-    /// The declared verdict for `property` (Holds unless the variant's table says otherwise).
-    pub fn expected(&self, property: &str) -> Option<Expect> {
-        Some(
-            self.expect
-                .iter()
-                .find(|(p, _)| *p == property)
-                .map_or(Expect::Holds, |&(_, e)| e),
-        )
-    }
-
-    /// The declared sweep verdict for `property`, if the variant is swept.
-    pub fn sweep_expected(&self, property: &str) -> Option<Expect> {
-        self.sweep.map(|t| {
-            t.iter()
-                .find(|(p, _)| *p == property)
-                .map_or(Expect::Holds, |&(_, e)| e)
-        })
-    }
-
-    /// The model's typed design for this variant. Panics only on a model bug (a variant whose
-    /// design is of another type than its model reads), which the registry tests catch.
-    pub fn design<D: Any>(&self) -> &'static D {
-        self.design.downcast_ref::<D>().unwrap_or_else(|| {
-            panic!(
-                "model error: variant {} has no design of type {}",
-                self.name,
-                std::any::type_name::<D>()
-            )
-        })
-    }
-}
-
-/// A variant's declared verdicts, Holds by default: `expect![NO_SPURIOUS_ESRCH => Violated]`.
-#[macro_export]
-macro_rules! expect {
-    ($($property:expr => $verdict:expr),* $(,)?) => {
-        &[$(($property, $verdict)),*]
-    };
-}
+/// Constraints between parameters that single ranges cannot state.
+pub type ParamCheck = fn(&Params) -> Result<(), String>;
 
 /// A model of one kernel design.
 pub struct Model {
@@ -129,7 +22,7 @@ pub struct Model {
     pub params: &'static [Param],
     /// Constraints between parameters that single ranges cannot state (e.g. two distinct
     /// CPUs below `nr_cpu_ids`); checked after every range.
-    pub param_check: Option<fn(&Params) -> Result<(), String>>,
+    pub param_check: Option<ParamCheck>,
     pub properties: &'static [Property],
     pub variants: &'static [Variant],
     /// The model's source files (`include_str!`), hashed into traces to detect stale ones.

@@ -75,7 +75,7 @@ fn columns(t: &Trace) -> Vec<usize> {
         .collect()
 }
 
-fn event_text(e: &crate::exec::Event) -> String {
+fn event_text(e: &crate::rt::Event) -> String {
     if e.violation {
         format!("*** VIOLATION {}", e.text)
     } else {

@@ -10,7 +10,7 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Scenario, Variant};
+use crate::variant::{Scenario, Variant};
 
 /// The largest scenes a sweep considers. Every bound is inclusive; sizes start at one CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

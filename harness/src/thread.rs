@@ -4,41 +4,13 @@
 //! rendered timeline. Loom allows 4 spawned actors (5 threads with main): a scenario that needs
 //! more declares its variant shuttle-only.
 
-use std::cell::Cell;
+use std::sync::Arc;
 
-use crate::exec::{self, ExecCtx};
-use crate::sync::{backend, use_backend, Arc, Backend};
+pub use crate::rt::current_actor;
+use crate::rt::{self, backend, set_current_actor, use_backend, Backend, ExecCtx};
 
 /// Loom's limit on spawned threads (`loom::MAX_THREADS` is 5 including the main thread).
 pub const LOOM_MAX_SPAWNED: usize = 4;
-
-loom::thread_local! {
-    static LOOM_ACTOR: Cell<usize> = Cell::new(0);
-}
-shuttle::thread_local! {
-    static SHUTTLE_ACTOR: Cell<usize> = Cell::new(0);
-}
-thread_local! {
-    static STD_ACTOR: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Index of the running actor in its execution (0 is the scenario's main thread).
-#[inline]
-pub fn current_actor() -> usize {
-    match backend() {
-        Backend::Std => STD_ACTOR.with(Cell::get),
-        Backend::Loom => LOOM_ACTOR.with(Cell::get),
-        Backend::Shuttle => SHUTTLE_ACTOR.with(Cell::get),
-    }
-}
-
-fn set_current_actor(id: usize) {
-    match backend() {
-        Backend::Std => STD_ACTOR.with(|c| c.set(id)),
-        Backend::Loom => LOOM_ACTOR.with(|c| c.set(id)),
-        Backend::Shuttle => SHUTTLE_ACTOR.with(|c| c.set(id)),
-    }
-}
 
 /// Handle to a spawned actor; [`join`](JoinHandle::join) returns its result.
 pub struct JoinHandle<T> {
@@ -54,15 +26,15 @@ enum JoinInner<T> {
 
 impl<T> JoinHandle<T> {
     pub fn join(self) -> T {
-        exec::note_op(exec::OpKind::Wait);
-        let me = exec::begin_join(self.actor);
+        rt::note_op(rt::OpKind::Wait);
+        let me = rt::begin_join(self.actor);
         let r = match self.inner {
             JoinInner::Std(h) => h.join(),
             JoinInner::Loom(h) => h.join(),
             JoinInner::Shuttle(h) => h.join(),
         };
-        exec::end_join(self.actor, me);
-        exec::note_progress();
+        rt::end_join(self.actor, me);
+        rt::note_progress();
         r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
     }
 }
@@ -74,7 +46,7 @@ where
     T: Send + 'static,
 {
     let name = name.into();
-    let ctx = exec::current_ctx();
+    let ctx = rt::current_ctx();
     let id = ctx.as_ref().map_or(0, |cx| cx.register_actor(name.clone()));
     let kind = backend();
     if kind == Backend::Loom {
@@ -91,7 +63,7 @@ where
                 .name(name)
                 .spawn(move || {
                     let _b = use_backend(Backend::Std);
-                    exec::install(ctx);
+                    rt::install(ctx);
                     body()
                 })
                 .expect("spawn OS thread"),
@@ -124,7 +96,7 @@ where
 /// Gives the engine a scheduling point (`cond_resched()`, or a preemption opportunity).
 #[inline]
 pub fn yield_now() {
-    exec::note_op(exec::OpKind::Wait);
+    rt::note_op(rt::OpKind::Wait);
     match backend() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),

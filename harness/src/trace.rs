@@ -3,12 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{EngineSpec, ReplayToken, Schedule};
-use crate::exec::Event;
+use crate::engine::{EngineKind, EngineSpec, ReplayToken};
+use crate::rt::{Event, Schedule};
 
 /// Identifies kmodel trace files.
 pub const FORMAT: &str = "kmodel-trace";
@@ -110,16 +110,38 @@ impl Trace {
         s
     }
 
-    /// The conventional file name: `<model>/<variant>--<property>.<engine>.json`, under
-    /// `<model>/sweep/` for a generated scene.
-    pub fn file_name(&self) -> String {
-        format!(
-            "{}/{}{}--{}.{}.json",
-            self.model,
-            if self.scene.is_some() { "sweep/" } else { "" },
-            self.variant,
-            self.property,
-            self.engine.name()
+    /// This trace's conventional path under `dir` (see [`path`] and [`sweep_path`]).
+    pub fn path_in(&self, dir: &Path) -> PathBuf {
+        let at = if self.scene.is_some() {
+            sweep_path
+        } else {
+            path
+        };
+        at(
+            dir,
+            &self.model,
+            &self.variant,
+            &self.property,
+            self.engine.kind(),
         )
     }
+}
+
+/// The conventional path of the trace of `property` in `model/variant` found by `engine`, under
+/// `dir`: `<dir>/<model>/<variant>--<property>.<engine>.json`.
+pub fn path(dir: &Path, model: &str, variant: &str, property: &str, engine: EngineKind) -> PathBuf {
+    dir.join(model)
+        .join(format!("{variant}--{property}.{}.json", engine.name()))
+}
+
+/// The path of a sweep's trace (a generated scene): `<dir>/<model>/sweep/<variant>--...`.
+pub fn sweep_path(
+    dir: &Path,
+    model: &str,
+    variant: &str,
+    property: &str,
+    engine: EngineKind,
+) -> PathBuf {
+    path(&dir.join(model), "sweep", variant, property, engine)
+        .with_file_name(format!("{variant}--{property}.{}.json", engine.name()))
 }

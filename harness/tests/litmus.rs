@@ -326,6 +326,7 @@ static SB: Model = Model {
     question: "Can both CPUs miss each other's store (store buffering)?",
     references: &["tools/memory-model/litmus-tests/SB+fencembonceonces.litmus"],
     params: &[],
+    param_check: None,
     properties: SB_PROPS,
     variants: &[
         Variant {
@@ -333,16 +334,21 @@ static SB: Model = Model {
             summary: "no barrier between the store and the load",
             expect: &[(BOTH_ZERO, ViolatedWeakMemory)],
             engines: Engines::All,
+            design: &false,
+            sweep: None,
         },
         Variant {
             name: "mb",
             summary: "smp_mb() between the store and the load",
             expect: &[(BOTH_ZERO, Holds)],
             engines: Engines::All,
+            design: &true,
+            sweep: None,
         },
     ],
     source: &[include_str!("litmus.rs")],
-    scenario: |v, _| store_buffering(v.name == "mb"),
+    scenario: |v, _| store_buffering(*v.design::<bool>()),
+    scenes: None,
 };
 
 fn sb_trace(spec: &EngineSpec) -> Trace {

@@ -24,7 +24,7 @@ use super::{
     EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
-use crate::sync::{use_backend, Backend};
+use crate::rt::{use_backend, Backend};
 
 pub const SHUTTLE_VERSION: &str = "0.9.9";
 

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Control, Coverage, Engine, EngineError, ReplayToken, Replayed};
-use crate::exec::{self, ExecCtx, SpinLimit, Violation};
 use crate::model::Scenario;
-use crate::sync::{use_backend, Backend};
+use crate::rt::{self, ExecCtx, SpinLimit, Violation};
+use crate::rt::{use_backend, Backend};
 
 /// How long one iteration may run before it is reported as hung (deadlock or livelock).
 const WATCHDOG: Duration = Duration::from_secs(10);
@@ -33,7 +33,7 @@ impl Engine for Stress {
                 .spawn(move || {
                     let _b = use_backend(Backend::Std);
                     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        exec::run_execution(cx, || sc())
+                        rt::run_execution(cx, || sc())
                     }));
                     let _ = tx.send(r.map_err(|p| super::panic_message(&*p)));
                 })
@@ -58,7 +58,7 @@ impl Engine for Stress {
                     // The iteration's threads are stuck for good; report what they recorded.
                     let out = ctx.take_outcome();
                     let v = Violation {
-                        property: exec::NO_DEADLOCK.into(),
+                        property: rt::NO_DEADLOCK.into(),
                         message: format!("iteration did not finish within {WATCHDOG:?} (hung: deadlock or livelock)"),
                         actor: 0,
                         events: out.events.len(),

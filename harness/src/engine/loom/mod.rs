@@ -17,7 +17,7 @@ use super::{
     EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
-use crate::sync::{use_backend, Backend};
+use crate::rt::{use_backend, Backend};
 
 pub const LOOM_VERSION: &str = "0.7.2";
 
@@ -156,8 +156,8 @@ impl Loom {
         let sc = scenario.clone();
         let r = panic::catch_unwind(AssertUnwindSafe(|| {
             b.check(move || {
-                let ctx = crate::exec::ExecCtx::new(false, spin_limit(Backend::Loom));
-                crate::exec::run_execution(ctx, || sc());
+                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom));
+                crate::rt::run_execution(ctx, || sc());
             })
         }));
         if r.is_err() {
@@ -233,8 +233,8 @@ impl Engine for Loom {
         let sc = scenario.clone();
         let r = panic::catch_unwind(AssertUnwindSafe(|| {
             b.check(move || {
-                let ctx = crate::exec::ExecCtx::new(false, spin_limit(Backend::Loom));
-                crate::exec::run_execution(ctx, || sc());
+                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom));
+                crate::rt::run_execution(ctx, || sc());
             })
         }));
         if let Err(p) = r {

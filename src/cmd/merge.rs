@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use kmodel_harness::check::{merge_shards, VariantReport};
 
-use crate::check_cmd::{finish, Output};
-use crate::input_error;
+use super::check::{finish, Output};
+use super::input_error;
 
 #[derive(clap::Args)]
 pub struct MergeArgs {

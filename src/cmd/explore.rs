@@ -15,7 +15,7 @@ use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::Expect;
 
-use crate::input_error;
+use super::input_error;
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
@@ -283,7 +283,7 @@ fn write_trace(
     t: &kmodel_harness::trace::Trace,
     force: bool,
 ) -> Result<String, String> {
-    let path = out.join(t.file_name());
+    let path = t.path_in(out);
     let json = t.to_json();
     match std::fs::read_to_string(&path).ok() {
         Some(old) if old == json => {}

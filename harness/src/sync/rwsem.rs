@@ -1,10 +1,10 @@
-//! A kernel `struct rw_semaphore` built from the engine-neutral mutex and condvar.
+//! A kernel `struct rw_semaphore` ([`RwSem`]) built from the engine-neutral mutex and condvar.
 //!
 //! Kernel rwsems queue fairly: once a writer waits, new readers queue behind it (no reader
 //! starvation of writers). Whether a new reader may "steal" the lock past a waiting writer is a
 //! parameter, because the latency arguments in the mrelease discussion depend on it.
 
-use crate::sync::{Condvar, Mutex};
+use super::{Condvar, Mutex};
 
 #[derive(Debug, Default)]
 struct RwState {

@@ -1,0 +1,41 @@
+//! The per-execution runtime, the bottom layer of the harness: which backend and actor are
+//! current, the execution context, events, violations, liveness bookkeeping and schedule stats.
+//!
+//! Nothing here imports the layers built on top of it: the primitives (`sync`), actors
+//! (`thread`) or engines (`engine`). Loom and shuttle run all actors of an execution on the
+//! runner's OS thread, so a std thread-local holds the current execution; the stress engine
+//! copies it into each OS thread.
+//!
+//! - `backend.rs`: the backend (std, loom, shuttle) primitives constructed on this thread use.
+//! - `actor.rs`: the index of the running actor.
+//! - `record.rs`: what an execution records ([`Event`], [`Violation`]).
+//! - `schedule.rs`: schedule statistics of recorded executions ([`Schedule`]).
+//! - `exec.rs`: [`ExecCtx`], one execution's shared state, and [`run_execution`].
+//! - `liveness.rs`: blocked / joined / parked actors and the progress counter.
+//! - `event.rs`: the [`ev!`](crate::ev) macro and its sink.
+//! - `property.rs`: the property API ([`check`], [`violation`], ...).
+
+mod actor;
+mod backend;
+mod event;
+mod exec;
+mod liveness;
+mod property;
+mod record;
+mod schedule;
+
+pub use actor::current_actor;
+pub(crate) use actor::set_current_actor;
+pub(crate) use backend::{backend, use_backend, Backend};
+#[doc(hidden)]
+pub use event::{event_sink, EventSink};
+pub(crate) use exec::note_op;
+pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
+pub(crate) use liveness::{
+    before_blocking, begin_join, block, block_current, current_bit, end_join,
+    last_execution_had_parked_spinner, note_progress, unblock,
+};
+pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use record::{Event, Violation};
+pub(crate) use schedule::OpKind;
+pub use schedule::Schedule;

@@ -1,0 +1,92 @@
+//! The property API models call ([`check`], [`violation`], [`fatal_violation`],
+//! [`execution_spent`]) and the built-in properties [`NO_DEADLOCK`] and [`NO_LIVELOCK`].
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use super::actor::current_actor;
+use super::exec::{with_ctx, ExecCtx};
+use super::record::{Event, Violation};
+
+/// Property id of the built-in deadlock check (engine-detected: every actor blocked).
+pub const NO_DEADLOCK: &str = "no-deadlock";
+/// Property id of the built-in livelock check (see [`crate::Spinner`]).
+pub const NO_LIVELOCK: &str = "no-livelock";
+
+impl ExecCtx {
+    /// The engine found every actor blocked: that is the execution's verdict, whatever an
+    /// earlier check recorded.
+    pub(crate) fn deadlocked(&self, message: String) {
+        self.spent.store(false, Relaxed);
+        let property = if self.has_parked_spinner() {
+            NO_LIVELOCK
+        } else {
+            NO_DEADLOCK
+        };
+        self.violate(0, property, message, true);
+    }
+
+    /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
+    pub(crate) fn violate(&self, actor: usize, property: &str, message: String, fatal: bool) {
+        if self.spent.load(Relaxed) {
+            return;
+        }
+        if fatal {
+            self.spent.store(true, Relaxed);
+        }
+        let mut s = self.state();
+        if s.violations.iter().any(|v| v.property == property) {
+            return;
+        }
+        if self.recording {
+            s.events.push(Event {
+                actor,
+                func: "VIOLATION".into(),
+                text: format!("[{property}] {message}"),
+                violation: true,
+            });
+        }
+        let events = s.events.len();
+        s.violations.push(Violation {
+            property: property.into(),
+            message,
+            actor,
+            events,
+        });
+    }
+}
+
+/// Checks a named property; on failure records the property's first violation in this execution
+/// and returns false. The model carries on and every other property stays checked, so a
+/// violation of one claim never hides another. Outside an execution a failed check panics, like
+/// `assert!`.
+#[inline]
+pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> String) -> bool {
+    if !cond {
+        violation(property, message());
+    }
+    cond
+}
+
+/// Records a violation of `property` by the current actor.
+pub fn violation(property: &str, message: String) {
+    record(property, message, false);
+}
+
+/// Records a violation after which the model cannot continue faithfully (e.g. an out-of-bounds
+/// access it had to skip): later checks in this execution are ignored, spinners bail out.
+pub fn fatal_violation(property: &str, message: String) {
+    record(property, message, true);
+}
+
+fn record(property: &str, message: String, fatal: bool) {
+    let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone(), fatal));
+    if recorded.is_none() {
+        panic!("property {property} violated: {message}");
+    }
+}
+
+/// True once the execution has had a fatal violation (livelock, deadlock, out-of-bounds
+/// access); later checks are ignored, so the model may stop early.
+pub fn execution_spent() -> bool {
+    with_ctx(|cx| cx.spent.load(Relaxed)).unwrap_or(false)
+}

@@ -1,0 +1,129 @@
+//! The engine-neutral [`Mutex`] (kernel spinlocks and mutexes) and its guard, with the
+//! harness's waiter bookkeeping for deadlock and livelock verdicts.
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::PoisonError;
+
+use super::Ordering;
+use crate::rt::{self, backend, note_op, Backend, OpKind};
+
+/// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
+/// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
+pub struct Mutex<T> {
+    inner: MutexInner<T>,
+    state: LockState,
+}
+
+/// Harness bookkeeping, not engine operations: whether a guard is live (so `lock()` knows it may
+/// block) and which actors wait for it (so an unlock can mark them runnable again).
+#[derive(Default)]
+pub(super) struct LockState {
+    pub(super) held: std::sync::atomic::AtomicBool,
+    pub(super) waiters: std::sync::atomic::AtomicU64,
+}
+
+enum MutexInner<T> {
+    Std(std::sync::Mutex<T>),
+    Loom(loom::sync::Mutex<T>),
+    Shuttle(shuttle::sync::Mutex<T>),
+}
+
+pub struct MutexGuard<'a, T> {
+    /// Always `Some` except while [`Condvar::wait`] has handed it to the engine.
+    pub(super) inner: Option<GuardInner<'a, T>>,
+    pub(super) state: &'a LockState,
+}
+
+pub(super) enum GuardInner<'a, T> {
+    Std(std::sync::MutexGuard<'a, T>),
+    Loom(loom::sync::MutexGuard<'a, T>),
+    Shuttle(shuttle::sync::MutexGuard<'a, T>),
+}
+
+impl<T> Mutex<T> {
+    pub fn new(v: T) -> Self {
+        Mutex {
+            inner: construct!(MutexInner, sync::Mutex(v)),
+            state: LockState::default(),
+        }
+    }
+
+    fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
+        self.state.held.store(true, Ordering::Relaxed);
+        // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
+        rt::block(self.state.waiters.load(Ordering::Relaxed));
+        rt::note_progress();
+        MutexGuard {
+            inner: Some(inner),
+            state: &self.state,
+        }
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let contended = self.state.held.load(Ordering::Relaxed);
+        note_op(if contended { OpKind::Wait } else { OpKind::Run });
+        // Register as a waiter first: the engine may preempt us before it acquires, and whoever
+        // takes the lock meanwhile marks its waiters blocked.
+        let me = rt::current_bit();
+        self.state.waiters.fetch_or(me, Ordering::Relaxed);
+        if contended {
+            rt::block(me);
+            rt::before_blocking();
+        }
+        let g = match &self.inner {
+            MutexInner::Std(m) => GuardInner::Std(m.lock().unwrap_or_else(PoisonError::into_inner)),
+            MutexInner::Loom(m) => {
+                GuardInner::Loom(m.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+            MutexInner::Shuttle(m) => {
+                GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
+            }
+        };
+        self.state.waiters.fetch_and(!me, Ordering::Relaxed);
+        rt::unblock(me);
+        self.guard(g)
+    }
+
+    /// Actors currently waiting for this lock (harness bookkeeping).
+    pub(crate) fn waiters(&self) -> u64 {
+        self.state.waiters.load(Ordering::Relaxed)
+    }
+
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        note_op(OpKind::Run);
+        let g = match &self.inner {
+            MutexInner::Std(m) => m.try_lock().ok().map(GuardInner::Std),
+            MutexInner::Loom(m) => m.try_lock().ok().map(GuardInner::Loom),
+            MutexInner::Shuttle(m) => m.try_lock().ok().map(GuardInner::Shuttle),
+        };
+        g.map(|g| self.guard(g))
+    }
+}
+
+impl<T> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Mutex")
+    }
+}
+
+impl<T> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
+        self.state.held.store(false, Ordering::Relaxed);
+        rt::unblock(self.state.waiters.load(Ordering::Relaxed));
+    }
+}
+
+impl<T> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        dispatch!(self.inner.as_ref().expect("live guard"), GuardInner, g => g)
+    }
+}
+
+impl<T> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        dispatch!(self.inner.as_mut().expect("live guard"), GuardInner, g => &mut *g)
+    }
+}

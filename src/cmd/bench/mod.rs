@@ -1,0 +1,226 @@
+//! `kmodel bench`: how fast each engine finds every expected violation, how far loom gets on
+//! the designs that hold, what the harness costs over raw loom / shuttle, and how exploration
+//! grows with the scenario. Prints tables, writes JSON, a Markdown summary and an SVG plot.
+//!
+//! Cases are dealt to worker processes (one per CPU); the stress engine and the overhead
+//! measurement then run alone in this process, since they time real threads.
+
+//!
+//! `cases.rs` says what is measured and how, `tables.rs` how the results read.
+
+mod cases;
+mod tables;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use kmodel_harness::check::defaults;
+use kmodel_harness::engine::default_jobs;
+use kmodel_harness::overhead::{self, Overhead};
+use kmodel_harness::Model;
+use serde::{Deserialize, Serialize};
+
+use self::cases::{cases, measure};
+use super::input_error;
+use crate::worker;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Seeds per violation for shuttle-pct and shuttle-random (median and spread).
+    #[arg(long, default_value_t = 5)]
+    seeds: u64,
+    /// Schedules a shuttle run may spend looking for one violation.
+    #[arg(long, default_value_t = 10_000)]
+    schedules: u64,
+    /// Time budget of each loom exploration in the Holds and scaling tables.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    budget: Duration,
+    /// Time budget of each stress run.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    stress_budget: Duration,
+    /// Worker processes (default: the number of CPUs).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Where to write bench.json, summary.md and scaling.svg.
+    #[arg(long, default_value = "target/kmodel/bench")]
+    out: PathBuf,
+    /// Overwrite files in --out that `kmodel bench` did not write.
+    #[arg(long)]
+    force: bool,
+    /// Internal: run as a worker of `kmodel bench`: read case numbers from stdin, answer each
+    /// with its JSON rows on one stdout line.
+    #[arg(long, hide = true)]
+    worker: bool,
+}
+
+/// One run's outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Run {
+    pub found: bool,
+    pub executions: u64,
+    pub secs: f64,
+}
+
+/// One measured case, as written to bench.json.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "table", rename_all = "kebab-case")]
+pub enum Row {
+    First {
+        target: String,
+        property: String,
+        engine: String,
+        runs: Vec<Run>,
+    },
+    Holds {
+        target: String,
+        engine: String,
+        executions: u64,
+        secs: f64,
+        explored: String,
+        complete: bool,
+    },
+    Scaling {
+        param: String,
+        value: u32,
+        executions: u64,
+        secs: f64,
+        complete: bool,
+    },
+}
+
+/// Everything `kmodel bench` measured, as written to bench.json.
+#[derive(Serialize, Deserialize)]
+pub struct Results {
+    generator: String,
+    machine: String,
+    settings: String,
+    total_secs: f64,
+    rows: Vec<Row>,
+    overhead: Vec<Overhead>,
+}
+
+const GENERATOR: &str = "kmodel bench";
+
+pub fn run(registry: &'static [&'static Model], args: BenchArgs) -> ExitCode {
+    let cases = cases(registry);
+    if args.worker {
+        return worker::serve(|i| {
+            let case = cases
+                .get(i)
+                .ok_or(format!("worker: bad case number '{i}'"))?;
+            measure(registry, case, &args)
+        });
+    }
+    if let Err(e) = check_out_dir(&args.out, args.force) {
+        return input_error(e);
+    }
+    let started = Instant::now();
+    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar.set_message(format!(
+        "{} cases in {jobs} worker processes",
+        cases.iter().filter(|c| !c.quiet()).count()
+    ));
+    // Cases are handed to the workers in order, each to the next worker free.
+    let items = (0..cases.len()).filter(|&i| !cases[i].quiet()).collect();
+    let mut rows: BTreeMap<usize, Vec<Row>> = match worker::run(jobs, items, "case", |_| {}) {
+        Ok(r) => r,
+        Err(e) => return input_error(e),
+    };
+    for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.quiet()) {
+        bar.set_message(format!("stress runs, alone ({i}/{})", cases.len()));
+        match measure(registry, case, &args) {
+            Ok(r) => {
+                rows.insert(i, r);
+            }
+            Err(e) => return input_error(e),
+        }
+    }
+    bar.set_message("harness overhead against raw loom and shuttle");
+    let overhead = overhead::measure(5, 20_000);
+    bar.finish_and_clear();
+    let results = Results {
+        generator: GENERATOR.into(),
+        machine: machine(),
+        settings: format!(
+            "loom k<={} by iterative deepening; shuttle {} seeds x <= {} schedules (PCT depth {}); stress {} iterations or {:?}; loom budget {:?} per bound",
+            defaults::PREEMPTIONS,
+            args.seeds,
+            args.schedules,
+            defaults::PCT_DEPTH,
+            defaults::STRESS_ITERATIONS,
+            args.stress_budget,
+            args.budget
+        ),
+        total_secs: started.elapsed().as_secs_f64(),
+        rows: rows.into_values().flatten().collect(),
+        overhead,
+    };
+    let text = tables::render(&results);
+    print!("{text}");
+    match write_outputs(&args.out, &results) {
+        Ok(files) => {
+            for f in files {
+                println!("wrote {}", f.display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => input_error(e),
+    }
+}
+
+/// The CPU model and count, for the tables' caption.
+fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("unknown CPU", |m| m.trim_start_matches([' ', '\t', ':']));
+    let cpus = default_jobs();
+    format!("{cpus} CPUs, {model}, {}", std::env::consts::OS)
+}
+
+/// Refuses to write into a directory holding files `kmodel bench` did not write.
+fn check_out_dir(out: &Path, force: bool) -> Result<(), String> {
+    let json = out.join("bench.json");
+    if force || !json.exists() {
+        return Ok(());
+    }
+    let ours = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Results>(&t).ok())
+        .is_some_and(|r| r.generator == GENERATOR);
+    if ours {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: not written by kmodel bench; kept (--force overwrites, or pick another --out)",
+            json.display()
+        ))
+    }
+}
+
+fn write_outputs(out: &Path, r: &Results) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let files = [
+        (
+            "bench.json",
+            serde_json::to_string_pretty(r).expect("serializes"),
+        ),
+        ("summary.md", tables::summary_markdown(r)),
+        ("scaling.svg", tables::scaling_svg(r)),
+    ];
+    let mut written = vec![];
+    for (name, text) in files {
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        written.push(path);
+    }
+    Ok(written)
+}

@@ -115,10 +115,10 @@ impl Model {
             ));
         }
         for p in self.properties {
-            let breakable = self
-                .variants
-                .iter()
-                .any(|v| v.expected(p.id) != Some(Expect::Holds));
+            let breakable = self.variants.iter().any(|v| {
+                v.expected(p.id) != Some(Expect::Holds)
+                    || v.sweep_expected(p.id).is_some_and(|e| e != Expect::Holds)
+            });
             if !breakable {
                 return Err(format!(
                     "{}: no variant breaks property {}: a property that cannot fail is suspect",

@@ -56,6 +56,9 @@ pub struct SweepOptions {
     pub record: bool,
     /// Called after each scene with the number of scenes explored.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Explore exactly these scenes instead of generating them (reproducing a finding);
+    /// nothing is shrunk.
+    pub given: Option<Vec<serde_json::Value>>,
 }
 
 /// A property's first violation in a sweep, shrunk.
@@ -275,7 +278,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
                      report: &mut SweepReport|
      -> Result<(), String> {
         let size = space.check(&scene)?;
-        if !size.within(&opts.bounds) {
+        if opts.given.is_none() && !size.within(&opts.bounds) {
             return Err(format!(
                 "model error: generated scene of size {size} outside the bounds"
             ));
@@ -297,6 +300,12 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
     };
     let strategy = space.strategy(&opts.bounds);
     let result: Result<(), String> = (|| {
+        if let Some(given) = &opts.given {
+            for (i, scene) in given.iter().enumerate() {
+                visit(i as u64, scene.clone(), None, &mut ex, &mut report)?;
+            }
+            return Ok(());
+        }
         match opts.mode {
             SweepMode::Exhaustive => {
                 let mut scenes: Vec<(SceneSize, serde_json::Value)> = space
@@ -341,7 +350,8 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         report.error = Some(e);
     }
     report.partial_scenes = ex.partial;
-    report.complete = opts.mode == SweepMode::Exhaustive
+    report.complete = opts.given.is_none()
+        && opts.mode == SweepMode::Exhaustive
         && !report.stopped_by_budget
         && report.partial_scenes == 0
         && report.skipped == 0
@@ -405,7 +415,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
     }
     report.executions = ex.executions;
     report.elapsed_secs = start.elapsed().as_secs_f64();
-    report.covered = covered(&report);
+    report.covered = covered(&report, opts.given.is_some());
     report
 }
 
@@ -421,11 +431,14 @@ fn record(
     let loom = EngineSpec::Loom {
         preemption_bound: Some(check::defaults::PREEMPTIONS),
     };
+    // loom first (fewest preemptions, C11) when the scene fits it; the sweep's engine otherwise.
     let mut engines = vec![];
-    if engine_runs(&loom, &f.size) && opts.engine.weak_memory() {
+    if engine_runs(&loom, &f.size) {
         engines.push(loom);
     }
-    engines.push(opts.engine.clone());
+    if !engines.contains(&opts.engine) {
+        engines.push(opts.engine.clone());
+    }
     let params = model.params(&BTreeMap::new()).map_err(|e| e.to_string())?;
     for spec in engines {
         let r = check::check_scene(
@@ -457,11 +470,18 @@ fn record(
 }
 
 /// The sweep's coverage statement.
-fn covered(r: &SweepReport) -> String {
-    let mut s = format!(
-        "{} within {}: {} scenes under {}, {} executions",
-        r.mode, r.bounds, r.scenes, r.engine, r.executions
-    );
+fn covered(r: &SweepReport, given: bool) -> String {
+    let mut s = if given {
+        format!(
+            "the given scenes: {} under {}, {} executions",
+            r.scenes, r.engine, r.executions
+        )
+    } else {
+        format!(
+            "{} within {}: {} scenes under {}, {} executions",
+            r.mode, r.bounds, r.scenes, r.engine, r.executions
+        )
+    };
     if r.skipped > 0 {
         s += &format!(
             ", {} scenes skipped (more actors than the engine runs)",

@@ -324,6 +324,11 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::Fork(child, on) => {
                 let Some(cur) = curr else { continue };
+                if !sys.tasks[cur].mm.load(Ordering::Relaxed) {
+                    // After a successful execve() current runs another mm: its child is not
+                    // a thread of this one.
+                    continue;
+                }
                 sys.ghost().exposed[cpu] = None; // syscall entry: not in user space
                 ev!(
                     "copy_process",
@@ -342,7 +347,11 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
                 c.cpu.store(on, Ordering::Relaxed);
                 c.mm.store(true, Ordering::Relaxed);
                 sched_mm_cid_fork(sys, cpu, cur, child);
-                c.started.store(true, Ordering::Relaxed); // wake_up_new_task()
+                // wake_up_new_task(): activate_task() under the child's rq lock, so the CPU
+                // that picks the child sees everything the fork wrote.
+                let rq = sys.rq[on].lock();
+                c.started.store(true, Ordering::Relaxed);
+                drop(rq);
                 sys.expose(cpu, curr);
             }
             Op::Exit => {
@@ -384,6 +393,9 @@ fn run_cpu(sys: &Sys, cpu: usize, ops: &[Op]) {
             }
             Op::SetAffinity(mask) => {
                 let Some(cur) = curr else { continue };
+                if !sys.tasks[cur].mm.load(Ordering::Relaxed) {
+                    continue; // current runs another mm since its execve()
+                }
                 let _rq = sys.rq[cpu].lock();
                 ev!(
                     "__do_set_cpus_allowed",

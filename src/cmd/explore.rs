@@ -59,6 +59,10 @@ pub struct ExploreArgs {
     /// Explore only part K of N of each sweep's scenes (0-based), for spreading over machines.
     #[arg(long)]
     pub shard: Option<Shard>,
+    /// Explore exactly the scene(s) in FILE (a scene, a JSON array of scenes, or a trace file
+    /// that carries one) instead of generating scenes.
+    #[arg(long, value_name = "FILE")]
+    pub scene: Option<PathBuf>,
     /// Print the reports as JSON.
     #[arg(long)]
     pub json: bool,
@@ -114,6 +118,10 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         Ok(s) => s,
         Err(e) => return input_error(e),
     };
+    let given = match args.scene.as_deref().map(load_scenes).transpose() {
+        Ok(g) => g,
+        Err(e) => return input_error(e),
+    };
     let start = Instant::now();
     let mut reports = vec![];
     for (model, variant) in sweeps {
@@ -161,6 +169,7 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
             jobs: 1,
             record: true,
             progress: Some(progress),
+            given: given.clone(),
         };
         let r = sweep(model, variant, &opts);
         if !args.json {
@@ -304,4 +313,21 @@ fn write_trace(
         t.property,
         path.display()
     ))
+}
+
+/// Scenes from a file: one scene, an array of scenes, or a trace carrying a scene.
+fn load_scenes(file: &Path) -> Result<Vec<serde_json::Value>, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read scene file {}: {e}", file.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+    Ok(match v {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Object(ref o) if o.get("format").is_some() => {
+            vec![o.get("scene").cloned().ok_or_else(|| {
+                format!("{}: this trace carries no generated scene", file.display())
+            })?]
+        }
+        v => vec![v],
+    })
 }

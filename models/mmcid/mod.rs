@@ -606,8 +606,9 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
     let k = Knobs::from(p);
     let scene = match script {
         Script::Fork => Scene::fork(&k),
-        Script::Exit => Scene::exit(&k, execfail || k.exit_execfail),
-        Script::Alloc => Scene::alloc(&k),
+        Script::Exit if execfail || k.exit_execfail => Scene::execfail(&k),
+        Script::Exit => Scene::exit(&k),
+        Script::Alloc => Scene::alloc(),
     };
     Arc::new(move || scene.run(design, ablation))
 }
@@ -672,7 +673,7 @@ pub static MODEL: Model = Model {
             summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
                       migrated and scheduled in on CPU2",
             expect: expect![],
-            sweep: Some(expect![]),
+            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
             design: &setup(Design::Mainline, Ablation::None, Script::Fork, false),
         },
@@ -737,10 +738,10 @@ pub static MODEL: Model = Model {
         },
         Variant {
             name: "mainline-execfail",
-            summary:
-                "mainline, exit scene, T2 then runs a failing execve: the CPU->task walk meets \
-                      a running active task with an UNSET CID",
-            expect: expect![NO_TRANSIT_LEFT => Violated],
+            summary: "mainline, failed-execve scene (2 CPUs): the last thread's execve() fails \
+                      after its process left per-CPU mode through the last-user path, then it \
+                      creates a thread: mm_get_cid() spins forever (finding, README)",
+            expect: expect![NO_LIVELOCK => Violated],
             sweep: None,
             engines: Engines::All,
             design: &setup(Design::Mainline, Ablation::None, Script::Exit, true),

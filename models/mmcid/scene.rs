@@ -122,31 +122,32 @@ impl Scene {
         }
     }
 
-    /// The scripted exit scene: T0 forks T2 -> per-CPU mode (users 3 > max_cids 2); then T0
-    /// and T1 exit concurrently while T2 is scheduled in and out on CPU2.
-    pub fn exit(k: &Knobs, execfail: bool) -> Scene {
+    /// The scripted exit scene: T0 forks T1 (CPU1) and T2 (queued on CPU1) -> per-CPU mode
+    /// (N 4, A 2: users 3 > max_cids 2, pcpu_thrs 2); then T0 exits on CPU0 while T1 exits on
+    /// CPU1, which then schedules T2 in, out and in. The second exit (users 1 < 2) switches
+    /// back to per-task mode and walks the CPUs.
+    ///
+    /// Until the scene language checked placements, T2 ran on CPU2, outside the mm's allowed
+    /// CPUs {0, 1}: impossible in the kernel (README, "Generated scenes").
+    pub fn exit(k: &Knobs) -> Scene {
         let mut setup = vec![
             step(0, Op::Fork(1, 1)),
             step(1, Op::Switch(Some(1))),
-            step(0, Op::Fork(2, 2)),
+            step(0, Op::Fork(2, 1)),
             step(0, Op::Switch(None)),
             step(0, Op::Switch(Some(0))),
         ];
         if k.exit_settle {
             setup.extend([step(1, Op::Switch(None)), step(1, Op::Switch(Some(1)))]);
         }
-        if execfail {
-            // T2 runs on CPU2 in per-CPU mode, then its execve() fails: it is active again,
-            // running, with cid UNSET (the fork hook gives none in per-CPU mode).
-            setup.extend([step(2, Op::Switch(Some(2))), step(2, Op::ExecFail)]);
-        }
-        let mut t2 = if execfail {
-            vec![]
-        } else {
-            vec![Op::Switch(Some(2)), Op::Switch(None), Op::Switch(Some(2))]
-        };
+        let mut cpu1 = vec![
+            Op::Exit,
+            Op::Switch(Some(2)),
+            Op::Switch(None),
+            Op::Switch(Some(2)),
+        ];
         for _ in 0..k.extra_switches {
-            t2.extend([Op::Switch(None), Op::Switch(Some(2))]);
+            cpu1.extend([Op::Switch(None), Op::Switch(Some(2))]);
         }
         Scene {
             num_possible_cpus: k.exit_num_possible_cpus,
@@ -155,24 +156,58 @@ impl Scene {
             setup,
             actors: vec![
                 actor(0, vec![Op::Exit], Some("CPU0 T0 exit()")),
-                actor(1, vec![Op::Exit], Some("CPU1 T1 exit()")),
-                actor(2, t2, Some("CPU2 T2")),
+                actor(1, cpu1, Some("CPU1 T1 exit(), T2")),
             ],
         }
     }
 
-    /// The scripted alloc scene: per-CPU mode, max_cids 2, CPU0 and CPU1 own CIDs 0 and 1;
-    /// T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once.
-    pub fn alloc(k: &Knobs) -> Scene {
+    /// The scripted failed-execve scene (found by the sweep, README "Generated scenes"): on a
+    /// 2-CPU system a 3-thread process enters per-CPU mode, CPU1 keeps a CID after its thread
+    /// exits, the last thread's execve() fails (the last-user path leaves the mode TRANSIT and
+    /// CPU1's CID set), and the thread it then creates needs a CID the bitmap no longer has.
+    pub fn execfail(k: &Knobs) -> Scene {
+        let mut setup = vec![
+            step(0, Op::Fork(1, 1)),
+            step(0, Op::Fork(2, 0)),
+            step(1, Op::Switch(Some(1))),
+            step(1, Op::Exit),
+            step(0, Op::Switch(Some(2))),
+            step(0, Op::Exit),
+            step(0, Op::Switch(Some(0))),
+        ];
+        for _ in 0..k.extra_switches {
+            setup.extend([step(0, Op::Switch(None)), step(0, Op::Switch(Some(0)))]);
+        }
         Scene {
-            num_possible_cpus: k.exit_num_possible_cpus.max(4),
-            nr_cpus_allowed: k.exit_nr_cpus_allowed,
+            num_possible_cpus: 2,
+            nr_cpus_allowed: 2,
             tasks: 4,
+            setup,
+            actors: vec![actor(
+                0,
+                vec![Op::ExecFail, Op::Fork(3, 0)],
+                Some("CPU0 T0 execve() fails, clone()"),
+            )],
+        }
+    }
+
+    /// The scripted alloc scene: N = A = 4, five threads (users 5 > max_cids 4: per-CPU mode),
+    /// CPU0 and CPU1 own CIDs; T2 (CPU2) and T3 (CPU3) never ran and are scheduled in at once,
+    /// both allocating from the two free CIDs.
+    ///
+    /// Until the scene language checked placements, A was 2 and T2/T3 ran on CPUs 2 and 3,
+    /// outside the mm's allowed CPUs (README, "Generated scenes").
+    pub fn alloc() -> Scene {
+        Scene {
+            num_possible_cpus: 4,
+            nr_cpus_allowed: 4,
+            tasks: 5,
             setup: vec![
                 step(0, Op::Fork(1, 1)),
                 step(1, Op::Switch(Some(1))),
                 step(0, Op::Fork(2, 2)),
                 step(0, Op::Fork(3, 3)),
+                step(0, Op::Fork(4, 0)),
                 step(0, Op::Switch(None)),
                 step(0, Op::Switch(Some(0))),
                 step(1, Op::Switch(None)),

@@ -319,8 +319,8 @@ fn write_trace(
 fn load_scenes(file: &Path) -> Result<Vec<serde_json::Value>, String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read scene file {}: {e}", file.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
     Ok(match v {
         serde_json::Value::Array(a) => a,
         serde_json::Value::Object(ref o) if o.get("format").is_some() => {

@@ -103,7 +103,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
                   smaps m_start() holds mm_users across the walk",
         expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::Today,
     },
@@ -112,7 +112,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
                   + mmgrab, kill_all_shared_mm(), then reap",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::ReapKillV3,
     },
@@ -121,7 +121,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
                   task->mm; process_mrelease falls back to it",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::ExitMmPointer,
     },
@@ -130,7 +130,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
                   walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
         expect: expect![KILLER_NOT_BLOCKED_BY_READER => Violated],
-        sweep: None,
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
+        ),
         engines: Engines::All,
         design: &Design::WriteLockedTeardown,
     },
@@ -139,7 +141,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
                   kill and reaps in one syscall",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(
+            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
+        ),
         engines: Engines::All,
         design: &Design::ExpediteSignal,
     },
@@ -149,7 +153,9 @@ const VARIANTS: &[Variant] = &[
                   (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
                   under the read lock",
         expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
-        sweep: None,
+        sweep: Some(
+            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
+        ),
         engines: Engines::All,
         design: &Design::CountOnlyGup,
     },
@@ -159,7 +165,7 @@ const VARIANTS: &[Variant] = &[
                   access_remote_vm(), which read-locks again; LMKD only kills and relies on \
                   the victim's own exit_mmap()",
         expect: expect![NO_DEADLOCK => Violated],
-        sweep: None,
+        sweep: Some(expect![TEARDOWN_NOT_IN_READER => Violated, NO_DEADLOCK => Violated]),
         engines: Engines::All,
         design: &Design::WriteLockedGup,
     },
@@ -173,7 +179,9 @@ const VARIANTS: &[Variant] = &[
             NO_USE_AFTER_PUT => Violated,
             MMPUT_MM_USERS => Violated
         ],
-        sweep: None,
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, MMPUT_MM_USERS => Violated],
+        ),
         engines: Engines::All,
         design: &Design::SmapsMmget,
     },

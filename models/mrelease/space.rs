@@ -49,7 +49,7 @@ impl Scenes for MreleaseScenes {
                         nr_vmas,
                         threads,
                         // Shrinks toward false; a parent that waits is the common case.
-                        autoreap: autoreap && tasks.len() % 2 == 1,
+                        autoreap,
                         reader_stealing: false,
                         killer_wait_budget: 0,
                         setup,

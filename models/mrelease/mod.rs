@@ -86,7 +86,8 @@ params! {
         reader_stealing: bool = false, 0..=1,
             "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)";
         parent_reaps: bool = false, 0..=1,
-            "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)";
+            "1: the parent ignores SIGCHLD: the last thread's exit_notify() releases the \
+             leader at once (pidfd_get_task fails)";
         victim_threads: usize = 1, 1..=2,
             "threads in the victim's thread group (2 spawns a fourth actor)";
         killer_wait_budget: u32 = 0, 0..=16,

@@ -12,13 +12,10 @@ use kmodel_harness::prelude::*;
 /// Ghost state (what the properties read as ground truth): plain std atomics, which no engine
 /// schedules around or reorders. Loom and shuttle run an execution's actors on one OS thread,
 /// so these are exactly the state of the interleaving being explored.
-type GhostU32 = std::sync::atomic::AtomicU32;
-type GhostBool = std::sync::atomic::AtomicBool;
+pub type GhostU32 = std::sync::atomic::AtomicU32;
+pub type GhostBool = std::sync::atomic::AtomicBool;
 
-use super::{
-    KILLER_NOT_BLOCKED_BY_READER, NO_SPURIOUS_ESRCH, NO_USE_AFTER_PUT, REAPED_ON_SUCCESS,
-    TEARDOWN_NOT_IN_READER,
-};
+use super::{CHECK_MM_RSS, MMPUT_MM_USERS, NO_USE_AFTER_PUT, TEARDOWN_NOT_IN_READER};
 
 /// include/linux/mm_types.h: `MMF_OOM_SKIP` ("mm is of no interest for the OOM killer").
 pub const MMF_OOM_SKIP: u32 = 21;
@@ -67,71 +64,25 @@ pub fn no_reap_ret(oom_skip: bool) -> i32 {
     }
 }
 
-/// The designs of the 2026 discussion (one per variant).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Design {
-    /// (a) mainline: kill, then `process_mrelease(pidfd, 0)`.
-    Today,
-    /// (b) v3: `process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL)` pins, kills, reaps.
-    ReapKillV3,
-    /// (c) Jann Horn: `exit_mm()` keeps an mm_count ref in `task->exit_mm`; process_mrelease
-    /// falls back to it (Suren).
-    ExitMmPointer,
-    /// (d) Linus: `exit_mmap()` write-locks the whole teardown; walkers hold mm_count + read lock.
-    WriteLockedTeardown,
-    /// (e) Minchan: `pidfd_send_signal(..., EXPEDITE)` pins, kills and reaps.
-    ExpediteSignal,
-    /// (d') Linus's "walkers keep only the open-time mm_count" rule applied to a GUP reader,
-    /// `/proc/pid/mem`'s `mem_rw()` (its `mmget_not_zero()` removed), while `exit_mmap()`
-    /// still unmaps under the read lock (the (d) reader change without the (d) teardown).
-    CountOnlyGup,
-    /// (d'') (d) with `get_cmdline` converted naively: the "walker" read lock is held across
-    /// `access_remote_vm()`, which takes `mmap_read_lock` again; LMKD only kills (no
-    /// process_mrelease), relying on the victim's own teardown as Linus argued on May 22.
-    WriteLockedGup,
-}
+pub use super::design::*;
 
-impl Design {
-    /// `exit_mmap()` holds `mmap_write_lock` from start to end (Linus, May 16).
-    fn write_locked_teardown(self) -> bool {
-        matches!(self, Design::WriteLockedTeardown | Design::WriteLockedGup)
-    }
-
-    pub fn reader(self) -> ReaderKind {
-        match self {
-            Design::Today | Design::ReapKillV3 | Design::ExitMmPointer | Design::ExpediteSignal => {
-                ReaderKind::Smaps
-            }
-            Design::WriteLockedTeardown => ReaderKind::SmapsCountOnly,
-            Design::CountOnlyGup => ReaderKind::MemCountOnly,
-            Design::WriteLockedGup => ReaderKind::CmdlineReadLocked,
-        }
-    }
-}
-
-/// Which procfs reader the low-priority actor runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReaderKind {
-    /// `/proc/V/smaps` today: `m_start()` takes `mmget_not_zero()`, `m_stop()` does `mmput()`.
-    Smaps,
-    /// `/proc/V/smaps` under (d): open-time mm_count + `mmap_read_lock`, never mm_users.
-    SmapsCountOnly,
-    /// `/proc/V/mem` with only the open-time mm_count: `access_remote_vm()` faults pages in.
-    MemCountOnly,
-    /// As above, but holding `mmap_read_lock` across `access_remote_vm()`.
-    CmdlineReadLocked,
-}
-
-/// Scenario configuration resolved from the variant and parameters.
-#[derive(Clone, Copy, Debug)]
+/// Scenario configuration resolved from the variant and the scene.
+#[derive(Clone, Debug)]
 pub struct Config {
     pub design: Design,
     pub nr_vmas: usize,
-    pub reader_stall: u32,
+    /// Threads of the victim's thread group (T1 is the leader the pidfd names).
+    pub threads: usize,
     pub reader_stealing: bool,
-    pub parent_reaps: bool,
-    pub victim_threads: usize,
+    /// The parent ignores SIGCHLD: the last thread's `exit_notify()` releases the leader.
+    pub autoreap: bool,
     pub killer_wait_budget: u32,
+    /// Every read of the scene, in reader-slot order: (file, walk steps under one lock hold).
+    pub reads: Vec<(ReadKind, u32)>,
+    /// `OomKill` operations in the race (the oom_reaper waits until each ran).
+    pub oom_kills: u32,
+    /// Some `OomKill` anywhere in the scene (set-up or race).
+    pub oom: bool,
 }
 
 /// Who is running a shared function (`mmput()` runs `__mmput()` in the caller's context).
@@ -140,17 +91,20 @@ pub enum Ctx {
     Killer,
     Victim,
     Reader,
-    /// The scenario's "once quiet" epilogue (the parent reaping the zombie).
+    /// The victim's parent (`wait()`, or the scene's "once quiet" epilogue).
     Parent,
+    /// The `oom_reaper` kernel thread.
+    Reaper,
 }
 
 impl Ctx {
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             Ctx::Killer => "the killer (LMKD)",
             Ctx::Victim => "the victim",
             Ctx::Reader => "the low-priority procfs reader",
             Ctx::Parent => "the victim's parent",
+            Ctx::Reaper => "the oom_reaper",
         }
     }
 }
@@ -179,11 +133,11 @@ pub struct MmStruct {
 }
 
 impl MmStruct {
-    fn test_flag(&self, bit: u32) -> bool {
+    pub fn test_flag(&self, bit: u32) -> bool {
         self.flags.load(Ordering::Relaxed) & (1 << bit) != 0
     }
 
-    fn set_flag(&self, bit: u32) {
+    pub fn set_flag(&self, bit: u32) {
         self.flags.fetch_or(1 << bit, Ordering::Relaxed);
     }
 
@@ -201,13 +155,36 @@ pub struct TaskLocked {
     pub exit_mm: bool,
 }
 
+/// What `sighand->siglock` (and `tasklist_lock`, folded in) protects.
+pub struct SigState {
+    /// SIGKILL pending for the group.
+    pub kill: bool,
+    /// Threads that have not passed `exit_notify()` (the leader is reapable at 0).
+    pub live: usize,
+}
+
+/// `signal->oom_mm`, `MMF_OOM_REAP_QUEUED` and the leader's task_struct references: the
+/// oom_reaper's hand-off, under one model lock (`oom_reaper_lock` and friends folded in).
+pub struct OomState {
+    /// `signal->oom_mm` is set (it holds an mm_count reference until `free_signal_struct()`).
+    pub oom_mm: bool,
+    /// `queue_oom_reaper()` ran (`MMF_OOM_REAP_QUEUED`).
+    pub queued: bool,
+    /// `oom_reap_task()` finished.
+    pub reaped: bool,
+    /// `OomKill` operations of the race that have not run yet.
+    pub kills_left: u32,
+    /// References to the leader's task_struct (1 until `release_task()`, +1 while queued).
+    pub task_refs: u32,
+}
+
 /// The victim process: its threads (`[0]` is the group leader the pidfd and /proc/pid name)
 /// and their shared `signal_struct`.
 pub struct TaskStruct {
     /// Per thread, `task_lock()` and what it protects.
     pub threads: Vec<Mutex<TaskLocked>>,
-    /// `sighand->siglock` with "SIGKILL pending".
-    pub siglock: Mutex<bool>,
+    pub siglock: Mutex<SigState>,
+    /// Wakes threads waiting for SIGKILL and a parent waiting in `wait()`.
     pub sig_wake: Condvar,
     /// `signal->flags & SIGNAL_GROUP_EXIT`.
     pub group_exit: AtomicBool,
@@ -215,16 +192,21 @@ pub struct TaskStruct {
     pub pf_exiting: AtomicBool,
     /// `release_task()` ran: the zombie was reaped, `pidfd_get_task()` fails.
     pub released: AtomicBool,
+    pub oom: Mutex<OomState>,
+    /// `oom_reaper_wait`.
+    pub oom_wait: Condvar,
 }
 
-/// What the properties observe about the reader (ghost state; the kernel has no such variables).
-pub struct Obs {
+/// What the properties observe about one read (ghost state; the kernel has no such variables).
+pub struct ReaderObs {
     /// The reader holds an `mm_users` reference (between `mmget_not_zero()` and `mmput()`).
-    pub reader_holds_users: GhostBool,
+    pub holds_users: GhostBool,
     /// The reader holds `mmap_read_lock`.
-    pub reader_locked: AtomicBool,
+    pub locked: AtomicBool,
     /// VMA-walk steps the reader has done (its progress while it is "stalled").
-    pub reader_steps: GhostU32,
+    pub steps: GhostU32,
+    /// Steps of this read under one lock hold.
+    pub stall: u32,
 }
 
 /// Everything one execution shares.
@@ -232,18 +214,23 @@ pub struct Sys {
     pub cfg: Config,
     pub mm: MmStruct,
     pub task: TaskStruct,
-    pub obs: Obs,
+    /// One per read of the scene (reader slot).
+    pub readers: Vec<ReaderObs>,
 }
 
 impl Sys {
-    /// A live single-threaded victim whose smaps/cmdline file the reader has open:
-    /// `mm_users` = 1 (the thread), `mm_count` = 1 (all users) + 1 (`proc_mem_open()`'s mmgrab).
+    /// A live victim whose procfs files the readers have open: `mm_users` = one per thread,
+    /// `mm_count` = 1 (all users) + 1 per file whose `open()` did `proc_mem_open()`'s mmgrab.
     pub fn new(cfg: Config) -> Sys {
+        let opened = cfg
+            .reads
+            .iter()
+            .filter(|(k, _)| cfg.design.read_mode(*k).open_time_ref())
+            .count() as u32;
         Sys {
-            cfg,
             mm: MmStruct {
-                mm_users: AtomicU32::new(cfg.victim_threads as u32),
-                mm_count: AtomicU32::new(2),
+                mm_users: AtomicU32::new(cfg.threads as u32),
+                mm_count: AtomicU32::new(1 + opened),
                 mmap_lock: RwSem::new(cfg.reader_stealing),
                 flags: AtomicU32::new(0),
                 rss: (0..cfg.nr_vmas).map(|_| GhostU32::new(1)).collect(),
@@ -254,7 +241,7 @@ impl Sys {
                 freed: AtomicBool::new(false),
             },
             task: TaskStruct {
-                threads: (0..cfg.victim_threads)
+                threads: (0..cfg.threads)
                     .map(|_| {
                         Mutex::new(TaskLocked {
                             mm: true,
@@ -262,22 +249,39 @@ impl Sys {
                         })
                     })
                     .collect(),
-                siglock: Mutex::new(false),
+                siglock: Mutex::new(SigState {
+                    kill: false,
+                    live: cfg.threads,
+                }),
                 sig_wake: Condvar::new(),
                 group_exit: AtomicBool::new(false),
                 pf_exiting: AtomicBool::new(false),
                 released: AtomicBool::new(false),
+                oom: Mutex::new(OomState {
+                    oom_mm: false,
+                    queued: false,
+                    reaped: false,
+                    kills_left: cfg.oom_kills,
+                    task_refs: 1,
+                }),
+                oom_wait: Condvar::new(),
             },
-            obs: Obs {
-                reader_holds_users: GhostBool::new(false),
-                reader_locked: AtomicBool::new(false),
-                reader_steps: GhostU32::new(0),
-            },
+            readers: cfg
+                .reads
+                .iter()
+                .map(|&(_, stall)| ReaderObs {
+                    holds_users: GhostBool::new(false),
+                    locked: AtomicBool::new(false),
+                    steps: GhostU32::new(0),
+                    stall,
+                })
+                .collect(),
+            cfg,
         }
     }
 
     /// Property 4 at every dereference of the mm_struct.
-    fn mm_deref(&self, who: Ctx, site: &str) -> bool {
+    pub fn mm_deref(&self, who: Ctx, site: &str) -> bool {
         let freed = self.mm.freed.load(Ordering::Relaxed);
         check(NO_USE_AFTER_PUT, !freed, || {
             format!(
@@ -285,6 +289,13 @@ impl Sys {
                 who.name()
             )
         })
+    }
+
+    /// Some reader holds an `mm_users` reference (ghost).
+    pub fn reader_holds_users(&self) -> bool {
+        self.readers
+            .iter()
+            .any(|r| r.holds_users.load(Ordering::SeqCst))
     }
 }
 
@@ -307,13 +318,29 @@ pub fn mmdrop(sys: &Sys, who: Ctx) {
     }
 }
 
-/// `__mmdrop()`: frees the pgd and the struct. Checks nobody still sees page tables.
+/// `__mmdrop()`: frees the pgd and the struct. `check_mm()` reports a non-zero rss counter
+/// ("BUG: Bad rss-counter state"): a page still accounted to the mm being freed.
 fn __mmdrop(sys: &Sys, who: Ctx) {
     let was = sys.mm.freed.swap(true, Ordering::Relaxed);
     check(NO_USE_AFTER_PUT, !was, || {
         format!("__mmdrop in {}: mm_struct freed twice", who.name())
     });
+    let rss = sys.mm.resident();
+    check(CHECK_MM_RSS, rss == 0, || {
+        format!(
+            "__mmdrop() in {}: check_mm(): BUG: Bad rss-counter state (type:MM_ANONPAGES \
+             val:{rss}): a page faulted in after exit_mmap() unmapped the VMA is still accounted",
+            who.name()
+        )
+    });
     ev!("__mmdrop", "mm_count reached 0: pgd and mm_struct freed");
+}
+
+/// `mmget()`: `atomic_inc(&mm->mm_users)` (callers must know mm_users is not zero).
+pub fn mmget(sys: &Sys, who: Ctx) {
+    sys.mm_deref(who, "mmget");
+    let u = sys.mm.mm_users.fetch_add(1, Ordering::SeqCst);
+    ev!("mmget", "mm_users {} -> {}", u, u + 1);
 }
 
 /// `mmget_not_zero()`: `atomic_inc_not_zero(&mm->mm_users)`.
@@ -352,6 +379,14 @@ pub fn mmput(sys: &Sys, who: Ctx) {
 
 /// `__mmput()`: `exit_aio()` (not modelled), `exit_mmap()`, ..., `mmdrop()`.
 fn __mmput(sys: &Sys, who: Ctx) {
+    let users = sys.mm.mm_users.load(Ordering::SeqCst);
+    check(MMPUT_MM_USERS, users == 0, || {
+        format!(
+            "__mmput() in {}: VM_BUG_ON(atomic_read(&mm->mm_users)): mm_users is {users} \
+             while the last user's teardown starts (someone revived a dead mm_users)",
+            who.name()
+        )
+    });
     ev!(
         "__mmput",
         "last mm_users reference: address space teardown runs here"
@@ -437,521 +472,4 @@ fn remove_vmas(sys: &Sys) {
         "remove_vma() x{}, VMA tree destroyed",
         sys.cfg.nr_vmas
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// kernel/exit.c: the victim
-
-/// `get_signal()` → `do_group_exit()`: the victim sleeps until SIGKILL is pending.
-pub fn wait_for_sigkill(sys: &Sys) {
-    let mut pending = sys.task.siglock.lock();
-    while !*pending {
-        pending = sys.task.sig_wake.wait(pending);
-    }
-    drop(pending);
-    ev!("get_signal", "SIGKILL: do_group_exit() -> do_exit()");
-}
-
-/// `do_exit()` of thread `tid`: `exit_signals()` (PF_EXITING), `exit_mm()`, ...,
-/// `exit_notify()`. A non-leader thread is released at once (`release_task()` of a thread);
-/// the leader stays a zombie unless `parent_reaps`.
-pub fn do_exit(sys: &Sys, tid: usize) {
-    if tid == 0 {
-        sys.task.pf_exiting.store(true, Ordering::Relaxed);
-    }
-    ev!("exit_signals", "PF_EXITING");
-    exit_mm(sys, tid);
-    if tid != 0 {
-        ev!("exit_notify", "non-leader thread: released at once");
-        free_task(sys, tid, Ctx::Victim);
-    } else {
-        ev!("exit_notify", "group leader: zombie");
-        if sys.cfg.parent_reaps {
-            release_task(sys, Ctx::Victim);
-        }
-    }
-}
-
-/// `exit_mm()`: `mmap_read_lock()`; under `task_lock()` `current->mm = NULL` (design (c) first
-/// does `mmgrab()` + `current->exit_mm = mm`); unlock; `mm_update_next_owner()` (not
-/// modelled); `mmput()`. The lazy-TLB mm_count of the CPU is not modelled.
-pub fn exit_mm(sys: &Sys, tid: usize) {
-    let mm = &sys.mm;
-    ev!("exit_mm", "mmap_read_lock(mm)");
-    mm.mmap_lock.down_read();
-    {
-        let mut t = sys.task.threads[tid].lock();
-        if sys.cfg.design == Design::ExitMmPointer {
-            mmgrab(sys, Ctx::Victim);
-            t.exit_mm = true;
-            ev!("exit_mm", "task_lock: current->exit_mm = mm");
-        }
-        t.mm = false;
-        ev!(
-            "exit_mm",
-            "task_lock: current->mm = NULL (stops pinning mm)"
-        );
-    }
-    mm.mmap_lock.up_read();
-    ev!("exit_mm", "mmap_read_unlock(mm)");
-    mmput(sys, Ctx::Victim);
-}
-
-/// `release_task()` → `put_task_struct()` → `free_task()`: the pidfd no longer resolves;
-/// design (c) drops `task->exit_mm` (`mmdrop_async()` in the patch).
-pub fn release_task(sys: &Sys, who: Ctx) {
-    sys.task.released.store(true, Ordering::Release);
-    ev!(
-        "release_task",
-        "parent reaped the zombie: pidfd_get_task() now fails"
-    );
-    free_task(sys, 0, who);
-}
-
-/// `free_task()` of thread `tid`: design (c) drops its `exit_mm` reference.
-fn free_task(sys: &Sys, tid: usize, who: Ctx) {
-    let had = {
-        let mut t = sys.task.threads[tid].lock();
-        std::mem::replace(&mut t.exit_mm, false)
-    };
-    if had {
-        ev!("free_task", "mmdrop(task->exit_mm)");
-        mmdrop(sys, who);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// kernel/signal.c: the kill
-
-/// `pidfd_send_signal(pidfd, SIGKILL)` → `group_send_sig_info()`: `SIGNAL_GROUP_EXIT`, wake.
-pub fn send_sigkill(sys: &Sys) {
-    let mut pending = sys.task.siglock.lock();
-    *pending = true;
-    sys.task.group_exit.store(true, Ordering::Relaxed);
-    sys.task.sig_wake.notify_all();
-    drop(pending);
-    ev!("pidfd_send_signal", "SIGKILL delivered, SIGNAL_GROUP_EXIT");
-}
-
-/// Minchan's proposal (e): `pidfd_send_signal(pidfd, SIGKILL, NULL, EXPEDITE)`: pin the mm
-/// under `task_lock()` **before** delivering the signal (so the victim cannot pass
-/// `exit_mm()` first), deliver, then run the oom-reaper zap in the same syscall.
-pub fn pidfd_send_signal_expedite(sys: &Sys) -> i32 {
-    if sys.task.released.load(Ordering::Acquire) {
-        ev!("pidfd_send_signal", "task gone: -ESRCH");
-        return -ESRCH;
-    }
-    let pinned = {
-        let t = find_lock_task_mm(sys);
-        if t.is_some() {
-            mmgrab(sys, Ctx::Killer);
-            ev!(
-                "pidfd_send_signal",
-                "EXPEDITE: find_lock_task_mm() + mmgrab before the kill"
-            );
-        }
-        t.is_some()
-    };
-    send_sigkill(sys);
-    let mut ret = 0;
-    if pinned {
-        mmap_read_lock_killable(sys);
-        if !sys.mm.test_flag(MMF_OOM_SKIP) && !__oom_reap_task_mm(sys) {
-            ret = -EAGAIN;
-        }
-        sys.mm.mmap_lock.up_read();
-        ev!("pidfd_send_signal", "mmap_read_unlock(mm)");
-        mmdrop(sys, Ctx::Killer);
-    }
-    ret
-}
-
-// ---------------------------------------------------------------------------------------------
-// mm/oom_kill.c: the killer's reaping
-
-/// `find_lock_task_mm()`: the first thread of the group whose `->mm` is set, returned with its
-/// `task_lock()` held.
-fn find_lock_task_mm(sys: &Sys) -> Option<MutexGuard<'_, TaskLocked>> {
-    for (tid, t) in sys.task.threads.iter().enumerate() {
-        let g = t.lock();
-        if g.mm {
-            ev!(
-                "find_lock_task_mm",
-                "T{}: task->mm != NULL (task_lock held)",
-                tid + 1
-            );
-            return Some(g);
-        }
-    }
-    None
-}
-
-/// `process_mrelease(pidfd, flags)`. `flags` may be `PROCESS_MRELEASE_REAP_KILL` (design (b),
-/// v3: `reap = reap_kill || task_will_free_mem(p)`, `mmgrab()` only when reaping, then
-/// `kill_all_shared_mm()`). Design (c) falls back to `task->exit_mm` when no thread has an mm.
-pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
-    let reap_kill = flags & PROCESS_MRELEASE_REAP_KILL != 0;
-    // pidfd_get_task()
-    if sys.task.released.load(Ordering::Acquire) {
-        ev!(
-            "process_mrelease",
-            "pidfd_get_task(): task already reaped: -ESRCH"
-        );
-        return -ESRCH;
-    }
-    let (t, via_exit_mm) = match find_lock_task_mm(sys) {
-        Some(t) => (t, false),
-        None => {
-            // Design (c): the pidfd's task (the leader) kept its mm in task->exit_mm.
-            let leader = sys.task.threads[0].lock();
-            if sys.cfg.design == Design::ExitMmPointer && leader.exit_mm {
-                ev!(
-                    "process_mrelease",
-                    "find_lock_task_mm(): NULL; falls back to task->exit_mm"
-                );
-                (leader, true)
-            } else {
-                drop(leader);
-                ev!(
-                    "process_mrelease",
-                    "find_lock_task_mm(): no thread has an mm: -ESRCH"
-                );
-                return -ESRCH;
-            }
-        }
-    };
-    if !sys.mm_deref(Ctx::Killer, "process_mrelease") {
-        return -ESRCH;
-    }
-    let oom_skip = sys.mm.test_flag(MMF_OOM_SKIP);
-    // task_will_free_mem(p); for the exit_mm fallback the task is plainly exiting [D].
-    let dying = sys.task.group_exit.load(Ordering::Relaxed)
-        || (via_exit_mm && sys.task.pf_exiting.load(Ordering::Relaxed));
-    let reap = reap_kill || will_free_mem(dying, false, oom_skip);
-    if !reap {
-        drop(t);
-        let ret = no_reap_ret(oom_skip);
-        ev!(
-            "process_mrelease",
-            "task_will_free_mem() false: {}",
-            errno_name(ret)
-        );
-        return ret;
-    }
-    mmgrab(sys, Ctx::Killer);
-    drop(t);
-    ev!("process_mrelease", "task_unlock(p)");
-    if reap_kill {
-        // kill_all_shared_mm(): the victim is the only process sharing the mm.
-        ev!(
-            "kill_all_shared_mm",
-            "victim shares mm: do_pidfd_send_signal_pidns(SIGKILL)"
-        );
-        send_sigkill(sys);
-    }
-    mmap_read_lock_killable(sys);
-    let mut ret = 0;
-    if sys.mm.test_flag(MMF_OOM_SKIP) {
-        ev!(
-            "process_mrelease",
-            "MMF_OOM_SKIP set under mmap_lock: exit_mmap() did the work"
-        );
-    } else if !__oom_reap_task_mm(sys) {
-        ret = -EAGAIN;
-    }
-    sys.mm.mmap_lock.up_read();
-    ev!("process_mrelease", "mmap_read_unlock(mm)");
-    mmdrop(sys, Ctx::Killer);
-    ret
-}
-
-/// `mmap_read_lock_killable()` for the killer (never killed itself, so never -EINTR), written
-/// as trylock-then-sleep so property 6 can see *why* it would sleep: the stalled reader holds
-/// the read lock and a writer queued behind it blocks the killer (writer-preferring rwsem).
-/// The wait is measured in the reader's remaining VMA-walk steps.
-fn mmap_read_lock_killable(sys: &Sys) {
-    if sys.mm.mmap_lock.down_read_trylock() {
-        ev!("mmap_read_lock_killable", "got mmap_read_lock(mm)");
-        return;
-    }
-    let reader = sys.obs.reader_locked.load(Ordering::SeqCst);
-    let done = sys.obs.reader_steps.load(Ordering::SeqCst);
-    let left = sys.cfg.reader_stall.saturating_sub(done);
-    ev!(
-        "mmap_read_lock_killable",
-        "mmap_lock contended: killer sleeps (reader holds read lock: {reader}, {left} reader step(s) left)"
-    );
-    if reader {
-        let budget = sys.cfg.killer_wait_budget;
-        check(KILLER_NOT_BLOCKED_BY_READER, left <= budget, || {
-            format!(
-                "process_mrelease(): mmap_read_lock_killable() sleeps behind the exit_mmap() \
-                 writer queued on the stalled procfs reader's mmap_read_lock: the killer waits \
-                 for {left} more reader step(s) (budget {budget}) plus the whole teardown"
-            )
-        });
-    }
-    sys.mm.mmap_lock.down_read();
-    let waited = sys.obs.reader_steps.load(Ordering::SeqCst) - done;
-    ev!(
-        "mmap_read_lock_killable",
-        "got mmap_read_lock(mm) after sleeping through {waited} reader step(s)"
-    );
-}
-
-/// `__oom_reap_task_mm()` (caller holds `mmap_read_lock`): set `MMF_UNSTABLE`, zap every
-/// private VMA in reverse order (since 2025, to meet `exit_mmap()` in the middle).
-fn __oom_reap_task_mm(sys: &Sys) -> bool {
-    sys.mm.set_flag(MMF_UNSTABLE);
-    ev!("__oom_reap_task_mm", "set MMF_UNSTABLE");
-    for i in (0..sys.cfg.nr_vmas).rev() {
-        let pt = sys.mm.pgtables.load(Ordering::Relaxed);
-        if !check(NO_USE_AFTER_PUT, pt, || {
-            format!("__oom_reap_task_mm: zaps VMA{i} whose page tables free_pgtables() freed")
-        }) {
-            return true;
-        }
-        let ptl = sys.mm.ptl.lock();
-        let n = sys.mm.rss[i].swap(0, Ordering::SeqCst);
-        drop(ptl);
-        ev!("__oom_reap_task_mm", "VMA{}: {} page(s) zapped", i, n);
-    }
-    true
-}
-
-// ---------------------------------------------------------------------------------------------
-// fs/proc/task_mmu.c, fs/proc/base.c, mm/memory.c: the low-priority reader
-
-/// The reader's whole `read()`: dispatches on the design's reader kind. The file was opened
-/// before the scenario (`proc_mem_open()`: mm_count only); `proc_map_release()` drops it.
-pub fn procfs_read(sys: &Sys) {
-    match sys.cfg.design.reader() {
-        ReaderKind::Smaps => {
-            if m_start(sys) {
-                show_smaps(sys);
-                m_stop(sys);
-            }
-        }
-        ReaderKind::SmapsCountOnly => {
-            if m_start_count_only(sys) {
-                show_smaps(sys);
-                sys.obs.reader_locked.store(false, Ordering::SeqCst);
-                sys.mm.mmap_lock.up_read();
-                ev!(
-                    "m_stop",
-                    "mmap_read_unlock(mm) (no mmput: never held mm_users)"
-                );
-            }
-        }
-        ReaderKind::MemCountOnly => mem_rw(sys),
-        ReaderKind::CmdlineReadLocked => get_cmdline(sys),
-    }
-    ev!("proc_map_release", "close(): mmdrop(open-time mm)");
-    mmdrop(sys, Ctx::Reader);
-}
-
-/// `m_start()` today: `get_proc_task()`, `mmget_not_zero()`, `mmap_read_lock_killable()`.
-fn m_start(sys: &Sys) -> bool {
-    if sys.task.released.load(Ordering::Acquire) {
-        ev!("m_start", "get_proc_task(): gone");
-        return false;
-    }
-    if !mmget_not_zero(sys, Ctx::Reader) {
-        return false;
-    }
-    sys.obs.reader_holds_users.store(true, Ordering::SeqCst);
-    ev!("m_start", "holds mm_users; mmap_read_lock_killable(mm)");
-    sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    true
-}
-
-/// `m_stop()` today: `mmap_read_unlock()`, `mmput()` (maybe the last one).
-fn m_stop(sys: &Sys) {
-    sys.obs.reader_locked.store(false, Ordering::SeqCst);
-    sys.mm.mmap_lock.up_read();
-    ev!("m_stop", "mmap_read_unlock(mm); mmput(mm)");
-    sys.obs.reader_holds_users.store(false, Ordering::SeqCst);
-    mmput(sys, Ctx::Reader);
-}
-
-/// `m_start()` under Linus's rule: no `mmget_not_zero()`; bail out if `task->mm` is NULL;
-/// then `mmap_read_lock_killable()` on the open-time mm (held by mm_count only).
-fn m_start_count_only(sys: &Sys) -> bool {
-    if sys.task.released.load(Ordering::Acquire) {
-        ev!("m_start", "get_proc_task(): gone");
-        return false;
-    }
-    let has_mm = sys.task.threads[0].lock().mm;
-    if !has_mm {
-        ev!("m_start", "task->mm == NULL: end of file");
-        return false;
-    }
-    if !sys.mm_deref(Ctx::Reader, "m_start") {
-        return false;
-    }
-    ev!("m_start", "mm_count only; mmap_read_lock_killable(mm)");
-    sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    true
-}
-
-/// `show_smap()` + `m_next()` for `reader_stall` VMAs per lock hold (one seq buffer): each
-/// VMA is one step the low-priority reader can be preempted at (the stall).
-fn show_smaps(sys: &Sys) {
-    for s in 0..sys.cfg.reader_stall {
-        let i = s as usize % sys.cfg.nr_vmas;
-        // The low-priority reader loses the CPU here (the stall); the step counts once it
-        // gets the CPU back.
-        yield_now();
-        sys.obs.reader_steps.fetch_add(1, Ordering::SeqCst);
-        if !sys.mm.vmas.load(Ordering::Relaxed) {
-            ev!("m_next", "VMA tree empty (exit_mmap finished): end");
-            return;
-        }
-        let pt = sys.mm.pgtables.load(Ordering::Relaxed);
-        if !check(NO_USE_AFTER_PUT, pt, || {
-            format!("show_smap: walks VMA{i}'s page tables after free_pgtables() freed them")
-        }) {
-            return;
-        }
-        ev!(
-            "show_smap",
-            "walk VMA{} page tables (stall step {})",
-            i,
-            s + 1
-        );
-    }
-}
-
-/// `mem_rw()` (`/proc/pid/mem` read) with its per-call `mmget_not_zero()` removed: only the
-/// open-time mm_count pins the mm, so nothing tells the reader the address space is being
-/// torn down; `access_remote_vm()` takes `mmap_read_lock` and GUP faults pages in.
-fn mem_rw(sys: &Sys) {
-    if !sys.mm_deref(Ctx::Reader, "mem_rw") {
-        return;
-    }
-    ev!("mem_rw", "open-time mm (mm_count only, no mmget_not_zero)");
-    access_remote_vm(sys);
-}
-
-/// `get_cmdline()` converted naively to (d)'s rule: instead of `get_task_mm()` it holds the
-/// open-time mm_count and takes `mmap_read_lock` as the walker protection, checks `task->mm`,
-/// then calls `access_remote_vm()`, which takes `mmap_read_lock` a second time.
-fn get_cmdline(sys: &Sys) {
-    if sys.task.released.load(Ordering::Acquire) {
-        ev!("get_cmdline", "get_proc_task(): gone");
-        return;
-    }
-    ev!(
-        "get_cmdline",
-        "mm_count only; mmap_read_lock(mm) to pin the VMAs"
-    );
-    sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    let has_mm = sys.task.threads[0].lock().mm;
-    if !has_mm {
-        ev!("get_cmdline", "task->mm == NULL: nothing to read");
-    } else if sys.mm_deref(Ctx::Reader, "get_cmdline") {
-        access_remote_vm(sys);
-        // access_remote_vm() dropped its own hold; the walker's is still held.
-        sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    }
-    sys.obs.reader_locked.store(false, Ordering::SeqCst);
-    sys.mm.mmap_lock.up_read();
-    ev!("get_cmdline", "mmap_read_unlock(mm)");
-}
-
-/// `access_remote_vm()` → `__access_remote_vm()`: `mmap_read_lock_killable()`, then per page
-/// `get_user_pages_remote()` (faulting a missing page in, refused once `MMF_UNSTABLE`),
-/// `mmap_read_unlock()`.
-fn access_remote_vm(sys: &Sys) {
-    ev!("access_remote_vm", "mmap_read_lock_killable(mm)");
-    sys.mm.mmap_lock.down_read();
-    sys.obs.reader_locked.store(true, Ordering::SeqCst);
-    for s in 0..sys.cfg.reader_stall {
-        let i = s as usize % sys.cfg.nr_vmas;
-        // The low-priority reader loses the CPU here (the stall).
-        yield_now();
-        sys.obs.reader_steps.fetch_add(1, Ordering::SeqCst);
-        if !sys.mm.vmas.load(Ordering::Relaxed) {
-            ev!("get_user_pages_remote", "no VMA: -EFAULT");
-            break;
-        }
-        let ptl = sys.mm.ptl.lock();
-        if sys.mm.rss[i].load(Ordering::SeqCst) != 0 {
-            drop(ptl);
-            ev!(
-                "get_user_pages_remote",
-                "VMA{} page present (stall step {})",
-                i,
-                s + 1
-            );
-            continue;
-        }
-        // handle_mm_fault() → check_stable_address_space()
-        if sys.mm.test_flag(MMF_UNSTABLE) {
-            drop(ptl);
-            ev!("handle_mm_fault", "VMA{}: MMF_UNSTABLE: VM_FAULT_SIGBUS", i);
-            break;
-        }
-        sys.mm.rss[i].fetch_add(1, Ordering::SeqCst);
-        drop(ptl);
-        let passed = sys.mm.unmapped.load(Ordering::Relaxed) as usize > i;
-        ev!(
-            "handle_mm_fault",
-            "VMA{} page faulted back in (exit_mmap's unmap_vmas already passed it: {})",
-            i,
-            passed
-        );
-    }
-    sys.obs.reader_locked.store(false, Ordering::SeqCst);
-    sys.mm.mmap_lock.up_read();
-    ev!("access_remote_vm", "mmap_read_unlock(mm)");
-}
-
-// ---------------------------------------------------------------------------------------------
-// The killer's two syscalls and the checks on their result
-
-/// The killer (LMKD): the design's kill-and-reap sequence, then properties 1 and 2 on the
-/// result. Under (d'') LMKD only kills: Linus's position that the victim frees its own memory
-/// once no reader holds mm_users, so -ESRCH from process_mrelease() does not matter.
-pub fn lmkd_kill(sys: &Sys) {
-    if sys.cfg.design == Design::WriteLockedGup {
-        send_sigkill(sys);
-        ev!(
-            "lmkd",
-            "kill only: the victim's own exit_mmap() frees the memory"
-        );
-        return;
-    }
-    let ret = match sys.cfg.design {
-        Design::ReapKillV3 => process_mrelease(sys, PROCESS_MRELEASE_REAP_KILL),
-        Design::ExpediteSignal => pidfd_send_signal_expedite(sys),
-        _ => {
-            send_sigkill(sys);
-            process_mrelease(sys, 0)
-        }
-    };
-    ev!("lmkd", "returns {}", errno_name(ret));
-    if ret == 0 {
-        let left = sys.mm.resident();
-        check(REAPED_ON_SUCCESS, left == 0, || {
-            format!(
-                "process_mrelease() returned 0 but {left} page(s) of the victim are still \
-                 resident (MMF_OOM_SKIP was set by exit_mmap() while a page was mapped)"
-            )
-        });
-    } else if ret == -ESRCH {
-        let reader = sys.obs.reader_holds_users.load(Ordering::SeqCst);
-        let left = sys.mm.resident();
-        check(NO_SPURIOUS_ESRCH, !(reader && left > 0), || {
-            format!(
-                "killer got -ESRCH with {left} page(s) still resident: the victim already \
-                 cleared task->mm in exit_mm() and the stalled procfs reader holds an mm_users \
-                 reference, so the victim's mmput() is not the last one and nobody frees the \
-                 memory until the reader's m_stop() -> mmput()"
-            )
-        });
-    }
 }

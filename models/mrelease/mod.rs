@@ -7,17 +7,32 @@
 //! can stall for `reader_stall` steps. The reader's file was opened before the scenario, so it
 //! holds an mm_count reference (`proc_mem_open()`).
 
+mod design;
+mod exit;
 mod kernel;
+mod oom;
+mod procfs;
+mod reaper;
+pub mod scene;
+mod space;
+#[cfg(test)]
+mod tests;
 
 use kmodel_harness::prelude::*;
 
-use kernel::{Config, Design, ReaderKind, Sys};
+use kernel::{Design, Sys};
+pub use scene::Scene;
+pub use space::MreleaseScenes;
 
 pub const REAPED_ON_SUCCESS: &str = "reaped-on-success";
 pub const NO_SPURIOUS_ESRCH: &str = "no-spurious-esrch";
 pub const TEARDOWN_NOT_IN_READER: &str = "teardown-not-in-reader";
 pub const NO_USE_AFTER_PUT: &str = "no-use-after-put";
 pub const KILLER_NOT_BLOCKED_BY_READER: &str = "killer-not-blocked-by-reader";
+/// `VM_BUG_ON(atomic_read(&mm->mm_users))` in `__mmput()` (kernel/fork.c).
+pub const MMPUT_MM_USERS: &str = "mmput-vm-bug-on-mm-users";
+/// `check_mm()` in `__mmdrop()` (kernel/fork.c): "BUG: Bad rss-counter state".
+pub const CHECK_MM_RSS: &str = "mmdrop-check-mm-rss-counter";
 
 const PROPERTIES: &[Property] = &[
     Property {
@@ -49,6 +64,16 @@ const PROPERTIES: &[Property] = &[
         claim: "the killer's mmap_read_lock never sleeps while the stalled reader holds \
                 mmap_lock with more than killer_wait_budget (default 0) VMA-walk steps left",
     },
+    Property {
+        id: MMPUT_MM_USERS,
+        claim: "kernel assertion VM_BUG_ON(atomic_read(&mm->mm_users)) in __mmput(): nobody \
+                revives mm_users once the last user's teardown starts",
+    },
+    Property {
+        id: CHECK_MM_RSS,
+        claim: "kernel assertion in __mmdrop() -> check_mm(): no \"BUG: Bad rss-counter state\" \
+                (no page is still accounted to an mm_struct when it is freed)",
+    },
 ];
 
 params! {
@@ -61,7 +86,8 @@ params! {
         reader_stealing: bool = false, 0..=1,
             "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)";
         parent_reaps: bool = false, 0..=1,
-            "1: the victim's parent reaps the zombie right after exit (pidfd_get_task fails)";
+            "1: the parent ignores SIGCHLD: the last thread's exit_notify() releases the \
+             leader at once (pidfd_get_task fails)";
         victim_threads: usize = 1, 1..=2,
             "threads in the victim's thread group (2 spawns a fourth actor)";
         killer_wait_budget: u32 = 0, 0..=16,
@@ -78,7 +104,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
                   smaps m_start() holds mm_users across the walk",
         expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::Today,
     },
@@ -87,7 +113,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
                   + mmgrab, kill_all_shared_mm(), then reap",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::ReapKillV3,
     },
@@ -96,7 +122,7 @@ const VARIANTS: &[Variant] = &[
         summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
                   task->mm; process_mrelease falls back to it",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
         design: &Design::ExitMmPointer,
     },
@@ -105,7 +131,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
                   walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
         expect: expect![KILLER_NOT_BLOCKED_BY_READER => Violated],
-        sweep: None,
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
+        ),
         engines: Engines::All,
         design: &Design::WriteLockedTeardown,
     },
@@ -114,7 +142,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
                   kill and reaps in one syscall",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: None,
+        sweep: Some(
+            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
+        ),
         engines: Engines::All,
         design: &Design::ExpediteSignal,
     },
@@ -123,8 +153,10 @@ const VARIANTS: &[Variant] = &[
         summary: "(d') walkers keep only the open-time mm_count, applied to a GUP reader \
                   (/proc/pid/mem mem_rw without mmget_not_zero) while exit_mmap() still unmaps \
                   under the read lock",
-        expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
-        sweep: None,
+        expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
+        sweep: Some(
+            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
+        ),
         engines: Engines::All,
         design: &Design::CountOnlyGup,
     },
@@ -134,9 +166,25 @@ const VARIANTS: &[Variant] = &[
                   access_remote_vm(), which read-locks again; LMKD only kills and relies on \
                   the victim's own exit_mmap()",
         expect: expect![NO_DEADLOCK => Violated],
-        sweep: None,
+        sweep: Some(expect![TEARDOWN_NOT_IN_READER => Violated, NO_DEADLOCK => Violated]),
         engines: Engines::All,
         design: &Design::WriteLockedGup,
+    },
+    Variant {
+        name: "smaps-mmget",
+        summary: "ablation of (a): smaps m_start() takes mmget() instead of mmget_not_zero(), \
+                  so a reader can revive mm_users after the victim's last mmput()",
+        expect: expect![
+            NO_SPURIOUS_ESRCH => Violated,
+            TEARDOWN_NOT_IN_READER => Violated,
+            NO_USE_AFTER_PUT => Violated,
+            MMPUT_MM_USERS => Violated
+        ],
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, MMPUT_MM_USERS => Violated],
+        ),
+        engines: Engines::All,
+        design: &Design::SmapsMmget,
     },
 ];
 
@@ -161,64 +209,39 @@ pub static MODEL: Model = Model {
     param_check: None,
     properties: PROPERTIES,
     variants: VARIANTS,
-    source: &[include_str!("mod.rs"), include_str!("kernel.rs")],
+    source: &[
+        include_str!("mod.rs"),
+        include_str!("kernel.rs"),
+        include_str!("design.rs"),
+        include_str!("exit.rs"),
+        include_str!("oom.rs"),
+        include_str!("procfs.rs"),
+        include_str!("reaper.rs"),
+        include_str!("scene.rs"),
+        include_str!("space.rs"),
+    ],
     scenario,
-    scenes: None,
+    scenes: Some(&MreleaseScenes),
 };
 
-/// Builds one execution: fresh state, the three actors, then the "once quiet" checks.
+/// Builds one execution of the variant's scripted scene: a member of the scene space, run by
+/// the same code as generated scenes.
 fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let k = Knobs::from(params);
-    let cfg = Config {
-        design: *variant.design::<Design>(),
-        nr_vmas: k.nr_vmas,
-        reader_stall: k.reader_stall,
-        reader_stealing: k.reader_stealing,
-        parent_reaps: k.parent_reaps,
-        victim_threads: k.victim_threads,
-        killer_wait_budget: k.killer_wait_budget,
-    };
-    let reader_name = match cfg.design.reader() {
-        ReaderKind::Smaps | ReaderKind::SmapsCountOnly => "CPU2 procfs reader (smaps)",
-        ReaderKind::MemCountOnly => "CPU2 procfs reader (/proc/pid/mem)",
-        ReaderKind::CmdlineReadLocked => "CPU2 procfs reader (cmdline)",
-    };
-    Arc::new(move || {
-        let sys = Arc::new(Sys::new(cfg));
-        let s = sys.clone();
-        let killer = spawn("CPU0 killer (LMKD)", move || kernel::lmkd_kill(&s));
-        let s = sys.clone();
-        let victim = spawn("CPU1 victim T1", move || {
-            kernel::wait_for_sigkill(&s);
-            kernel::do_exit(&s, 0);
-        });
-        let s = sys.clone();
-        let reader = spawn(reader_name, move || kernel::procfs_read(&s));
-        let t2 = (cfg.victim_threads > 1).then(|| {
-            let s = sys.clone();
-            spawn("CPU3 victim T2", move || {
-                kernel::wait_for_sigkill(&s);
-                kernel::do_exit(&s, 1);
-            })
-        });
-        killer.join();
-        victim.join();
-        reader.join();
-        if let Some(t2) = t2 {
-            t2.join();
-        }
-        once_quiet(&sys);
-    })
+    let design = *variant.design::<Design>();
+    let scene = Scene::scripted(design, &Knobs::from(params));
+    Arc::new(move || scene.run(design))
 }
 
-/// After every actor finished: the parent reaps the zombie (if it has not already), then every
-/// reference must be gone and every page freed.
+/// After every actor finished: a victim still queued for the oom_reaper is reaped (its timer
+/// fires), the parent reaps the zombie (if it has not already), then every reference must be
+/// gone and every page freed.
 fn once_quiet(sys: &Sys) {
     if execution_spent() {
         return;
     }
+    reaper::oom_reaper_once_quiet(sys);
     if !sys.task.released.load(Ordering::Acquire) {
-        kernel::release_task(sys, kernel::Ctx::Parent);
+        exit::release_task(sys, kernel::Ctx::Parent);
     }
     let users = sys.mm.mm_users.load(Ordering::Relaxed);
     let count = sys.mm.mm_count.load(Ordering::Relaxed);
@@ -234,44 +257,4 @@ fn once_quiet(sys: &Sys) {
             )
         },
     );
-}
-
-#[cfg(test)]
-mod tests {
-    use super::kernel::*;
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn model_declaration_is_valid() {
-        MODEL.validate().unwrap();
-        for v in MODEL.variants {
-            let _ = v.design::<Design>();
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn no_reap_is_success_only_when_work_done(skip in any::<bool>()) {
-            prop_assert_eq!(no_reap_ret(skip) == 0, skip);
-            prop_assert!(no_reap_ret(skip) == 0 || no_reap_ret(skip) == -EINVAL);
-        }
-
-        #[test]
-        fn will_free_mem_needs_dying_and_no_oom_skip(g in any::<bool>(), x in any::<bool>(), s in any::<bool>()) {
-            prop_assert_eq!(will_free_mem(g, x, s), (g || x) && !s);
-        }
-
-        #[test]
-        fn errno_names_are_kernel_spelling(e in 0i32..200) {
-            let n = errno_name(-e);
-            prop_assert!(n == "0" || n.starts_with('-'));
-        }
-    }
-
-    #[test]
-    fn esrch_is_spelled() {
-        assert_eq!(errno_name(-ESRCH), "-ESRCH");
-        assert_eq!(errno_name(0), "0");
-    }
 }

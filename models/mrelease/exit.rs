@@ -1,0 +1,159 @@
+//! The victim's exit (kernel/exit.c), the parent's `wait()`, and the kill (kernel/signal.c).
+
+use kmodel_harness::prelude::*;
+
+use super::kernel::*;
+
+// ---------------------------------------------------------------------------------------------
+// kernel/exit.c: the victim
+
+/// `get_signal()` → `do_group_exit()`: the victim thread sleeps until SIGKILL is pending.
+pub fn wait_for_sigkill(sys: &Sys) {
+    let mut sig = sys.task.siglock.lock();
+    while !sig.kill {
+        sig = sys.task.sig_wake.wait(sig);
+    }
+    drop(sig);
+    ev!("get_signal", "SIGKILL: do_group_exit() -> do_exit()");
+}
+
+/// `exit_group()` called by the thread itself: `do_group_exit()` sets `SIGNAL_GROUP_EXIT` and
+/// SIGKILLs the other threads (`zap_other_threads()`), then `do_exit()`.
+pub fn exit_group(sys: &Sys, tid: usize) {
+    {
+        let mut sig = sys.task.siglock.lock();
+        sig.kill = true;
+        sys.task.group_exit.store(true, Ordering::Relaxed);
+        sys.task.sig_wake.notify_all();
+    }
+    ev!(
+        "do_group_exit",
+        "exit_group(): SIGNAL_GROUP_EXIT, zap_other_threads()"
+    );
+    do_exit(sys, tid);
+}
+
+/// `do_exit()` of thread `tid`: `exit_signals()` (PF_EXITING), `exit_mm()`, ...,
+/// `exit_notify()`. A non-leader thread is released at once (`release_task()` of a thread);
+/// the leader stays a zombie until the parent reaps it, or, if the parent ignores SIGCHLD
+/// (`autoreap`), the last thread out releases it.
+pub fn do_exit(sys: &Sys, tid: usize) {
+    if tid == 0 {
+        sys.task.pf_exiting.store(true, Ordering::Relaxed);
+    }
+    ev!("exit_signals", "T{}: PF_EXITING", tid + 1);
+    exit_mm(sys, tid);
+    let last = {
+        let mut sig = sys.task.siglock.lock();
+        sig.live -= 1;
+        sys.task.sig_wake.notify_all();
+        sig.live == 0
+    };
+    if tid != 0 {
+        ev!("exit_notify", "non-leader thread: released at once");
+        free_task(sys, tid, Ctx::Victim);
+    } else {
+        ev!("exit_notify", "group leader: zombie");
+    }
+    if last && sys.cfg.autoreap {
+        ev!(
+            "exit_notify",
+            "last thread, parent ignores SIGCHLD: the leader is released now"
+        );
+        release_task(sys, Ctx::Victim);
+    }
+}
+
+/// `exit_mm()`: `mmap_read_lock()`; under `task_lock()` `current->mm = NULL` (design (c) first
+/// does `mmgrab()` + `current->exit_mm = mm`); unlock; `mm_update_next_owner()` (not
+/// modelled); `mmput()`. The lazy-TLB mm_count of the CPU is not modelled.
+pub fn exit_mm(sys: &Sys, tid: usize) {
+    let mm = &sys.mm;
+    ev!("exit_mm", "mmap_read_lock(mm)");
+    mm.mmap_lock.down_read();
+    {
+        let mut t = sys.task.threads[tid].lock();
+        if sys.cfg.design == Design::ExitMmPointer {
+            mmgrab(sys, Ctx::Victim);
+            t.exit_mm = true;
+            ev!("exit_mm", "task_lock: current->exit_mm = mm");
+        }
+        t.mm = false;
+        ev!(
+            "exit_mm",
+            "task_lock: current->mm = NULL (stops pinning mm)"
+        );
+    }
+    mm.mmap_lock.up_read();
+    ev!("exit_mm", "mmap_read_unlock(mm)");
+    mmput(sys, Ctx::Victim);
+}
+
+/// The parent's `wait()`: sleeps until the whole thread group has passed `exit_notify()`
+/// (`delay_group_leader()`), then reaps the zombie leader.
+pub fn wait_for_child(sys: &Sys) {
+    {
+        let mut sig = sys.task.siglock.lock();
+        while sig.live > 0 {
+            sig = sys.task.sig_wake.wait(sig);
+        }
+    }
+    ev!("wait_task_zombie", "the victim is a zombie: reap it");
+    release_task(sys, Ctx::Parent);
+}
+
+/// `release_task()` → `put_task_struct()` → `free_task()`: the pidfd no longer resolves;
+/// design (c) drops `task->exit_mm` (`mmdrop_async()` in the patch); the zombie's reference to
+/// the task_struct goes (the last one frees `signal_struct` and its `oom_mm`).
+pub fn release_task(sys: &Sys, who: Ctx) {
+    sys.task.released.store(true, Ordering::Release);
+    ev!(
+        "release_task",
+        "parent reaped the zombie: pidfd_get_task() now fails"
+    );
+    free_task(sys, 0, who);
+    put_task_struct(sys, who);
+}
+
+/// `free_task()` of thread `tid`: design (c) drops its `exit_mm` reference.
+fn free_task(sys: &Sys, tid: usize, who: Ctx) {
+    let had = {
+        let mut t = sys.task.threads[tid].lock();
+        std::mem::replace(&mut t.exit_mm, false)
+    };
+    if had {
+        ev!("free_task", "mmdrop(task->exit_mm)");
+        mmdrop(sys, who);
+    }
+}
+
+/// `put_task_struct()` of the leader; the last reference frees the `signal_struct`
+/// (`free_signal_struct()`: `mmdrop(sig->oom_mm)`). Only scenes with an OOM kill count these
+/// references (nothing else takes one that outlives its syscall).
+pub fn put_task_struct(sys: &Sys, who: Ctx) {
+    if !sys.cfg.oom {
+        return;
+    }
+    let drop_oom_mm = {
+        let mut o = sys.task.oom.lock();
+        o.task_refs -= 1;
+        o.task_refs == 0 && std::mem::replace(&mut o.oom_mm, false)
+    };
+    if drop_oom_mm {
+        ev!("free_signal_struct", "mmdrop(signal->oom_mm)");
+        mmdrop(sys, who);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// kernel/signal.c: the kill
+
+/// `pidfd_send_signal(pidfd, SIGKILL)` → `group_send_sig_info()`: `SIGNAL_GROUP_EXIT`, wake.
+pub fn send_sigkill(sys: &Sys) {
+    let mut sig = sys.task.siglock.lock();
+    sig.kill = true;
+    sys.task.group_exit.store(true, Ordering::Relaxed);
+    sys.task.sig_wake.notify_all();
+    drop(sig);
+    ev!("pidfd_send_signal", "SIGKILL delivered, SIGNAL_GROUP_EXIT");
+}

@@ -1,0 +1,155 @@
+//! The kernel OOM killer's kill and the `oom_reaper` kthread (mm/oom_kill.c:
+//! `__oom_kill_process()`, `mark_oom_victim()`, `queue_oom_reaper()`, `oom_reaper()`,
+//! `oom_reap_task()`, `oom_reap_task_mm()`).
+
+use kmodel_harness::prelude::*;
+
+use super::exit::{put_task_struct, send_sigkill};
+use super::kernel::*;
+use super::oom::{__oom_reap_task_mm, find_lock_task_mm};
+
+/// `MAX_OOM_REAP_RETRIES` is 10 attempts 100 ms apart. The model has no clock and a stalled
+/// reader may hold its lock for any time, so two attempts (try, sleep, try, give up) already
+/// reach every outcome of the real loop; ten would only multiply interleavings.
+pub const OOM_REAP_ATTEMPTS: u32 = 2;
+
+/// `__oom_kill_process()` in an allocating task's context (the OOM killer chose the victim):
+/// under `find_lock_task_mm()`'s task_lock, SIGKILL the group and `mark_oom_victim()`
+/// (`signal->oom_mm = mm` with an mm_count reference), then `queue_oom_reaper()`.
+/// `select_bad_process()` never picks a task that is gone, has no mm, has `MMF_OOM_SKIP` set
+/// (`oom_badness()`), or is already an OOM victim (`oom_evaluate_task()` waits for it).
+pub fn oom_kill(sys: &Sys, in_race: bool) {
+    oom_kill_process(sys);
+    if in_race {
+        let mut o = sys.task.oom.lock();
+        o.kills_left -= 1;
+        sys.task.oom_wait.notify_all();
+    }
+}
+
+fn oom_kill_process(sys: &Sys) {
+    if sys.task.released.load(Ordering::Acquire) {
+        ev!("select_bad_process", "the victim is gone: nothing to kill");
+        return;
+    }
+    let Some(t) = find_lock_task_mm(sys) else {
+        ev!(
+            "select_bad_process",
+            "no thread has an mm: not eligible (already exiting)"
+        );
+        return;
+    };
+    if !sys.mm_deref(Ctx::Killer, "oom_badness") {
+        return;
+    }
+    if sys.mm.test_flag(MMF_OOM_SKIP) {
+        drop(t);
+        ev!("oom_badness", "MMF_OOM_SKIP: not eligible");
+        return;
+    }
+    let mut o = sys.task.oom.lock();
+    if o.oom_mm {
+        drop(o);
+        drop(t);
+        ev!(
+            "oom_evaluate_task",
+            "already an OOM victim: abort, wait for it"
+        );
+        return;
+    }
+    send_sigkill(sys);
+    ev!("__oom_kill_process", "do_send_sig_info(SIGKILL)");
+    o.oom_mm = true;
+    mmgrab(sys, Ctx::Killer);
+    ev!("mark_oom_victim", "signal->oom_mm = mm (mmgrab)");
+    drop(t);
+    o.queued = true;
+    o.task_refs += 1;
+    sys.task.oom_wait.notify_all();
+    drop(o);
+    ev!(
+        "queue_oom_reaper",
+        "MMF_OOM_REAP_QUEUED, get_task_struct(victim), wake the oom_reaper"
+    );
+}
+
+/// The `oom_reaper` kthread: sleeps on `oom_reaper_wait` until a victim is queued (or every
+/// OOM kill of the scene has run without queueing one), then `oom_reap_task()`.
+pub fn oom_reaper(sys: &Sys) {
+    let queued = {
+        let mut o = sys.task.oom.lock();
+        while !o.queued && o.kills_left > 0 {
+            o = sys.task.oom_wait.wait(o);
+        }
+        o.queued && !std::mem::replace(&mut o.reaped, true)
+    };
+    if queued {
+        oom_reap_task(sys);
+    } else {
+        ev!("oom_reaper", "nothing queued: stays asleep");
+    }
+}
+
+/// `oom_reap_task()`: retry `oom_reap_task_mm()` (a `mmap_read_trylock()`) a few times, then
+/// hide the mm from the OOM killer either way: `set_bit(MMF_OOM_SKIP)`, and drop the
+/// task_struct reference `queue_oom_reaper()` took.
+pub fn oom_reap_task(sys: &Sys) {
+    let mut reaped = false;
+    for attempt in 1..=OOM_REAP_ATTEMPTS {
+        if oom_reap_task_mm(sys) {
+            reaped = true;
+            break;
+        }
+        if attempt < OOM_REAP_ATTEMPTS {
+            ev!("oom_reap_task", "schedule_timeout_idle(HZ/10), retry");
+            yield_now();
+        }
+    }
+    if !reaped && !sys.mm.test_flag(MMF_OOM_SKIP) {
+        ev!(
+            "oom_reap_task",
+            "oom_reaper: unable to reap pid (mmap_lock contended)"
+        );
+    }
+    sys.mm.set_flag(MMF_OOM_SKIP);
+    ev!(
+        "oom_reap_task",
+        "set MMF_OOM_SKIP (reaped, or somebody can't call mmap_write_unlock)"
+    );
+    put_task_struct(sys, Ctx::Reaper);
+}
+
+/// `oom_reap_task_mm()`: `mmap_read_trylock()`; skip if `MMF_OOM_SKIP` (exit_mmap() got
+/// there first: tested under the lock against its write-lock cycle); else
+/// `__oom_reap_task_mm()`.
+fn oom_reap_task_mm(sys: &Sys) -> bool {
+    sys.mm_deref(Ctx::Reaper, "oom_reap_task_mm");
+    if !sys.mm.mmap_lock.down_read_trylock() {
+        ev!("oom_reap_task_mm", "mmap_read_trylock() failed");
+        return false;
+    }
+    if sys.mm.test_flag(MMF_OOM_SKIP) {
+        ev!("oom_reap_task_mm", "MMF_OOM_SKIP: exit_mmap() owns the mm");
+    } else {
+        ev!("oom_reap_task_mm", "start reaping");
+        __oom_reap_task_mm(sys);
+    }
+    sys.mm.mmap_lock.up_read();
+    ev!("oom_reap_task_mm", "mmap_read_unlock(mm)");
+    true
+}
+
+/// Once quiet: a queued victim the oom_reaper has not handled yet is handled now (its
+/// `OOM_REAPER_DELAY` timer fires after the race).
+pub fn oom_reaper_once_quiet(sys: &Sys) {
+    if !sys.cfg.oom {
+        return;
+    }
+    let pending = {
+        let mut o = sys.task.oom.lock();
+        o.queued && !std::mem::replace(&mut o.reaped, true)
+    };
+    if pending {
+        oom_reap_task(sys);
+    }
+}

@@ -7,6 +7,7 @@ pub mod bitmap;
 pub mod check;
 pub mod engine;
 pub mod exec;
+pub mod lkmm;
 pub mod model;
 pub mod overhead;
 pub mod render;
@@ -28,6 +29,7 @@ pub mod prelude {
     pub use crate::exec::{
         check, execution_spent, fatal_violation, violation, Spinner, NO_DEADLOCK, NO_LIVELOCK,
     };
+    pub use crate::lkmm::*;
     pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
     pub use crate::rwsem::RwSem;
     pub use crate::sync::{
@@ -35,5 +37,5 @@ pub mod prelude {
         Condvar, Mutex, MutexGuard, Ordering,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
-    pub use Expect::{Holds, Violated, ViolatedWeakMemory};
+    pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

@@ -237,6 +237,7 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
+        crate::lkmm::after_spin_lock();
         self.state.held.store(true, Ordering::Relaxed);
         // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
         crate::exec::block(self.state.waiters.load(Ordering::Relaxed));
@@ -362,6 +363,7 @@ impl Condvar {
             }
             _ => unreachable!("condvar and mutex built under different engines"),
         };
+        crate::lkmm::after_spin_lock();
         self.waiters.fetch_and(!me, Ordering::Relaxed);
         crate::exec::unblock(me);
         state.held.store(true, Ordering::Relaxed);

@@ -266,6 +266,19 @@ pub fn atomic_fetch_add<W: IntWord>(k: Kord, i: W::T, v: &W) -> W::T {
     ordered(k, |o| v.fetch_add(i, o))
 }
 
+/// `atomic_fetch_sub{,_relaxed,_acquire,_release}(i, v)`: returns the old value. Exact.
+#[inline]
+pub fn atomic_fetch_sub<W: IntWord>(k: Kord, i: W::T, v: &W) -> W::T {
+    ordered(k, |o| v.fetch_sub(i, o))
+}
+
+/// `atomic_dec_and_test(v)`: fully ordered, true if the value reached zero. Exact.
+/// (`refcount_dec_and_test()` is weaker in the kernel: release, plus acquire on reaching zero.)
+#[inline]
+pub fn atomic_dec_and_test<W: IntWord>(v: &W) -> bool {
+    atomic_fetch_sub(Kord::Full, W::one(), v) == W::one()
+}
+
 /// `atomic_add_return{,_relaxed,_acquire,_release}(i, v)`: returns the new value. Exact.
 #[inline]
 pub fn atomic_add_return<W: IntWord>(k: Kord, i: W::T, v: &W) -> W::T {

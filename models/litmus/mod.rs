@@ -100,7 +100,7 @@ pub fn test_of(variant: &Variant) -> &'static Litmus {
 
 fn scenario(variant: &Variant, _params: &Params) -> Scenario {
     let run = test_of(variant).run;
-    Arc::new(move || run())
+    Arc::new(run)
 }
 
 pub static MODEL: Model = Model {

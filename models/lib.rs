@@ -2,6 +2,7 @@
 use kmodel_harness::Model;
 
 pub mod ipi_mask;
+pub mod litmus;
 pub mod mm_cpumask;
 pub mod mmcid;
 pub mod mrelease;
@@ -12,4 +13,5 @@ pub const REGISTRY: &[&Model] = &[
     &mrelease::MODEL,
     &ipi_mask::MODEL,
     &mmcid::MODEL,
+    &litmus::MODEL,
 ];

@@ -80,8 +80,13 @@ pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> Stri
                         && results
                             .iter()
                             .all(|(r, x)| x.violated == r.engine.weak_memory());
+                    let beyond = results
+                        .iter()
+                        .any(|(_, x)| x.expected == Some(kmodel_harness::Expect::BeyondEngine));
                     let cell = if violated_by.is_empty() {
-                        if runs.iter().any(|r| r.partial()) {
+                        if beyond {
+                            "not observed (beyond this engine)".to_string()
+                        } else if runs.iter().any(|r| r.partial()) {
                             "not violated (partial run)".to_string()
                         } else {
                             "Holds".to_string()

@@ -10,6 +10,7 @@
 pub mod bitmap;
 pub mod check;
 pub mod engine;
+pub mod lkmm;
 pub mod model;
 pub mod overhead;
 pub mod param;
@@ -32,6 +33,7 @@ pub use sync::{RwSem, Spinner};
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
+    pub use crate::lkmm::*;
     pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
@@ -43,5 +45,5 @@ pub mod prelude {
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};
-    pub use Expect::{Holds, Violated, ViolatedWeakMemory};
+    pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

@@ -61,6 +61,25 @@ pub struct SweepOptions {
     pub given: Option<Vec<serde_json::Value>>,
 }
 
+impl SweepOptions {
+    /// A sweep of `mode` within `bounds` under `engine`: one worker thread, no budget, no
+    /// shard, 400 shrinking runs, traces recorded, no progress callback.
+    pub fn new(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) -> Self {
+        SweepOptions {
+            engine,
+            bounds,
+            mode,
+            budget: None,
+            shrink_runs: 400,
+            shard: Shard::ALL,
+            jobs: 1,
+            record: true,
+            progress: None,
+            given: None,
+        }
+    }
+}
+
 /// A property's first violation in a sweep, shrunk.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SceneFinding {
@@ -399,6 +418,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
             Expect::Holds => false,
             Expect::Violated => true,
             Expect::ViolatedWeakMemory => opts.engine.weak_memory(),
+            Expect::BeyondEngine => false,
         };
         // A sweep verdict is declared for the design, over scenes of any size: a bounded sweep
         // that misses a declared violation has not reached it (its scene may be larger), but a

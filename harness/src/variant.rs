@@ -21,6 +21,19 @@ pub enum Expect {
     /// Only executions outside sequential consistency violate it: loom (C11) finds it,
     /// the SC engines (shuttle, and stress in practice) must not.
     ViolatedWeakMemory,
+    /// The outcome is allowed (LKMM `Sometimes`, or a possible bug) but no engine here can
+    /// produce it: loom never builds load buffering, the SC engines no weak outcome, and a
+    /// barrier mapping may be stronger than the kernel's. No loom or shuttle run may observe
+    /// it (if one does, the declaration is out of date); the verdict says "beyond this engine"
+    /// instead of claiming Holds.
+    BeyondEngine,
+}
+
+impl Expect {
+    /// Whether loom or shuttle are expected to show a violation (and a trace is committed).
+    pub fn observable(self) -> bool {
+        matches!(self, Expect::Violated | Expect::ViolatedWeakMemory)
+    }
 }
 
 impl fmt::Display for Expect {
@@ -29,6 +42,7 @@ impl fmt::Display for Expect {
             Expect::Holds => "Holds",
             Expect::Violated => "Violated",
             Expect::ViolatedWeakMemory => "Violated (weak memory only)",
+            Expect::BeyondEngine => "beyond this engine",
         })
     }
 }

@@ -42,7 +42,7 @@ fn esrch_is_spelled() {
 
 use super::scene::{Actor, Exit, Op, Step};
 use kmodel_harness::check::Agreement;
-use kmodel_harness::engine::{EngineSpec, Shard};
+use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
 
 fn base() -> Scene {
@@ -69,7 +69,8 @@ fn base() -> Scene {
 fn validate_refuses_malformed_scenes() {
     let sp = MreleaseScenes;
     assert!(sp.validate(&base()).is_ok());
-    let bad: Vec<(&str, Box<dyn Fn(&mut Scene)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut Scene)>;
+    let bad: Vec<(&str, Mutation)> = vec![
         ("no VMA", Box::new(|s| s.nr_vmas = 0)),
         ("too many threads", Box::new(|s| s.threads = 9)),
         ("thread never exits", Box::new(|s| s.threads = 2)),
@@ -199,15 +200,9 @@ proptest! {
 fn sweep_as_declared(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) {
     for v in MODEL.variants.iter().filter(|v| v.sweep.is_some()) {
         let opts = SweepOptions {
-            engine: engine.clone(),
-            bounds,
-            mode,
-            budget: None,
             shrink_runs: 0,
-            shard: Shard::ALL,
-            jobs: 1,
             record: false,
-            progress: None,
+            ..SweepOptions::new(engine.clone(), bounds, mode)
         };
         let r = sweep(&MODEL, v, &opts);
         assert!(r.error.is_none(), "{}: {:?}", v.name, r.error);

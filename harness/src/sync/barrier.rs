@@ -1,4 +1,5 @@
-//! Barriers: [`fence`], [`smp_mb`] and fully ordered RMWs ([`full_rmw`]).
+//! Barriers: [`fence`], [`smp_mb`], fully ordered RMWs ([`full_rmw`]) and the lock-handover
+//! fence every spinlock acquisition issues under loom (`after_spin_lock`).
 
 use super::Ordering;
 use crate::rt::{backend, note_op, Backend, OpKind};
@@ -28,4 +29,28 @@ pub fn full_rmw<R>(rmw: impl FnOnce() -> R) -> R {
     let r = rmw();
     smp_mb();
     r
+}
+
+/// Lock-handover ordering, called by the harness [`Mutex`](super::Mutex) right after it is acquired (`lock`,
+/// `try_lock`, and the re-acquisition in `Condvar::wait`).
+///
+/// LKMM (`po-unlock-lock-po` in `cumul-fence`): everything a CPU did before a `spin_unlock()` is
+/// ordered before everything the next holder does after its `spin_lock()`, as seen by every CPU,
+/// also CPUs that never take the lock (ISA2+pooncelock+pooncelock+pombonce, Never). A C11 mutex
+/// only orders the two holders. Under loom the new holder therefore issues `fence(Release)`
+/// right after acquiring: its later stores carry everything it acquired from the previous
+/// holder, so a third CPU that reads one of them and then acquires (`smp_mb()`, `smp_rmb()`,
+/// `smp_load_acquire()`) sees the previous critical section. It is a release fence, not
+/// `fence(SeqCst)`: a full fence would forbid Z6.0+pooncelock+pooncelock+pombonce, which LKMM
+/// allows (that needs `smp_mb__after_spinlock()`).
+///
+/// Stronger than LKMM in one respect: the fence also releases what the new holder did *before*
+/// its `spin_lock()` (LKMM lets those accesses move into the critical section). The litmus model
+/// has a test for exactly that (`MP+po-lock-o+acq-o`, declared beyond this engine). Under
+/// shuttle (SC) and on real threads nothing is needed.
+#[inline]
+pub(crate) fn after_spin_lock() {
+    if backend() == Backend::Loom {
+        loom::sync::atomic::fence(Ordering::Release);
+    }
 }

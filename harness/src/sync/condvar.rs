@@ -54,6 +54,7 @@ impl Condvar {
             }
             _ => unreachable!("condvar and mutex built under different engines"),
         };
+        super::barrier::after_spin_lock();
         self.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
         state.held.store(true, Ordering::Relaxed);

@@ -50,6 +50,7 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
+        super::barrier::after_spin_lock();
         self.state.held.store(true, Ordering::Relaxed);
         // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
         rt::block(self.state.waiters.load(Ordering::Relaxed));

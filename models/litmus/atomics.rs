@@ -1,0 +1,179 @@
+//! Atomic RMW ordering tests (`Documentation/litmus-tests/atomic/`).
+
+use super::*;
+
+/// Atomic-RMW+mb__after_atomic-is-stronger-than-acquire: `atomic_inc(); smp_mb__after_atomic()`
+/// orders both the RMW's read and write before the later store.
+pub fn rmw_mb_after_atomic() {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, |m| {
+        let r0 = r(&m.x, "x");
+        rmb();
+        let r1 = atomic_read(&m.v);
+        ev!("atomic_read", "y -> {r1}");
+        (r0, r1)
+    });
+    let p1 = cpu("P1", &m, |m| {
+        ev!("atomic_inc", "y");
+        atomic_inc(&m.v);
+        ev!("smp_mb__after_atomic", "full barrier");
+        smp_mb__after_atomic();
+        w(&m.x, "x", 1);
+    });
+    let (r0, r1) = p0.join();
+    p1.join();
+    exists(r0 == 1 && r1 == 0, format!("0:r0={r0} /\\ 0:r1={r1}"));
+}
+
+/// Atomic-RMW-ops-are-atomic-WRT-atomic_set: `atomic_add_unless(v, 1, 0)` against
+/// `atomic_set(v, 0)`, `v` initially 1.
+pub fn add_unless_vs_set() {
+    let m = Mem::new();
+    write_once(&m.v, 1);
+    let p0 = cpu("P0", &m, |m| {
+        let added = atomic_add_unless(&m.v, 1, 0);
+        ev!("atomic_add_unless", "v: added = {added}");
+    });
+    let p1 = cpu("P1", &m, |m| {
+        ev!("atomic_set", "v = 0");
+        atomic_set(&m.v, 0);
+    });
+    p0.join();
+    p1.join();
+    let v = fin(&m.v);
+    exists(v == 2, format!("v={v}"));
+}
+
+/// `cmpxchg(name, old, new)`, fully ordered if it succeeds.
+fn cas(a: &AtomicU32, name: &str, old: u32, new: u32) -> u32 {
+    let seen = cmpxchg(Kord::Full, a, old, new);
+    ev!(
+        "cmpxchg",
+        "{name}: {old} -> {new} {}, read {seen}",
+        if seen == old { "succeeded" } else { "failed" }
+    );
+    seen
+}
+
+/// `smp_mb__after_atomic()`.
+fn mb_after_atomic() {
+    ev!("smp_mb__after_atomic", "full barrier");
+    smp_mb__after_atomic();
+}
+
+/// cmpxchg-fail-unordered-1 (`after = false`) / cmpxchg-fail-ordered-1: SB with a failing
+/// `cmpxchg(z, 1, 0)` (z stays 0) between each store and load.
+fn cmpxchg_fail_sb(after: bool) {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, move |m| {
+        w(&m.x, "x", 1);
+        cas(&m.z, "z", 1, 0);
+        if after {
+            mb_after_atomic();
+        }
+        r(&m.y, "y")
+    });
+    let p1 = cpu("P1", &m, move |m| {
+        w(&m.y, "y", 1);
+        cas(&m.z, "z", 1, 0);
+        if after {
+            mb_after_atomic();
+        }
+        r(&m.x, "x")
+    });
+    let (r0, r1) = (p0.join(), p1.join());
+    exists(r0 == 0 && r1 == 0, format!("0:r0={r0} /\\ 1:r0={r1}"));
+}
+
+pub fn cmpxchg_fail_unordered_1() {
+    cmpxchg_fail_sb(false)
+}
+
+pub fn cmpxchg_fail_ordered_1() {
+    cmpxchg_fail_sb(true)
+}
+
+/// cmpxchg-fail-unordered-2 (`after = false`) / cmpxchg-fail-ordered-2: MP through `y`, where
+/// P1's `cmpxchg(y, 0, 1)` fails because P0's succeeded.
+fn cmpxchg_fail_mp(after: bool) {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, |m| {
+        w(&m.x, "x", 1);
+        cas(&m.y, "y", 0, 1)
+    });
+    let p1 = cpu("P1", &m, move |m| {
+        let r1 = cas(&m.y, "y", 0, 1);
+        if after {
+            mb_after_atomic();
+        }
+        (r1, r(&m.x, "x"))
+    });
+    let r0 = p0.join();
+    let (r1, r2) = p1.join();
+    exists(
+        r0 == 0 && r1 == 1 && r2 == 0,
+        format!("0:r1={r0} /\\ 1:r1={r1} /\\ 1:r2={r2}"),
+    );
+}
+
+pub fn cmpxchg_fail_unordered_2() {
+    cmpxchg_fail_mp(false)
+}
+
+pub fn cmpxchg_fail_ordered_2() {
+    cmpxchg_fail_mp(true)
+}
+
+/// kmodel's SB+xchgs: SB where each store is a fully ordered `xchg()` (value-returning RMWs
+/// are full barriers on both sides).
+pub fn sb_xchg() {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, |m| {
+        ev!("xchg", "x = 1");
+        xchg(Kord::Full, &m.x, 1);
+        r(&m.y, "y")
+    });
+    let p1 = cpu("P1", &m, |m| {
+        ev!("xchg", "y = 1");
+        xchg(Kord::Full, &m.y, 1);
+        r(&m.x, "x")
+    });
+    let (r0, r1) = (p0.join(), p1.join());
+    exists(r0 == 0 && r1 == 0, format!("0:r0={r0} /\\ 1:r0={r1}"));
+}
+
+/// kmodel's SB+xchgrelaxeds: as [`sb_xchg`] with `xchg_relaxed()`: no ordering.
+pub fn sb_xchg_relaxed() {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, |m| {
+        ev!("xchg_relaxed", "x = 1");
+        xchg(Kord::Relaxed, &m.x, 1);
+        r(&m.y, "y")
+    });
+    let p1 = cpu("P1", &m, |m| {
+        ev!("xchg_relaxed", "y = 1");
+        xchg(Kord::Relaxed, &m.y, 1);
+        r(&m.x, "x")
+    });
+    let (r0, r1) = (p0.join(), p1.join());
+    exists(r0 == 0 && r1 == 0, format!("0:r0={r0} /\\ 1:r0={r1}"));
+}
+
+/// kmodel's MP+o-fetchaddrelease+fetchaddacquire-o: `atomic_fetch_add_release()` publishes,
+/// `atomic_fetch_add_acquire()` that reads it orders the later load.
+pub fn mp_fetch_add_release_acquire() {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, |m| {
+        w(&m.x, "x", 1);
+        ev!("atomic_fetch_add_release", "v += 1");
+        atomic_fetch_add(Kord::Release, 1, &m.v);
+    });
+    let p1 = cpu("P1", &m, |m| {
+        let r0 = atomic_fetch_add(Kord::Acquire, 0, &m.v);
+        ev!("atomic_fetch_add_acquire", "v += 0 -> {r0}");
+        (r0, r(&m.x, "x"))
+    });
+    p0.join();
+    let (r0, r1) = p1.join();
+    exists(r0 == 1 && r1 == 0, format!("1:r0={r0} /\\ 1:r1={r1}"));
+}

@@ -278,21 +278,28 @@ fn do_op(sys: &System, cpu: Option<usize>, op: Op, setup: Setup, checks: Checks)
     match op {
         Op::Switch(next) => schedule(sys, i, next),
         Op::Pull(t) => {
-            {
+            // try_to_wake_up()/move_queued_task() under p->pi_lock: wait for the previous CPU
+            // to finish switching it out (smp_cond_load_acquire(&p->on_cpu, !VAL)), then move.
+            let mut spin: Option<Spinner> = None;
+            loop {
                 let mut g = sys.ghost.lock();
                 let running = g.curr.contains(&Curr::Thread(t));
                 if !g.alive[t] || running || g.allowed[t] & (1 << c) == 0 {
                     return;
                 }
+                if sys.threads[t].on_cpu.load(Ordering::Acquire) {
+                    drop(g);
+                    let s = spin.get_or_insert_with(|| {
+                        Spinner::new("smp_cond_load_acquire(&p->on_cpu, !VAL)")
+                    });
+                    if !s.relax() {
+                        return;
+                    }
+                    continue;
+                }
                 g.task_cpu[t] = i;
                 ev!("set_task_cpu", "{} -> CPU{c}", THREAD_NAMES[t]);
-            }
-            // try_to_wake_up()/move_queued_task(): smp_cond_load_acquire(&p->on_cpu, !VAL)
-            let mut spin = Spinner::new("smp_cond_load_acquire(&p->on_cpu, !VAL)");
-            while sys.threads[t].on_cpu.load(Ordering::Acquire) {
-                if !spin.relax() {
-                    return;
-                }
+                return;
             }
         }
         Op::Affinity(mask) => {

@@ -51,15 +51,20 @@ fn push_rule(ops: Vec<(usize, Op)>, budget: usize) -> Vec<(usize, Op)> {
         }
         if let Op::Affinity(m) = op {
             if excludes_self(m, cpu) {
-                let next = it.peek().filter(|(c, _)| *c == cpu).map(|(_, o)| o);
-                if !switches_away(next) {
-                    if out.len() + 2 > budget {
-                        continue;
-                    }
-                    out.push((cpu, op));
-                    out.push((cpu, Op::Switch(Next::Kthread)));
+                if out.len() + 2 > budget {
                     continue;
                 }
+                let next = it.peek().filter(|(c, _)| *c == cpu).map(|(_, o)| o);
+                let away = match next {
+                    Some(&o) if switches_away(Some(&o)) => o,
+                    _ => Op::Switch(Next::Kthread),
+                };
+                if switches_away(next) {
+                    it.next();
+                }
+                out.push((cpu, op));
+                out.push((cpu, away));
+                continue;
             }
         }
         out.push((cpu, op));
@@ -220,9 +225,9 @@ impl Scenes for MmCpumaskScenes {
 
     const EXHAUSTIVE: SceneBounds = SceneBounds {
         cpus: 2,
-        actors: 2,
+        actors: 3,
         ops: 3,
-        setup: 1,
+        setup: 0,
     };
     const RANDOM: SceneBounds = SceneBounds {
         cpus: 3,

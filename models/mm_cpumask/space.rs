@@ -34,8 +34,16 @@ fn any_op() -> impl Strategy<Value = Op> {
         1 => Just(Op::UseMm),
         1 => Just(Op::UnuseMm),
         1 => Just(Op::Exit),
-        2 => any::<bool>().prop_map(Op::Munmap),
-        2 => Just(Op::Read),
+        3 => any::<bool>().prop_map(Op::Munmap),
+        4 => Just(Op::Read),
+    ]
+}
+
+/// A generated fragment: one operation, or a thread brought here and run (pull + switch).
+fn any_fragment() -> impl Strategy<Value = Vec<Op>> {
+    prop_oneof![
+        3 => any_op().prop_map(|o| vec![o]),
+        1 => (0..MAX_THREADS).prop_map(|t| vec![Op::Pull(t), Op::Switch(Next::Thread(t))]),
     ]
 }
 
@@ -241,18 +249,23 @@ impl Scenes for MmCpumaskScenes {
         let (max_ops, max_setup) = (b.ops as usize, b.setup as usize);
         let actor = (
             prop::option::weighted(0.75, 0..cpus),
-            prop::collection::vec(any_op(), 1..=max_ops.max(1)),
+            prop::collection::vec(any_fragment(), 1..=max_ops.max(1)),
         )
             .prop_map(|(cpu, ops)| Actor {
                 cpu,
-                ops,
+                ops: ops.concat(),
                 label: None,
             });
         (
             prop::collection::vec(0..MAX_NR_CPU_IDS, 1..=cpus),
-            1..=MAX_NR_CPU_IDS,
+            // Any size, weighted toward the layouts' edges: two hex chunks (33, 48), two
+            // words (65, 100), the maximum.
+            prop_oneof![
+                2 => 1..=MAX_NR_CPU_IDS,
+                1 => prop::sample::select(vec![33, 48, 64, 65, 100, 128]),
+            ],
             1..=MAX_THREADS,
-            prop::collection::vec((0..cpus, any_op()), 0..=max_setup),
+            prop::collection::vec((0..cpus, any_fragment()), 0..=max_setup),
             prop::collection::vec(actor, 0..=b.actors as usize),
         )
             .prop_map(move |(ids, nr, threads, setup, actors)| {
@@ -260,7 +273,10 @@ impl Scenes for MmCpumaskScenes {
                     nr_cpu_ids: nr,
                     cpus: ids,
                     threads,
-                    setup: setup.into_iter().map(|(cpu, op)| Step { cpu, op }).collect(),
+                    setup: setup
+                        .into_iter()
+                        .flat_map(|(cpu, ops)| ops.into_iter().map(move |op| Step { cpu, op }))
+                        .collect(),
                     actors,
                     checks: Checks::default(),
                 }

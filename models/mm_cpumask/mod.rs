@@ -236,7 +236,9 @@ const VARIANTS: &[Variant] = &[
         name: "x86-lazy-as-posted",
         summary: "x86 today (lazy clearing + once-a-second trim), reader as posted",
         expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::X86Lazy, Reader::AsPosted),
     },
@@ -244,7 +246,9 @@ const VARIANTS: &[Variant] = &[
         name: "x86-lazy-snapshot",
         summary: "x86 today, reader copies the mask once and prints both lines from the copy",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::X86Lazy, Reader::Snapshot),
     },
@@ -252,7 +256,9 @@ const VARIANTS: &[Variant] = &[
         name: "x86-eager-as-posted",
         summary: "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
         expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
-        sweep: Some(expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::X86Eager, Reader::AsPosted),
     },
@@ -260,7 +266,9 @@ const VARIANTS: &[Variant] = &[
         name: "x86-eager-snapshot",
         summary: "x86 v4.14-v6.12, snapshot reader",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
-        sweep: Some(expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::X86Eager, Reader::Snapshot),
     },
@@ -284,7 +292,9 @@ const VARIANTS: &[Variant] = &[
         name: "sparc64-never-clear-as-posted",
         summary: "sparc64-like: set on switch-in, never cleared, reader as posted",
         expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::Sparc64NeverClear, Reader::AsPosted),
     },
@@ -292,7 +302,9 @@ const VARIANTS: &[Variant] = &[
         name: "sparc64-never-clear-snapshot",
         summary: "sparc64-like, snapshot reader",
         expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated]),
+        sweep: Some(
+            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        ),
         engines: Engines::All,
         design: &setup(Policy::Sparc64NeverClear, Reader::Snapshot),
     },
@@ -301,7 +313,9 @@ const VARIANTS: &[Variant] = &[
         summary: "x86 lazy, but the once-a-second trim also clears the bit of lazy CPUs that \
                   keep the mm loaded (instead of skipping them); lazy-return scene",
         expect: expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
-        sweep: Some(expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated]),
+        sweep: Some(
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
+        ),
         engines: Engines::All,
         design: &Setup {
             policy: Policy::X86Lazy,

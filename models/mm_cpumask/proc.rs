@@ -189,4 +189,3 @@ pub fn check_quiet(sys: &System, first: u32) {
     let _ = tracks() && lines();
     check_now(sys, "once quiet");
 }
-

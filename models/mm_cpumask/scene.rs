@@ -9,8 +9,8 @@ use kmodel_harness::prelude::*;
 
 use super::proc::{check_lines, check_quiet, proc_pid_status};
 use super::tlb::{
-    check_now, enter_lazy_tlb, flush_tlb_mm_range, switch_mm_irqs_off, Curr, System, HZ, MM,
-    MM_Q, THREAD_NAMES,
+    check_now, enter_lazy_tlb, flush_tlb_mm_range, switch_mm_irqs_off, Curr, System, HZ, MM, MM_Q,
+    THREAD_NAMES,
 };
 use super::{Knobs, Setup, Why};
 
@@ -163,7 +163,11 @@ impl Scene {
     /// `lazy_tlb=1`); CPU<to> pulls T1, runs it, and T1 calls `munmap()` (a second after the
     /// last trim when `trim_due=1`); a reader reads the status file meanwhile.
     pub fn migration(k: &Knobs) -> Scene {
-        let next = if k.lazy_tlb { Next::Kthread } else { Next::Other };
+        let next = if k.lazy_tlb {
+            Next::Kthread
+        } else {
+            Next::Other
+        };
         Scene {
             nr_cpu_ids: k.nr_cpu_ids,
             cpus: vec![k.from_cpu, k.to_cpu],
@@ -177,7 +181,11 @@ impl Scene {
                 ),
                 actor(
                     Some(1),
-                    vec![Op::Pull(0), Op::Switch(Next::Thread(0)), Op::Munmap(k.trim_due)],
+                    vec![
+                        Op::Pull(0),
+                        Op::Switch(Next::Thread(0)),
+                        Op::Munmap(k.trim_due),
+                    ],
                     Some(format!("CPU{} (T1 arrives, munmap)", k.to_cpu)),
                 ),
                 actor(
@@ -425,7 +433,10 @@ fn schedule(sys: &System, i: usize, next: Next) {
         if let Curr::Thread(p) = prev {
             if g.allowed[p] & (1 << c) == 0 {
                 // migration_cpu_stop() -> move_queued_task(): to the first allowed CPU.
-                let to = sys.cpus.iter().position(|x| g.allowed[p] & (1 << x.id) != 0);
+                let to = sys
+                    .cpus
+                    .iter()
+                    .position(|x| g.allowed[p] & (1 << x.id) != 0);
                 g.task_cpu[p] = to.unwrap_or(i);
             }
         }

@@ -290,7 +290,10 @@ impl Scenes for MmCpumaskScenes {
         let mut seen = BTreeSet::new();
         let (max_ops, max_setup) = (b.ops as usize, b.setup as usize);
         for k in 1..=(b.cpus as usize).clamp(1, MAX_CPUS) {
-            let layouts = [(k, (0..k).collect::<Vec<_>>()), (SPREAD_NR, SPREAD[..k].to_vec())];
+            let layouts = [
+                (k, (0..k).collect::<Vec<_>>()),
+                (SPREAD_NR, SPREAD[..k].to_vec()),
+            ];
             for t in 1..=2.min(MAX_THREADS) {
                 let abc = alphabet(k, t);
                 let steps: Vec<(usize, Op)> = (0..k)
@@ -380,10 +383,7 @@ impl Scenes for MmCpumaskScenes {
             }
         }
         if !(1..=MAX_THREADS).contains(&s.threads) {
-            return Err(format!(
-                "{} threads outside 1..={MAX_THREADS}",
-                s.threads
-            ));
+            return Err(format!("{} threads outside 1..={MAX_THREADS}", s.threads));
         }
         let mut cpus = BTreeSet::new();
         for a in &s.actors {
@@ -407,7 +407,9 @@ impl Scenes for MmCpumaskScenes {
                     return Err(format!("thread {t} does not exist ({} threads)", s.threads))
                 }
                 Op::Affinity(m) if m == 0 || m >> k != 0 => {
-                    return Err(format!("affinity mask {m:#x} outside the {k} modelled CPUs"))
+                    return Err(format!(
+                        "affinity mask {m:#x} outside the {k} modelled CPUs"
+                    ))
                 }
                 _ => {}
             }

@@ -265,8 +265,7 @@ fn switch_mm_locked(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
             if sys.policy == Policy::X86Lazy {
                 // Publish "switching" before joining the mask (the flusher reads loaded_mm in
                 // should_flush_tlb()); the prev mm's bit is left set: it is trimmed lazily.
-                cpu.loaded_mm
-                    .store(LOADED_MM_SWITCHING, Ordering::Release);
+                cpu.loaded_mm.store(LOADED_MM_SWITCHING, Ordering::Release);
             } else if real_prev == MM {
                 // "Stop remote flushes for the previous mm"
                 sys.cpumask_clear_cpu(c, Why::Departure);
@@ -311,8 +310,7 @@ fn should_trim_cpumask(sys: &System) -> bool {
     let next = sys.next_trim_cpumask.load(Ordering::Relaxed);
     // time_after(jiffies, next)
     if (next.wrapping_sub(jiffies) as i64) < 0 {
-        sys.next_trim_cpumask
-            .store(jiffies + HZ, Ordering::Relaxed);
+        sys.next_trim_cpumask.store(jiffies + HZ, Ordering::Relaxed);
         return true;
     }
     false
@@ -355,7 +353,11 @@ fn flush_tlb_func(sys: &System, cpu: &PerCpu, trim_cpumask: bool) {
                 "CPU{}: {} loaded{}: TLB_REMOTE_WRONG_CPU",
                 cpu.id,
                 mm_name(loaded_mm),
-                if trim_lazy { " lazily (ablation)" } else { ", not mm" }
+                if trim_lazy {
+                    " lazily (ablation)"
+                } else {
+                    ", not mm"
+                }
             );
             sys.cpumask_clear_cpu(cpu.id, Why::Trim);
         } else {

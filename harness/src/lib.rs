@@ -38,7 +38,7 @@ pub mod prelude {
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
     };
-    pub use crate::scene::{SceneBounds, SceneSize, SceneSpace, Scenes};
+    pub use crate::scene::{SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
         Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,

@@ -723,7 +723,9 @@ pub static MODEL: Model = Model {
             summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
                       affinity path does), exit scene",
             expect: expect![SWITCH_BACK => Violated],
-            sweep: Some(expect![SWITCH_BACK => Violated]),
+            sweep: Some(
+                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, SWITCH_BACK => Violated],
+            ),
             engines: Engines::All,
             design: &setup(Design::ThrsRecompute, Ablation::None, Script::Exit, false),
         },
@@ -732,7 +734,9 @@ pub static MODEL: Model = Model {
             summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
                       ONCPU test, CPU->task walk without the UNSET test), exit scene",
             expect: expect![CIDMASK_IN_BOUNDS => Violated],
-            sweep: Some(expect![CIDMASK_IN_BOUNDS => Violated]),
+            sweep: Some(
+                expect![CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
+            ),
             engines: Engines::All,
             design: &setup(Design::V6190, Ablation::None, Script::Exit, false),
         },
@@ -750,7 +754,9 @@ pub static MODEL: Model = Model {
             name: "no-schedout-drop",
             summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
             expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
-            sweep: Some(expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated]),
+            sweep: Some(
+                expect![NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+            ),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,
@@ -773,7 +779,9 @@ pub static MODEL: Model = Model {
             summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
                       __set_bit() instead of test_and_set_bit()",
             expect: expect![CID_UNIQUE => Violated],
-            sweep: Some(expect![CID_UNIQUE => Violated]),
+            sweep: Some(
+                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
+            ),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,
@@ -787,7 +795,9 @@ pub static MODEL: Model = Model {
             summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
                       retrying over all num_possible_cpus() CIDs",
             expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
-            sweep: Some(expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated]),
+            sweep: Some(
+                expect![CID_IN_RANGE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+            ),
             engines: Engines::All,
             design: &setup(
                 Design::Mainline,

@@ -268,3 +268,170 @@ fn random_survey() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The scene language and the sweeps (issue 13).
+
+mod scenes {
+    use super::super::scene::{Actor, Op, Scene, Step};
+    use super::super::{Knobs, MmcidScenes, MODEL};
+    use kmodel_harness::engine::EngineSpec;
+    use kmodel_harness::prelude::*;
+    use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
+    use kmodel_harness::verdict::Agreement;
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::TestRunner;
+
+    fn k() -> Knobs {
+        Knobs::default()
+    }
+
+    #[test]
+    fn scripted_scenes_are_members() {
+        for s in [
+            Scene::fork(&k()),
+            Scene::exit(&k()),
+            Scene::execfail(&k()),
+            Scene::alloc(),
+        ] {
+            MmcidScenes.validate(&s).unwrap();
+        }
+    }
+
+    #[test]
+    fn malformed_scenes_are_refused() {
+        let ok = Scene::exit(&k());
+        let bad: [(&str, fn(&mut Scene)); 7] = [
+            ("no CPUs", |s| s.num_possible_cpus = 0),
+            ("too many CPUs", |s| s.num_possible_cpus = 9),
+            ("allowed > possible", |s| s.nr_cpus_allowed = 5),
+            ("two actors on a CPU", |s| s.actors[1].cpu = 0),
+            ("CPU beyond possible", |s| s.setup[0].cpu = 4),
+            ("unknown task", |s| s.setup[1].op = Op::Switch(Some(5))),
+            ("child forked twice", |s| s.setup[2].op = Op::Fork(1, 1)),
+        ];
+        for (why, f) in bad {
+            let mut s = ok.clone();
+            f(&mut s);
+            assert!(MmcidScenes.validate(&s).is_err(), "{why} accepted");
+        }
+    }
+
+    #[test]
+    fn generated_scenes_are_valid_and_within_bounds() {
+        let b = MmcidScenes::RANDOM;
+        let strategy = MmcidScenes.strategy(&b);
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..500 {
+            let s = strategy.new_tree(&mut runner).unwrap().current();
+            MmcidScenes.validate(&s).unwrap();
+            assert!(MmcidScenes.size(&s).within(&b), "{s:?}");
+        }
+        for s in MmcidScenes.enumerate(&SceneBounds {
+            cpus: 2,
+            actors: 2,
+            ops: 1,
+            setup: 1,
+        }) {
+            MmcidScenes.validate(&s).unwrap();
+        }
+    }
+
+    /// The finding (README, "Generated scenes"): the failed-execve revival livelocks mainline.
+    #[test]
+    fn failed_execve_revival_livelocks_mainline() {
+        let mainline = MODEL.variant("mainline").unwrap();
+        let scene = Scene {
+            num_possible_cpus: 2,
+            nr_cpus_allowed: 2,
+            tasks: 4,
+            setup: [
+                (0, Op::Fork(1, 1)),
+                (0, Op::Fork(2, 0)),
+                (1, Op::Switch(Some(1))),
+                (1, Op::Exit),
+                (0, Op::Switch(Some(2))),
+                (0, Op::Exit),
+                (0, Op::Switch(Some(0))),
+                (0, Op::ExecFail),
+            ]
+            .into_iter()
+            .map(|(cpu, op)| Step { cpu, op })
+            .collect(),
+            actors: vec![Actor {
+                cpu: 0,
+                ops: vec![Op::Fork(3, 0)],
+                label: None,
+            }],
+        };
+        let opts = SweepOptions {
+            given: Some(vec![serde_json::to_value(&scene).unwrap()]),
+            record: false,
+            ..SweepOptions::new(
+                EngineSpec::Loom {
+                    preemption_bound: Some(2),
+                },
+                MmcidScenes::EXHAUSTIVE,
+                SweepMode::Exhaustive,
+            )
+        };
+        let r = sweep(&MODEL, mainline, &opts);
+        let livelock = r
+            .properties
+            .iter()
+            .find(|p| p.property == NO_LIVELOCK)
+            .unwrap();
+        assert!(livelock.violated, "{r:?}");
+    }
+
+    /// A small fixed-seed random sweep and a small exhaustive sweep of every swept variant: no
+    /// declared sweep verdict is contradicted.
+    #[test]
+    fn small_sweeps_are_as_declared() {
+        let small = SceneBounds {
+            cpus: 2,
+            actors: 2,
+            ops: 2,
+            setup: 0,
+        };
+        let runs = [
+            (
+                EngineSpec::ShuttlePct {
+                    seed: 0,
+                    schedules: 100,
+                    depth: 3,
+                },
+                MmcidScenes::RANDOM,
+                SweepMode::Random {
+                    seed: 0,
+                    scenes: 150,
+                },
+            ),
+            (
+                EngineSpec::Loom {
+                    preemption_bound: Some(2),
+                },
+                small,
+                SweepMode::Exhaustive,
+            ),
+        ];
+        for v in MODEL.variants.iter().filter(|v| v.sweep.is_some()) {
+            for (engine, bounds, mode) in &runs {
+                let opts = SweepOptions {
+                    shrink_runs: 0,
+                    record: false,
+                    ..SweepOptions::new(engine.clone(), *bounds, *mode)
+                };
+                let r = sweep(&MODEL, v, &opts);
+                assert!(r.error.is_none(), "{}: {:?}", v.name, r.error);
+                let wrong: Vec<_> = r
+                    .properties
+                    .iter()
+                    .filter(|p| p.agreement == Agreement::Unexpected)
+                    .map(|p| (&p.property, p.finding.as_ref().map(|f| &f.script)))
+                    .collect();
+                assert!(wrong.is_empty(), "{} {}: {wrong:?}", v.name, r.covered);
+            }
+        }
+    }
+}

@@ -388,6 +388,7 @@ pub static MODEL: Model = Model {
             expect: expect![
                 FUNC_DONE => Violated,
                 EXACTLY_ONCE => Violated,
+                NO_LATE_INFO => Violated,
                 CSD_EXCLUSIVE => Violated,
                 NO_DEADLOCK => Violated,
                 WAIT_BOUNDED => Violated,

@@ -3,7 +3,7 @@
 
 use kmodel_harness::prelude::*;
 
-use super::call::{smp_call_function_many_cond, CallMask, Task};
+use super::call::{smp_call_function_many_cond, CallMask, Task, TaskIpiMask};
 use super::cpumask::CpumaskConfig;
 use super::ipi::ipi_handler;
 use super::scene::{Actor, Call, Kind, Mask, Op, Scene};
@@ -111,12 +111,11 @@ fn switch_mm(t: &mut Task<'_>, on: bool) {
 /// One task's life: its operations, then its exit. Returns the preempt count it exits with.
 fn run_actor(smp: &Smp, s: &Scene, a: &Actor, name: String, first_id: usize) -> i32 {
     let d = smp.design;
-    let mut t = Task::new(
-        smp,
-        name,
-        a.cpu,
-        a.kind == Kind::InitTask || d.no_task_masks,
-    );
+    let mut t = Task::new(smp, name, a.cpu, a.kind == Kind::InitTask);
+    if d.no_task_masks {
+        // Ablation: no task has a mask, whatever its form (every caller falls back).
+        t.ipi_mask = TaskIpiMask::Null;
+    }
     // local_irq_save() in the caller: the bring-up of an offline CPU, or the ablation.
     t.irqs_off = a.kind == Kind::Booting || d.irqs_disabled_caller;
     let irqs = d.irqs_disabled_caller.then(|| smp.irq[a.cpu].lock());

@@ -371,11 +371,10 @@ pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize, csd_type: u32) -> bool {
 /// `csd_unlock()`: `smp_store_release(&csd->node.u_flags, 0)` (ablation: a plain store).
 pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
     let csd = &smp.csd[csd_idx];
-    // WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)), checked on ghost state like every
-    // property (README, "Ghost state"): `owner` is non-zero exactly while CSD_FLAG_LOCK is
-    // set in the execution's order.
-    let owner = csd.owner.swap(0, I);
-    check(CSD_UNLOCK_LOCKED, owner != 0, || {
+    // WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)): the kernel's own read of the flags
+    // (ported, not a ghost check: the unlocking CPU really loads the line here).
+    let v = csd.u_flags.load(Ordering::Relaxed);
+    check(CSD_UNLOCK_LOCKED, v & CSD_FLAG_LOCK != 0, || {
         format!(
             "csd_unlock() of csd(CPU{}->CPU{}) whose CSD_FLAG_LOCK is clear: \
              WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK))",
@@ -383,6 +382,7 @@ pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
             csd_idx % NR_CPU_IDS
         )
     });
+    csd.owner.store(0, I);
     let order = if smp.design.unlock_relaxed {
         Ordering::Relaxed
     } else {

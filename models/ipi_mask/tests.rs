@@ -32,9 +32,12 @@ fn scripted_scenes_are_members() {
     }
 }
 
+/// A malformation applied to a valid scene.
+type Edit = Box<dyn Fn(&mut Scene)>;
+
 #[test]
 fn validate_refuses_malformed_scenes() {
-    let bad: Vec<(&str, Box<dyn Fn(&mut Scene)>)> = vec![
+    let bad: Vec<(&str, Edit)> = vec![
         ("no CPUs", Box::new(|s| s.nr_cpu_ids = 0)),
         ("5 CPUs", Box::new(|s| s.nr_cpu_ids = 5)),
         ("NR_CPUS", Box::new(|s| s.nr_cpus = 96)),

@@ -1,9 +1,7 @@
 //! Unit tests: declarations, the scene language, and small sweeps of each swept variant.
 
-use std::time::Duration;
-
 use kmodel_harness::check::defaults;
-use kmodel_harness::engine::{EngineSpec, Shard};
+use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
 
@@ -179,16 +177,11 @@ fn swept() -> impl Iterator<Item = &'static Variant> {
 }
 
 fn opts(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) -> SweepOptions {
+    // No time budget: a sweep's result must not depend on the machine's speed.
     SweepOptions {
-        engine,
-        bounds,
-        mode,
-        budget: Some(Duration::from_secs(60)),
         shrink_runs: 0,
-        shard: Shard::default(),
-        jobs: 1,
         record: false,
-        progress: None,
+        ..SweepOptions::new(engine, bounds, mode)
     }
 }
 

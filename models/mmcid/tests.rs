@@ -301,7 +301,8 @@ mod scenes {
     #[test]
     fn malformed_scenes_are_refused() {
         let ok = Scene::exit(&k());
-        let bad: [(&str, fn(&mut Scene)); 7] = [
+        type Mutation = fn(&mut Scene);
+        let bad: [(&str, Mutation); 7] = [
             ("no CPUs", |s| s.num_possible_cpus = 0),
             ("too many CPUs", |s| s.num_possible_cpus = 9),
             ("allowed > possible", |s| s.nr_cpus_allowed = 5),

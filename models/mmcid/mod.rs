@@ -690,7 +690,7 @@ pub static MODEL: Model = Model {
             name: "v3",
             summary: "as posted in V3, fork scene",
             expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated]),
+            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
             design: &setup(Design::V3, Ablation::None, Script::Fork, false),
         },

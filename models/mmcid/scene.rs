@@ -250,7 +250,8 @@ impl Scene {
     /// Renumbers a generated scene into a valid one: CPUs and tasks modulo the system's
     /// sizes, fork children T1, T2, ... in order, one actor per CPU, masks within the
     /// possible CPUs, at most `max_ops` operations in the race.
-    fn normalize(mut self, max_ops: usize) -> Scene {
+    fn normalize(mut self, max_ops: usize, max_setup: usize) -> Scene {
+        self.setup.truncate(max_setup);
         let n = self.num_possible_cpus.clamp(1, MAX_CPUS);
         self.num_possible_cpus = n;
         self.nr_cpus_allowed = self.nr_cpus_allowed.clamp(1, n);
@@ -332,6 +333,70 @@ fn any_op(fork: u32, exit: u32) -> impl Strategy<Value = Op> {
     ]
 }
 
+/// One edit of a scripted scene (positions are taken modulo the scene's lengths).
+#[derive(Clone, Debug)]
+enum Edit {
+    /// Insert an operation into an actor's script.
+    Insert(usize, usize, Op),
+    /// Delete one operation of an actor's script.
+    Delete(usize, usize),
+    /// Insert a set-up step.
+    Step(usize, usize, Op),
+    /// Delete a set-up step.
+    Unstep(usize),
+    /// A new actor on a CPU with one operation.
+    Actor(usize, Op),
+    /// Another number of possible CPUs (and as many allowed).
+    Cpus(u32),
+}
+
+impl Edit {
+    fn apply(&self, s: &mut Scene) {
+        let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+        match self.clone() {
+            Edit::Insert(a, i, op) if !s.actors.is_empty() => {
+                let n = s.actors.len();
+                let ops = &mut s.actors[a % n].ops;
+                ops.insert(at(i, ops.len()), op);
+            }
+            Edit::Delete(a, i) if !s.actors.is_empty() => {
+                let n = s.actors.len();
+                let ops = &mut s.actors[a % n].ops;
+                if !ops.is_empty() {
+                    let len = ops.len();
+                    ops.remove(i % len);
+                }
+            }
+            Edit::Step(cpu, i, op) => {
+                let i = at(i, s.setup.len());
+                s.setup.insert(i, step(cpu, op));
+            }
+            Edit::Unstep(i) if !s.setup.is_empty() => {
+                let len = s.setup.len();
+                s.setup.remove(i % len);
+            }
+            Edit::Actor(cpu, op) => s.actors.push(actor(cpu, vec![op], None)),
+            Edit::Cpus(n) => {
+                s.num_possible_cpus = n;
+                s.nr_cpus_allowed = n;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn any_edit(cpus: u32) -> impl Strategy<Value = Edit> {
+    let c = cpus as usize;
+    prop_oneof![
+        3 => (0..4usize, 0..8usize, any_op(2, 2)).prop_map(|(a, i, op)| Edit::Insert(a, i, op)),
+        2 => (0..4usize, 0..8usize).prop_map(|(a, i)| Edit::Delete(a, i)),
+        2 => (0..c, 0..8usize, any_op(3, 1)).prop_map(|(cpu, i, op)| Edit::Step(cpu, i, op)),
+        1 => (0..8usize).prop_map(Edit::Unstep),
+        1 => (0..c, any_op(2, 2)).prop_map(|(cpu, op)| Edit::Actor(cpu, op)),
+        1 => (1..=cpus).prop_map(Edit::Cpus),
+    ]
+}
+
 /// Every operation of a system with `n` CPUs and `t` task records.
 fn alphabet(n: usize, t: usize) -> Vec<Op> {
     let mut ops = vec![Op::Switch(None)];
@@ -364,7 +429,7 @@ impl Scenes for MmcidScenes {
 
     fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
         let cpus = b.cpus.clamp(1, MAX_CPUS);
-        let max_ops = b.ops as usize;
+        let (max_ops, max_setup) = (b.ops as usize, b.setup as usize);
         let actor = (
             0..cpus as usize,
             prop::collection::vec(any_op(2, 3), 1..=max_ops.max(1)),
@@ -372,7 +437,7 @@ impl Scenes for MmcidScenes {
             .prop_map(|(cpu, ops)| actor(cpu, ops, None));
         // Half the scenes allow every CPU; the rest a random prefix (A < N is rarer).
         let allowed = prop_oneof![Just(u32::MAX), 1..=cpus];
-        (
+        let generic = (
             1..=cpus,
             allowed,
             prop::collection::vec((0..cpus as usize, any_op(6, 1)), 0..=b.setup as usize),
@@ -386,9 +451,38 @@ impl Scenes for MmcidScenes {
                     setup: setup.into_iter().map(|(cpu, op)| step(cpu, op)).collect(),
                     actors,
                 }
-                .normalize(max_ops)
+                .normalize(max_ops, max_setup)
             })
-            .boxed()
+            .boxed();
+        // Half the scenes are the scripted ones with up to three random edits: the bug "one
+        // actor, CPU or operation away from the script".
+        let scripted: Vec<Scene> = [
+            Scene::fork(&Knobs::default()),
+            Scene::exit(&Knobs::default()),
+            Scene::execfail(&Knobs::default()),
+            Scene::alloc(),
+        ]
+        .into_iter()
+        .filter(|s| MmcidScenes.size(s).within(b))
+        .collect();
+        if scripted.is_empty() {
+            return generic;
+        }
+        let near = (
+            0..scripted.len(),
+            prop::collection::vec(any_edit(cpus), 0..=3),
+        )
+            .prop_map(move |(i, edits)| {
+                let mut s = scripted[i].clone();
+                for e in &edits {
+                    e.apply(&mut s);
+                }
+                if !edits.is_empty() {
+                    s.actors.iter_mut().for_each(|a| a.label = None);
+                }
+                s.normalize(max_ops, max_setup)
+            });
+        prop_oneof![generic, near].boxed()
     }
 
     fn enumerate(&self, b: &SceneBounds) -> Vec<Scene> {
@@ -414,7 +508,7 @@ impl Scenes for MmcidScenes {
                                     .collect(),
                             };
                             // Drop scenes that name tasks no fork creates.
-                            let norm = scene.clone().normalize(ops);
+                            let norm = scene.clone().normalize(ops, setup);
                             if norm == scene.clone().renumbered_only() && seen.insert(norm.clone())
                             {
                                 out.push(norm);

@@ -169,7 +169,7 @@ fn check_never_overwrites_a_saved_trace_without_force() {
     let saved = &written[0];
     std::fs::write(saved, "my notes").unwrap();
     let again = kmodel(&args);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("kept the existing file"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("kept the existing file"));
     assert_eq!(std::fs::read_to_string(saved).unwrap(), "my notes");
     let mut forced = args.to_vec();
     forced.push("--force");

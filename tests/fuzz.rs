@@ -194,7 +194,6 @@ fn mutate(rng: &mut Rng, seeds: &[Value]) -> (Vec<u8>, String) {
     }
     let mut all = vec![];
     paths(&v, &mut vec![], &mut all);
-    let what;
     let n = 1 + rng.below(3);
     let mut done = vec![];
     for _ in 0..n {
@@ -278,8 +277,7 @@ fn mutate(rng: &mut Rng, seeds: &[Value]) -> (Vec<u8>, String) {
         };
         done.push(format!("{op} at /{}", path.join("/")));
     }
-    what = done.join(", ");
-    (serde_json::to_vec(&v).unwrap(), what)
+    (serde_json::to_vec(&v).unwrap(), done.join(", "))
 }
 
 /// Runs `kmodel ARGS`, killing it after [`LIMIT`]; returns (exit code, stderr, elapsed).

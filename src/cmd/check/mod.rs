@@ -176,7 +176,11 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
     let reports = if args.shard.is_none() && jobs > 1 && checks.len() > 1 {
         match run_workers(jobs.min(checks.len()), &checks) {
             Ok(r) => r,
-            Err(e) => return input_error(e),
+            // Input was validated before the workers started: a worker that fails is a bug.
+            Err(e) => {
+                eprintln!("kmodel: internal error: {e}");
+                return ExitCode::from(super::exit::VERDICT);
+            }
         }
     } else {
         checks

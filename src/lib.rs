@@ -4,10 +4,17 @@
 //! models gets it with `fn main() -> ExitCode { kmodel::run(MY_REGISTRY) }`. Worker processes
 //! re-execute the running binary, so they see the same registry.
 //!
-//! Exit codes: 0 every verdict as declared; 1 an unexpected verdict (or a replay that diverged);
-//! 2 a usage or input error.
+//! Exit codes (the contract CI relies on; README "Exit codes"):
+//! - 0: every declared verdict was reached as declared by a complete exploration of what was
+//!   asked (replay: the trace reproduced; explain/merge/report: done);
+//! - 1: a verdict differs from the declared one, a replay diverged, or the model panicked
+//!   ("model error in MODEL/VARIANT under ENGINE: ...");
+//! - 2: bad input or an I/O error (one line on stderr, `kmodel: error: ...`);
+//! - 3: inconclusive: a time budget, shuttle-dfs's schedule cap or a run of 0 executions left a
+//!   declared verdict unestablished (`--allow-partial` accepts such runs: exit 0).
 
 mod cmd;
+mod quiet;
 mod svg;
 mod table;
 mod worker;
@@ -27,6 +34,10 @@ use crate::cmd::{bench, check, explain, explore, ipi_mask_cost, list, merge, rep
     about = "Executable models of Linux kernel concurrency designs, checked under loom and shuttle"
 )]
 struct Cli {
+    /// Show what the engines print themselves (shuttle's per-schedule lines) and full panic
+    /// reports with backtraces (also: KMODEL_VERBOSE=1).
+    #[arg(short, long, global = true)]
+    verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +60,9 @@ enum Command {
     Replay {
         /// A trace file written by `kmodel check`.
         file: PathBuf,
+        /// Give up (exit 2) when the replay has not finished after this long.
+        #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+        timeout: std::time::Duration,
     },
     /// Write the Markdown design-review dossier (one file per model) under DIR.
     Report {
@@ -69,21 +83,64 @@ enum Command {
         file: PathBuf,
         #[arg(long, value_enum, default_value_t = explain::Format::Text)]
         format: explain::Format,
+        /// Render a stale trace, or one naming a model, variant or property this kmodel does not
+        /// have (with a warning on stderr); without it such traces are refused (exit 2).
+        #[arg(long)]
+        force: bool,
     },
 }
 
 /// Parses the command line and runs the subcommand over `registry`.
 pub fn run(registry: &'static [&'static Model]) -> ExitCode {
-    let cli = Cli::parse();
-    match cli.command {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => e.exit(), // --help, --version
+        Err(e) => return cmd::input_error(one_line(&e.to_string())),
+    };
+    quiet::install(cli.verbose || quiet::verbose_from_env());
+    let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(registry, cli.command)
+    }))
+    .unwrap_or_else(|p| {
+        let msg = p
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "non-string panic payload".into());
+        eprintln!(
+            "kmodel: internal error: {msg} (a bug in kmodel; -v or KMODEL_VERBOSE=1 shows where)"
+        );
+        ExitCode::from(1)
+    });
+    quiet::finish();
+    code
+}
+
+/// A clap error as one line: its message and details, without usage and hints.
+fn one_line(clap_error: &str) -> String {
+    clap_error
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .map(|l| l.strip_prefix("error: ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
+    match command {
         Command::List => list::run(registry),
         Command::Check(args) => check::run(registry, args),
         Command::Explore(args) => explore::run(registry, args),
-        Command::Merge(args) => merge::run(args),
+        Command::Merge(args) => merge::run(registry, args),
         Command::Bench(args) => bench::run(registry, args),
-        Command::Replay { file } => replay::run(registry, &file),
+        Command::Replay { file, timeout } => replay::run(registry, &file, timeout),
         Command::Report { out, traces, force } => report::run(registry, &out, &traces, force),
         Command::IpiMaskCost => ipi_mask_cost::run(),
-        Command::Explain { file, format } => explain::run(&file, format),
+        Command::Explain {
+            file,
+            format,
+            force,
+        } => explain::run(registry, &file, format, force),
     }
 }

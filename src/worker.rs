@@ -81,8 +81,8 @@ pub fn serve<T: Serialize>(mut answer: impl FnMut(usize) -> Result<T, String>) -
 }
 
 /// Starts this command again with `extra` arguments, stdin and stdout piped. Its stderr is
-/// forwarded to ours by a thread, without the line shuttle prints for every deadlocked schedule
-/// (the deadlock is already a verdict in the table).
+/// forwarded to ours by a thread (the worker drops the engines' own lines itself, unless
+/// verbose: see `quiet`).
 fn spawn(extra: &[&str]) -> Result<Child, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find kmodel itself: {e}"))?;
     let mut child = Command::new(exe)
@@ -101,8 +101,6 @@ fn spawn(extra: &[&str]) -> Result<Child, String> {
 
 fn forward_stderr(stderr: impl Read) {
     for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-        if !line.starts_with("Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set") {
-            eprintln!("{line}");
-        }
+        eprintln!("{line}");
     }
 }

@@ -101,22 +101,26 @@ fn stale_trace_is_an_input_error() {
 }
 
 #[test]
-fn committed_trace_replays_and_explains() {
-    let Some(path) = first_committed_trace() else {
-        return;
-    };
-    let p = path.to_str().unwrap();
-    let out = kmodel(&["replay", p]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("reproduced"));
-    for format in ["text", "mermaid", "json"] {
-        let out = kmodel(&["explain", p, "--format", format]);
-        assert!(out.status.success());
-        assert!(!out.stdout.is_empty());
+fn fresh_trace_replays_and_explains() {
+    for path in fresh_traces() {
+        let p = path.to_str().unwrap();
+        let out = kmodel(&["replay", p]);
+        assert!(
+            out.status.success(),
+            "{p}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).starts_with("reproduced"));
+        for format in ["text", "mermaid", "json"] {
+            let out = kmodel(&["explain", p, "--format", format]);
+            assert!(out.status.success(), "{p}");
+            assert!(!out.stdout.is_empty());
+            assert!(
+                out.stderr.is_empty(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
     }
 }
 
@@ -169,7 +173,7 @@ fn check_never_overwrites_a_saved_trace_without_force() {
     let saved = &written[0];
     std::fs::write(saved, "my notes").unwrap();
     let again = kmodel(&args);
-    assert!(String::from_utf8_lossy(&again.stdout).contains("kept the existing file"));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("kept the existing file"));
     assert_eq!(std::fs::read_to_string(saved).unwrap(), "my notes");
     let mut forced = args.to_vec();
     forced.push("--force");
@@ -315,4 +319,455 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
     assert_eq!(verdicts(&whole), verdicts(&merged));
     // The split explores every thread at its first branch points: at least as many executions.
     assert!(merged[0]["executions"].as_u64() >= whole[0]["executions"].as_u64());
+}
+
+// ---- the exit-code contract (README "Exit codes"), case by case from issue 12 ----
+
+/// Runs kmodel as CI does, with `RUST_BACKTRACE=1` in the environment.
+fn kmodel_ci(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("KMODEL_VERBOSE")
+        .output()
+        .expect("runs")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// No panic report, backtrace or engine advice reached stderr.
+fn assert_quiet(out: &Output) {
+    let e = stderr(out);
+    for noise in [
+        "panicked at",
+        "stack backtrace",
+        "RUST_BACKTRACE",
+        "Test deadlocked",
+        "failing seed",
+        "check_random_with_seed",
+        "test panicked in task",
+        "internal error",
+    ] {
+        assert!(!e.contains(noise), "'{noise}' on stderr:\n{e}");
+    }
+}
+
+fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+    assert_quiet(out);
+}
+
+/// A fresh, empty directory for this test process.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("kmodel-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// Traces recorded by this build (committed ones may be stale on a branch): mrelease/today
+/// under loom and shuttle-pct, and mmcid/v3 under loom. Recorded once per test process.
+fn fresh_traces() -> Vec<std::path::PathBuf> {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let d = scratch("fresh");
+        let out = d.to_str().unwrap();
+        for args in [
+            vec!["check", "mrelease/today", "--out", out],
+            vec!["check", "mmcid/v3", "--engine", "loom", "--out", out],
+        ] {
+            let o = kmodel_ci(&args);
+            assert_exit(&o, 0);
+        }
+        d
+    });
+    let mut files = walk(dir);
+    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    assert!(files.len() >= 5, "{files:?}");
+    files
+}
+
+fn fresh(name: &str) -> std::path::PathBuf {
+    fresh_traces()
+        .into_iter()
+        .find(|p| p.to_string_lossy().ends_with(name))
+        .unwrap_or_else(|| panic!("no fresh trace {name}"))
+}
+
+fn edited(from: &str, name: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fresh(from)).unwrap()).unwrap();
+    edit(&mut v);
+    let dir = std::env::temp_dir().join(format!("kmodel-cli-{}-edited", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, v.to_string()).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn out_that_cannot_be_written_exits_2_before_exploring() {
+    let file = temp_file("regular-file", "not a directory");
+    for out in ["/proc/x", file.to_str().unwrap()] {
+        let o = kmodel_ci(&["check", "mrelease/today", "--out", out]);
+        assert_exit(&o, 2);
+        assert!(
+            stderr(&o).starts_with("kmodel: error: --out"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        assert!(stdout(&o).is_empty(), "explored anyway:\n{}", stdout(&o));
+    }
+}
+
+#[test]
+fn a_trace_write_failure_exits_2() {
+    // The directory is writable, but where the model's traces go is a file.
+    let dir = scratch("write-fail");
+    std::fs::write(dir.join("mrelease"), "in the way").unwrap();
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("cannot write"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("cannot write"));
+}
+
+#[test]
+fn a_budget_that_stops_before_a_declared_violation_exits_3() {
+    let out = scratch("budget");
+    let out = out.to_str().unwrap();
+    let o = kmodel_ci(&["check", "mrelease/today", "--budget", "0s", "--out", out]);
+    assert_exit(&o, 3);
+    assert!(stderr(&o).contains("inconclusive"), "{}", stderr(&o));
+    assert!(!stdout(&o).contains("all verdicts as declared"));
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/today",
+        "--budget",
+        "0s",
+        "--allow-partial",
+        "--out",
+        out,
+    ]);
+    assert_exit(&o, 0);
+}
+
+#[test]
+fn the_budget_given_is_the_budget_printed() {
+    // loom's iterative deepening runs each pass with what is left of the budget; the table
+    // reports the budget given.
+    let o = kmodel_ci(&[
+        "check",
+        "ipi-mask/preemptible-percpu-mask",
+        "--engine",
+        "loom",
+        "--budget",
+        "1s",
+        "--allow-partial",
+        "--out",
+        scratch("budget-given").to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let s = stdout(&o);
+    assert!(
+        s.contains("stopped by the 1s time budget") || s.contains("exhaustive up to 2"),
+        "{s}"
+    );
+    assert!(!s.contains("stopped by the 0s"), "{s}");
+}
+
+#[test]
+fn a_dfs_search_stopped_at_its_cap_without_a_declared_violation_exits_3() {
+    // shuttle-dfs stops at 100,000 schedules here without reaching today's -ESRCH race.
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-dfs",
+        "--out",
+        scratch("dfs").to_str().unwrap(),
+    ]);
+    assert_exit(&o, 3);
+    assert!(stdout(&o).contains("DFS schedules (bound reached)"));
+    assert!(
+        stderr(&o).contains("expected violation not reached"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn zero_schedules_iterations_or_depth_are_refused_at_the_edge() {
+    for flag in ["--schedules", "--iterations", "--depth"] {
+        let o = kmodel_ci(&["check", "mrelease/today", flag, "0"]);
+        assert_exit(&o, 2);
+        assert!(stderr(&o).starts_with("kmodel: error:"), "{}", stderr(&o));
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn parameters_out_of_range_are_refused_with_name_value_and_range() {
+    for (model, param) in [
+        ("mm-cpumask", "nr_cpu_ids=100000"),
+        ("mm-cpumask", "nr_cpu_ids=0"),
+        ("mm-cpumask", "from_cpu=40"),
+        ("mrelease", "victim_threads=9"),
+        ("mrelease", "nr_vmas=0"),
+        ("mmcid", "fork_num_possible_cpus=1"),
+        ("ipi-mask", "b_calls=999999999"),
+    ] {
+        let o = kmodel_ci(&["check", model, "--param", param]);
+        assert_exit(&o, 2);
+        let name = param.split('=').next().unwrap();
+        assert!(stderr(&o).contains(name), "{param}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    }
+}
+
+/// The example binary `examples/panicky.rs`: a registry whose `boom` variant panics.
+fn panicky(args: &[&str], verbose: bool) -> Output {
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join("examples")
+        .join("panicky");
+    let mut c = Command::new(&bin);
+    c.args(args).env("RUST_BACKTRACE", "1");
+    if verbose {
+        c.env("KMODEL_VERBOSE", "1");
+    } else {
+        c.env_remove("KMODEL_VERBOSE");
+    }
+    c.output()
+        .unwrap_or_else(|e| panic!("{}: {e} (built by cargo test)", bin.display()))
+}
+
+#[test]
+fn a_model_panic_is_one_line_model_error_exit_1() {
+    let out = scratch("panicky");
+    let out = out.to_str().unwrap();
+    for jobs in ["1", "2"] {
+        let o = panicky(&["check", "panicky", "--jobs", jobs, "--out", out], false);
+        assert_exit(&o, 1);
+        let e = stderr(&o);
+        let lines: Vec<&str> = e.lines().collect();
+        assert_eq!(lines.len(), 2, "{e}");
+        for (line, engine) in lines.iter().zip(["loom", "shuttle-pct"]) {
+            assert!(
+                line.starts_with(&format!(
+                    "kmodel: model error in panicky/boom under {engine}: index out of bounds"
+                )),
+                "{e}"
+            );
+        }
+    }
+    // Verbose shows the panic itself.
+    let o = panicky(
+        &["check", "panicky/boom", "--engine", "loom", "--out", out],
+        true,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("panicked at"), "{}", stderr(&o));
+}
+
+#[test]
+fn engines_stay_quiet_and_findings_name_their_replay_command() {
+    let out = scratch("quiet");
+    let out = out.to_str().unwrap();
+    // In-process (--jobs 1): a deadlocking variant under shuttle, and shuttle-random's seeds.
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/write-locked-gup",
+        "--engine",
+        "shuttle-pct,shuttle-random",
+        "--jobs",
+        "1",
+        "--out",
+        out,
+    ]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("; kmodel replay "), "{}", stdout(&o));
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-random",
+        "--out",
+        out,
+    ]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+}
+
+#[test]
+fn traces_are_validated_before_any_engine_runs() {
+    let cases: Vec<(String, &str)> = vec![
+        (
+            edited("v3--no-livelock.loom.json", "relabelled.json", |v| {
+                v["model"] = "mrelease".into()
+            }),
+            "unknown variant 'v3' for model mrelease",
+        ),
+        (
+            edited("today--no-spurious-esrch.loom.json", "prop.json", |v| {
+                v["property"] = "no-such-claim".into()
+            }),
+            "unknown property 'no-such-claim' for model mrelease",
+        ),
+        (
+            edited("today--no-spurious-esrch.loom.json", "model.json", |v| {
+                v["model"] = "no-such-model".into()
+            }),
+            "unknown model 'no-such-model'",
+        ),
+        (
+            edited("today--no-spurious-esrch.loom.json", "param.json", |v| {
+                v["params"]["nr_vmas"] = 999_999_999.into()
+            }),
+            "parameter nr_vmas=999999999 is out of range",
+        ),
+        (
+            edited(
+                "today--no-spurious-esrch.loom.json",
+                "unknown-param.json",
+                |v| v["params"]["b_calls"] = 1.into(),
+            ),
+            "has no parameter b_calls",
+        ),
+        (
+            edited("today--no-spurious-esrch.loom.json", "path.json", |v| {
+                v["replay"]["path"]["branches"]["entries"][0]["Schedule"]["threads"] =
+                    serde_json::json!(["Active", "Active", "Active", "Active", "Active"])
+            }),
+            "loom path entry 0",
+        ),
+        (
+            edited(
+                "today--no-spurious-esrch.loom.json",
+                "path-type.json",
+                |v| v["replay"]["path"]["pos"] = "far".into(),
+            ),
+            "loom path",
+        ),
+        (
+            edited(
+                "today--no-spurious-esrch.shuttle-pct.json",
+                "task.json",
+                |v| v["replay"]["schedule"][0] = 1000.into(),
+            ),
+            "task 1000",
+        ),
+        (
+            edited("today--no-spurious-esrch.loom.json", "token.json", |v| {
+                v["replay"] = serde_json::json!({"kind": "shuttle", "schedule": [0, 1]})
+            }),
+            "a loom trace needs a loom path",
+        ),
+    ];
+    for (file, needle) in &cases {
+        for cmd in ["replay", "explain"] {
+            let o = kmodel_ci(&[cmd, file]);
+            assert_exit(&o, 2);
+            assert!(stderr(&o).contains(needle), "{cmd} {file}: {}", stderr(&o));
+            assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+        }
+    }
+    // A path of another variant of the same model: loom itself cannot follow it.
+    let other = edited("today--no-spurious-esrch.loom.json", "variant.json", |v| {
+        v["variant"] = "write-locked-teardown".into()
+    });
+    let o = kmodel_ci(&["replay", &other]);
+    assert!(matches!(o.status.code(), Some(1 | 2)), "{}", stderr(&o));
+    assert_quiet(&o);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
+fn explain_refuses_stale_traces_unless_forced() {
+    let stale = edited("today--no-spurious-esrch.loom.json", "stale.json", |v| {
+        v["source_hash"] = "0123456789abcdef".into()
+    });
+    let o = kmodel_ci(&["explain", &stale]);
+    assert_exit(&o, 2);
+    assert!(stderr(&o).contains("stale trace"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    let o = kmodel_ci(&["explain", &stale, "--force"]);
+    assert_exit(&o, 0);
+    assert!(stderr(&o).contains("WARNING"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("VIOLATED"));
+}
+
+#[test]
+fn replay_has_a_time_limit() {
+    let t = fresh("today--no-spurious-esrch.loom.json");
+    let o = kmodel_ci(&["replay", "--timeout", "0s", t.to_str().unwrap()]);
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("did not finish within"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn merge_validates_the_traces_in_shard_reports() {
+    let dir = scratch("merge");
+    let o = kmodel_ci(&[
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--shard",
+        "0/1",
+        "--json",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 0);
+    let mut reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let trace = reports[0]["properties"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find_map(|p| p.get_mut("trace").filter(|t| !t.is_null()))
+        .expect("a trace");
+    trace["params"]["nr_vmas"] = 0.into();
+    let shard = dir.join("shard.json");
+    std::fs::write(&shard, reports.to_string()).unwrap();
+    let o = kmodel_ci(&[
+        "merge",
+        shard.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_exit(&o, 2);
+    assert!(
+        stderr(&o).contains("nr_vmas=0 is out of range"),
+        "{}",
+        stderr(&o)
+    );
 }

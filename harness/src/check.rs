@@ -194,6 +194,10 @@ pub fn explore_minimal(
             break;
         }
     }
+    // Each pass ran with what was left of the budget: report the budget the user gave.
+    if let (Coverage::TimeBudget { budget_secs }, Some(b)) = (&mut total.coverage, opts.budget) {
+        *budget_secs = b.as_secs_f64();
+    }
     total.elapsed = start.elapsed();
     Ok((total, by))
 }

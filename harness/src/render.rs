@@ -16,12 +16,20 @@ fn header(t: &Trace, path: Option<&str>) -> String {
         let _ = writeln!(s, "claim:   {}", t.claim);
     }
     let _ = writeln!(s, "found:   {}", t.message);
-    let pre = t
-        .schedule
-        .preemptions
-        .map_or("preemptions unknown".to_string(), |p| {
-            format!("{p} preemption{}", if p == 1 { "" } else { "s" })
-        });
+    let plural = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    // loom's bound limits loom's own count (a switch away from the running thread at one of
+    // its schedule points); the harness counts switches at harness operations, which can be
+    // more. Say which count is which, so the bound and the count never contradict each other.
+    let pre = match (t.replay.engine_preemptions(), t.schedule.preemptions) {
+        (Some(l), Some(h)) if l != h => format!(
+            "{} (loom's count; {} at harness operations)",
+            plural(l, "preemption", "preemptions"),
+            plural(h, "switch", "switches")
+        ),
+        (Some(l), _) => plural(l, "preemption", "preemptions"),
+        (None, Some(h)) => plural(h, "preemption", "preemptions"),
+        (None, None) => "preemptions unknown".to_string(),
+    };
     let subtree = t
         .found_in_subtree
         .map_or(String::new(), |i| format!(" of subtree {i}"));

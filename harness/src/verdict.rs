@@ -86,6 +86,65 @@ impl VariantReport {
             && self.coverage == Some(Coverage::Sampled))
     }
 
+    /// True when the run could not establish some declared verdict: an expected violation was
+    /// not reached, or a time budget, shuttle-dfs's schedule cap or a run of 0 executions left
+    /// a declared Holds unexplored. `kmodel check` exits 3 for it (unless `--allow-partial`).
+    /// A loom run stopped by a deadlock it reports is not inconclusive by itself: the deadlock
+    /// is the verdict (its other properties read "not violated (partial)").
+    pub fn inconclusive(&self) -> bool {
+        if self.skipped.is_some() {
+            return false;
+        }
+        if self
+            .properties
+            .iter()
+            .any(|p| p.agreement == Agreement::NotReached)
+        {
+            return true;
+        }
+        let cut = matches!(self.coverage, Some(Coverage::TimeBudget { .. }))
+            || (self.engine.kind() == EngineKind::ShuttleDfs
+                && self.coverage == Some(Coverage::Sampled))
+            // A shard may own no part of a search: the merge decides.
+            || (self.executions == 0 && self.shard.count <= 1);
+        cut && self
+            .properties
+            .iter()
+            .any(|p| p.expected.is_some() && !p.violated)
+    }
+
+    /// Why [`Self::inconclusive`], in words ("" when it is not).
+    pub fn inconclusive_why(&self) -> String {
+        if !self.inconclusive() {
+            return String::new();
+        }
+        let unreached: Vec<&str> = self
+            .properties
+            .iter()
+            .filter(|p| p.agreement == Agreement::NotReached)
+            .map(|p| p.property.as_str())
+            .collect();
+        let unexplored: Vec<&str> = self
+            .properties
+            .iter()
+            .filter(|p| p.expected == Some(Expect::Holds) && !p.violated)
+            .map(|p| p.property.as_str())
+            .collect();
+        let mut why = format!(
+            "{}/{} under {}: {}",
+            self.model,
+            self.variant,
+            self.engine.name(),
+            self.explored
+        );
+        if !unreached.is_empty() {
+            why += &format!("; expected violation not reached: {}", unreached.join(", "));
+        } else if !unexplored.is_empty() {
+            why += &format!("; Holds not established: {}", unexplored.join(", "));
+        }
+        why
+    }
+
     pub fn executions_per_sec(&self) -> f64 {
         if self.elapsed_secs > 0.0 {
             self.executions as f64 / self.elapsed_secs

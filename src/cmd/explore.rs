@@ -122,6 +122,9 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         Ok(g) => g,
         Err(e) => return input_error(e),
     };
+    if let Err(e) = super::writable_dir(&args.out) {
+        return input_error(e);
+    }
     let start = Instant::now();
     let mut reports = vec![];
     for (model, variant) in sweeps {
@@ -210,26 +213,22 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
             scenes as f64 / secs.max(1e-9)
         );
     }
+    // A model that panicked is a model error (exit 1), not bad input.
     if let Some(r) = reports.iter().find(|r| r.error.is_some()) {
-        eprintln!(
-            "kmodel: error: {}/{}: {}",
-            r.model,
-            r.variant,
-            r.error.as_deref().unwrap_or_default()
-        );
-        return ExitCode::from(2);
+        let e = r.error.as_deref().unwrap_or_default();
+        match e.strip_prefix("model panicked: ") {
+            Some(m) => eprintln!("kmodel: model error in {}/{}: {m}", r.model, r.variant),
+            None => eprintln!("kmodel: error in {}/{}: {e}", r.model, r.variant),
+        }
+        return ExitCode::from(super::exit::VERDICT);
     }
     if reports.iter().any(|r| !r.as_expected()) {
-        if !args.json {
-            println!("UNEXPECTED sweep verdicts: see FINDING lines above");
-        }
-        return ExitCode::from(1);
+        eprintln!("kmodel: UNEXPECTED sweep verdicts: see FINDING lines");
+        return ExitCode::from(super::exit::VERDICT);
     }
     if reports.iter().any(SweepReport::inconclusive) {
-        if !args.json {
-            println!("inconclusive: a declared violation was not reached (exit 3)");
-        }
-        return ExitCode::from(3);
+        eprintln!("kmodel: inconclusive: a declared violation was not reached (exit 3)");
+        return ExitCode::from(super::exit::INCONCLUSIVE);
     }
     if !args.json {
         println!("all sweep verdicts as declared");

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use kmodel_harness::check::{merge_shards, VariantReport};
+use kmodel_harness::model::lookup;
+use kmodel_harness::{replay, Model};
 
 use super::check::{finish, Output};
 use super::input_error;
@@ -25,10 +27,16 @@ pub struct MergeArgs {
     /// Overwrite trace files that exist with different contents.
     #[arg(long)]
     force: bool,
+    /// Accept a partial run (exit 0 instead of 3), as `kmodel check --allow-partial`.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
-pub fn run(args: MergeArgs) -> ExitCode {
+pub fn run(registry: &[&'static Model], args: MergeArgs) -> ExitCode {
     let started = Instant::now();
+    if let Err(e) = super::writable_dir(&args.out) {
+        return input_error(e);
+    }
     let mut shards = vec![];
     for f in &args.files {
         let text = match std::fs::read_to_string(f) {
@@ -36,7 +44,12 @@ pub fn run(args: MergeArgs) -> ExitCode {
             Err(e) => return input_error(format!("{}: {e}", f.display())),
         };
         match serde_json::from_str::<Vec<VariantReport>>(&text) {
-            Ok(r) => shards.push(r),
+            Ok(r) => {
+                if let Err(e) = validate(registry, &r) {
+                    return input_error(format!("{}: {e}", f.display()));
+                }
+                shards.push(r)
+            }
             Err(e) => {
                 return input_error(format!(
                     "{}: not the --json output of kmodel check: {e}",
@@ -59,7 +72,37 @@ pub fn run(args: MergeArgs) -> ExitCode {
     } else {
         Output::Table
     };
-    finish(reports, &args.out, args.force, output, started)
+    finish(
+        reports,
+        &args.out,
+        args.force,
+        output,
+        started,
+        args.allow_partial,
+    )
+}
+
+/// Checks a shard report against the registry as a trace file is checked: the model and
+/// variant exist, and every trace in it names a known property with parameters in range, a
+/// valid scene and well-formed replay data, recorded against the current model source.
+fn validate(registry: &[&'static Model], reports: &[VariantReport]) -> Result<(), String> {
+    for r in reports {
+        lookup(registry, &format!("{}/{}", r.model, r.variant))?;
+        for p in &r.properties {
+            if let Some(t) = &p.trace {
+                if (t.model.as_str(), t.variant.as_str()) != (r.model.as_str(), r.variant.as_str())
+                {
+                    return Err(format!(
+                        "the trace of [{}] names {}/{} in a report of {}/{}",
+                        p.property, t.model, t.variant, r.model, r.variant
+                    ));
+                }
+                replay::validate(registry, t)
+                    .map_err(|e| format!("{}/{} [{}]: {e}", r.model, r.variant, p.property))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Merges shard runs report by report, keyed by (model, variant, engine); each check must come

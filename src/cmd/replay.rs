@@ -1,19 +1,47 @@
 //! `kmodel replay`: re-run a trace file and confirm it reproduces the same violation and events.
+//! The trace is validated before any engine runs (see `kmodel_harness::replay::validate`), and a
+//! watchdog bounds the replay's wall-clock time, so no file can hang it.
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use kmodel_harness::check::replay_trace;
+use kmodel_harness::check::{replay_trace, ReplayError};
 use kmodel_harness::Model;
 
-use super::{input_error, load};
+use super::{exit, input_error, load};
 
-pub fn run(registry: &[&'static Model], file: &Path) -> ExitCode {
+pub fn run(registry: &'static [&'static Model], file: &Path, timeout: Duration) -> ExitCode {
     let trace = match load(file) {
         Ok(t) => t,
         Err(code) => return code,
     };
-    match replay_trace(registry, &trace) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = trace.clone();
+    let worker = std::thread::Builder::new()
+        .name("replay".into())
+        .spawn(move || {
+            let _ = tx.send(replay_trace(registry, &t));
+        });
+    if let Err(e) = worker {
+        return input_error(format!("cannot start the replay: {e}"));
+    }
+    let result = match rx.recv_timeout(timeout) {
+        Ok(r) => r,
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            eprintln!(
+                "kmodel: error: {}: the replay did not finish within {} (--timeout)",
+                file.display(),
+                humantime::format_duration(timeout)
+            );
+            crate::quiet::exit(exit::INPUT)
+        }
+        // The replay thread ended without an answer: it panicked outside the engines.
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ReplayError::Model(
+            "the replay stopped without a result".into(),
+        )),
+    };
+    match result {
         Ok(r) => {
             println!(
                 "reproduced {}/{}: [{}] {} ({} events identical, {} under {})",
@@ -28,9 +56,19 @@ pub fn run(registry: &[&'static Model], file: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) if e.is_input_error() => input_error(format!("{}: {e}", file.display())),
+        Err(ReplayError::Model(m)) => {
+            eprintln!(
+                "kmodel: model error in {}/{} under {}: {m} (replaying {})",
+                trace.model,
+                trace.variant,
+                trace.engine.name(),
+                file.display()
+            );
+            ExitCode::from(exit::VERDICT)
+        }
         Err(e) => {
             eprintln!("kmodel: {}: {e}", file.display());
-            ExitCode::from(1)
+            ExitCode::from(exit::VERDICT)
         }
     }
 }

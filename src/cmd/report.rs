@@ -116,6 +116,25 @@ pub fn dossier(model: &'static Model, traces: &Path, jobs: usize) -> String {
     s
 }
 
+/// The dossiers show committed counterexamples as they are: say on stderr (one line) when some
+/// no longer match the models (stale, or naming what the models no longer have).
+fn warn_about_invalid_traces(registry: &'static [&'static Model], traces: &Path) {
+    let mut bad = vec![];
+    for m in registry {
+        for (path, t) in counterexamples(m, traces) {
+            if let Err(e) = kmodel_harness::replay::validate(registry, &t) {
+                bad.push(format!("{path}: {e}"));
+            }
+        }
+    }
+    if let Some(first) = bad.first() {
+        eprintln!(
+            "kmodel: warning: {} committed counterexample(s) do not match the current models and are shown as recorded (first: {first}); re-record them with `kmodel check --out traces --force`",
+            bad.len()
+        );
+    }
+}
+
 /// The index page.
 fn index(registry: &[&'static Model]) -> String {
     let mut s = format!("{MARKER}\n\n# kmodel design-review dossiers\n\n");
@@ -160,6 +179,7 @@ pub fn run(
     if let Err(e) = std::fs::create_dir_all(out) {
         return input_error(format!("{}: {e}", out.display()));
     }
+    warn_about_invalid_traces(registry, traces);
     for (name, text) in files(registry, traces, jobs) {
         let path = out.join(name);
         let old = std::fs::read_to_string(&path).ok();

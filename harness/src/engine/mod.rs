@@ -33,6 +33,7 @@ use crate::rt::{self, use_backend, Backend, Event, ExecCtx, Outcome, SpinLimit, 
 pub(crate) use self::control::Control;
 pub use self::control::{default_jobs, Coverage, Exploration, Found, Options, Shard};
 pub use self::loom::LOOM_VERSION;
+pub use self::panic::{install_panic_hook, set_panic_output};
 use self::panic::{install_quiet_panic_hook, is_deadlock};
 pub(crate) use self::panic::{panic_message, StopExploration};
 pub use self::shuttle::SHUTTLE_VERSION;
@@ -86,6 +87,78 @@ impl fmt::Display for EngineError {
 }
 
 impl std::error::Error for EngineError {}
+
+const MODEL_PANIC: &str = "model panicked: ";
+
+impl EngineError {
+    /// The model panicked (a bug in the model, reported as a model error).
+    pub fn model_panic(msg: &str) -> Self {
+        EngineError(format!("{MODEL_PANIC}{msg}"))
+    }
+
+    /// Whether the model panicked (rather than the engine refusing its input).
+    pub fn is_model_panic(&self) -> bool {
+        self.0.starts_with(MODEL_PANIC)
+    }
+
+    /// The panic message of a model panic, or the whole error.
+    pub fn detail(&self) -> &str {
+        self.0.strip_prefix(MODEL_PANIC).unwrap_or(&self.0)
+    }
+}
+
+impl ReplayToken {
+    /// Whether `kmodel replay` can re-run this execution (not for stress: the OS chose it).
+    pub fn replayable(&self) -> bool {
+        !matches!(self, ReplayToken::None { .. })
+    }
+
+    /// The preemptions the engine itself counted in this execution, where it keeps count (loom:
+    /// the count its preemption bound limits).
+    pub fn engine_preemptions(&self) -> Option<u32> {
+        match self {
+            ReplayToken::Loom { path } => loom::path_preemptions(path),
+            _ => None,
+        }
+    }
+}
+
+/// At most this many scheduling steps in one replayed execution (and events in a trace): no
+/// stored trace can make a replay run forever.
+pub const MAX_REPLAY_STEPS: usize = 1_000_000;
+
+/// Checks a trace's replay data against what its engine can use, before the engine runs (loom
+/// would panic on a malformed checkpoint; shuttle on an impossible task number).
+pub fn validate_replay_data(spec: &EngineSpec, token: &ReplayToken) -> Result<(), String> {
+    match (spec, token) {
+        (EngineSpec::Loom { preemption_bound }, ReplayToken::Loom { path }) => {
+            if preemption_bound.is_some_and(|k| k > u32::from(u8::MAX)) {
+                return Err(format!(
+                    "loom preemption bound {} is out of range 0..=255",
+                    preemption_bound.unwrap_or_default()
+                ));
+            }
+            loom::validate_path(path)
+        }
+        (EngineSpec::Loom { .. }, _) => Err("a loom trace needs a loom path".into()),
+        (EngineSpec::Stress { .. }, ReplayToken::None { .. }) => Ok(()),
+        (EngineSpec::Stress { .. }, _) => Err("a stress trace has no replay data".into()),
+        (_, ReplayToken::Shuttle { schedule }) => {
+            if schedule.len() > MAX_REPLAY_STEPS {
+                return Err(format!(
+                    "a schedule of {} steps (at most {MAX_REPLAY_STEPS})",
+                    schedule.len()
+                ));
+            }
+            match schedule.iter().find(|&&t| t >= 64) {
+                Some(t) => Err(format!("task {t} in the schedule (models have at most 64)")),
+                None => Ok(()),
+            }
+        }
+        (_, ReplayToken::None { .. }) => Ok(()),
+        (_, _) => Err(format!("a {} trace needs a shuttle schedule", spec.name())),
+    }
+}
 
 /// The seam every engine implements (cf. shuttle's `Scheduler`).
 trait Engine {
@@ -194,6 +267,13 @@ fn recorded_execution(
     }
 }
 
+/// Whether a source file belongs to an engine crate (or what it uses to read checkpoints).
+fn is_engine_source(file: &str) -> bool {
+    ["/loom-", "/shuttle-", "/serde_json-", "/generator-"]
+        .iter()
+        .any(|c| file.contains(c))
+}
+
 /// The spin limit the harness uses for each backend (see [`SpinLimit`]).
 fn spin_limit(backend: Backend) -> SpinLimit {
     match backend {
@@ -208,7 +288,14 @@ fn spin_limit(backend: Backend) -> SpinLimit {
 /// error.
 fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
     if !is_deadlock(msg) {
-        return Err(EngineError(format!("model panicked: {msg}")));
+        // A panic raised inside loom or shuttle themselves (a replay path that does not fit
+        // the model, a step bound) is the engine refusing its input, not a model bug.
+        if self::panic::last_panic_file().is_some_and(|f| is_engine_source(&f)) {
+            return Err(EngineError(format!(
+                "the engine cannot follow this execution: {msg}"
+            )));
+        }
+        return Err(EngineError::model_panic(msg));
     }
     // A spinner parked for progress that never comes: the engine sees every actor blocked.
     let (property, message) = if rt::last_execution_had_parked_spinner() {

@@ -92,6 +92,26 @@ struct Recorder {
     ctl: Option<Arc<Control>>,
 }
 
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        // shuttle's RandomScheduler prints "failing seed ... pass the seed to
+        // check_random_with_seed" when dropped before it ran out of schedules (as when an
+        // exploration stops early): wrong advice for kmodel, whose traces replay with
+        // `kmodel replay`. Leak the few bytes instead of dropping it.
+        let mode = std::mem::replace(
+            &mut self.mode,
+            Mode::Replay {
+                steps: vec![],
+                pos: 0,
+                diverged: None,
+            },
+        );
+        if let Mode::Explore(s) = mode {
+            std::mem::forget(s);
+        }
+    }
+}
+
 /// Shared handle so a lane can resume with the same scheduler after a deadlock panic.
 #[derive(Clone)]
 struct Handle(Rc<RefCell<Recorder>>);

@@ -303,7 +303,12 @@ impl EngineSpec {
             }
             (Coverage::Sampled, _) => format!("{n} stress iterations"),
             (Coverage::TimeBudget { budget_secs }, _) => {
-                format!("stopped by the {budget_secs:.0}s time budget after {n} executions")
+                let b = if budget_secs.fract() == 0.0 {
+                    format!("{budget_secs:.0}s")
+                } else {
+                    format!("{budget_secs:.3}s")
+                };
+                format!("stopped by the {b} time budget after {n} executions")
             }
             (Coverage::AllViolated, _) => {
                 format!("stopped after {n} executions: every property already violated")

@@ -120,7 +120,7 @@ pub fn run(registry: &'static [&'static Model], args: BenchArgs) -> ExitCode {
     }
     let started = Instant::now();
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
-    let bar = ProgressBar::new_spinner();
+    let bar = ProgressBar::with_draw_target(None, crate::quiet::progress_target());
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
     bar.enable_steady_tick(Duration::from_millis(200));
     bar.set_message(format!(

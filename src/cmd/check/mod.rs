@@ -42,13 +42,16 @@ pub struct CheckArgs {
     #[arg(long)]
     unbounded: bool,
     /// Schedules for shuttle-random / shuttle-pct (upper bound for shuttle-dfs).
-    #[arg(long, default_value_t = defaults::SCHEDULES)]
+    #[arg(long, default_value_t = defaults::SCHEDULES,
+          value_parser = clap::value_parser!(u64).range(1..))]
     schedules: u64,
     /// PCT bug depth.
-    #[arg(long, default_value_t = defaults::PCT_DEPTH)]
+    #[arg(long, default_value_t = defaults::PCT_DEPTH,
+          value_parser = clap::value_parser!(u32).range(1..))]
     depth: u32,
     /// Iterations for the stress engine.
-    #[arg(long, default_value_t = defaults::STRESS_ITERATIONS)]
+    #[arg(long, default_value_t = defaults::STRESS_ITERATIONS,
+          value_parser = clap::value_parser!(u64).range(1..))]
     iterations: u64,
     /// Worker processes, each taking the next check when done (default: the number of CPUs).
     #[arg(long)]
@@ -76,6 +79,10 @@ pub struct CheckArgs {
     /// Overwrite trace files that exist with different contents.
     #[arg(long)]
     force: bool,
+    /// Accept a partial run: exit 0 instead of 3 when a time budget, shuttle-dfs's schedule cap
+    /// or a run of 0 executions leaves a declared verdict unestablished.
+    #[arg(long)]
+    allow_partial: bool,
 }
 
 fn parse_param(s: &str) -> Result<(String, u32), String> {
@@ -147,6 +154,11 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
         }
     }
     let jobs = jobs(&args);
+    if !args.worker {
+        if let Err(e) = super::writable_dir(&args.out) {
+            return input_error(e);
+        }
+    }
 
     let started = Instant::now();
     let checks: Vec<Check> = targets
@@ -164,7 +176,11 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
     let reports = if args.shard.is_none() && jobs > 1 && checks.len() > 1 {
         match run_workers(jobs.min(checks.len()), &checks) {
             Ok(r) => r,
-            Err(e) => return input_error(e),
+            // Input was validated before the workers started: a worker that fails is a bug.
+            Err(e) => {
+                eprintln!("kmodel: internal error: {e}");
+                return ExitCode::from(super::exit::VERDICT);
+            }
         }
     } else {
         checks
@@ -179,7 +195,14 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
     } else {
         Output::Table
     };
-    finish(reports, &args.out, args.force, output, started)
+    finish(
+        reports,
+        &args.out,
+        args.force,
+        output,
+        started,
+        args.allow_partial,
+    )
 }
 
 /// `--jobs`, or the number of CPUs.
@@ -215,7 +238,7 @@ fn run_check(
 /// Runs the checks in `jobs` worker processes of this same command (loom checks first: they
 /// are the long ones), and returns the reports in check order.
 fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, String> {
-    let bar = ProgressBar::new_spinner();
+    let bar = ProgressBar::with_draw_target(None, crate::quiet::progress_target());
     bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
     bar.enable_steady_tick(Duration::from_millis(200));
     let mut order: Vec<usize> = (0..checks.len()).collect();
@@ -246,7 +269,7 @@ fn progress_bar(label: String) -> (Arc<dyn Fn(u64) + Send + Sync>, ProgressBar) 
             && start.elapsed() > Duration::from_secs(1)
         {
             shown.store(true, std::sync::atomic::Ordering::Relaxed);
-            b.set_draw_target(ProgressDrawTarget::stderr());
+            b.set_draw_target(crate::quiet::progress_target());
         }
         b.set_position(n);
     };

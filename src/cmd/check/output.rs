@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kmodel_harness::check::{Agreement, VariantReport};
 use kmodel_harness::Expect;
 
+use crate::cmd::exit;
 use crate::table;
 
 /// How `kmodel check` and `kmodel merge` print their reports.
@@ -19,15 +20,24 @@ pub enum Output {
     Markdown,
 }
 
-/// Writes the traces, prints the reports, and returns the exit code.
+/// Writes the traces, prints the reports, and returns the exit code: 2 when a trace could not
+/// be written, else 1 when a verdict differs or a model failed, else 3 when the run was
+/// inconclusive (unless `allow_partial`), else 0. Every failure is also one line on stderr.
 pub fn finish(
     reports: Vec<VariantReport>,
     out: &Path,
     force: bool,
     output: Output,
     started: Instant,
+    allow_partial: bool,
 ) -> ExitCode {
-    let written = write_traces(&reports, out, force);
+    let traces = write_traces(&reports, out, force);
+    let unexpected = !reports.iter().all(VariantReport::as_expected);
+    let inconclusive: Vec<String> = reports
+        .iter()
+        .filter(|r| r.inconclusive())
+        .map(VariantReport::inconclusive_why)
+        .collect();
     match output {
         Output::Json => println!(
             "{}",
@@ -37,16 +47,67 @@ pub fn finish(
         Output::Table => {
             print!("{}", verdict_table(&reports));
             println!();
-            for line in &written {
+            for line in &traces.listed {
                 println!("{line}");
             }
             summary(&reports, started.elapsed());
         }
     }
-    if reports.iter().all(VariantReport::as_expected) {
-        ExitCode::SUCCESS
+    for line in &traces.kept {
+        eprintln!("kmodel: warning: {line}");
+    }
+    for r in &reports {
+        if let Some(e) = &r.error {
+            eprintln!("kmodel: {}", model_error(r, e));
+        }
+    }
+    let unexpected_in: Vec<String> = reports
+        .iter()
+        // A failed check already has its own line.
+        .filter(|r| !r.as_expected() && r.error.is_none())
+        .map(|r| format!("{}/{} under {}", r.model, r.variant, r.engine.name()))
+        .collect();
+    if !unexpected_in.is_empty() {
+        eprintln!(
+            "kmodel: UNEXPECTED verdicts in: {}",
+            unexpected_in.join(", ")
+        );
+    }
+    if !unexpected && !inconclusive.is_empty() {
+        for why in &inconclusive {
+            eprintln!("kmodel: inconclusive: {why}");
+        }
+        if !allow_partial {
+            eprintln!(
+                "kmodel: inconclusive run (exit 3): a budget, cap or empty run left declared verdicts unestablished; --allow-partial accepts it"
+            );
+        }
+    }
+    for line in &traces.failed {
+        eprintln!("kmodel: error: {line}");
+    }
+    if !traces.failed.is_empty() {
+        ExitCode::from(exit::INPUT)
+    } else if unexpected {
+        ExitCode::from(exit::VERDICT)
+    } else if !inconclusive.is_empty() && !allow_partial {
+        ExitCode::from(exit::INCONCLUSIVE)
     } else {
-        ExitCode::from(1)
+        ExitCode::SUCCESS
+    }
+}
+
+/// One line for a check that failed: "model error in M/V under E: <panic message>" when the
+/// model panicked.
+fn model_error(r: &VariantReport, e: &str) -> String {
+    let what = format!("{}/{} under {}", r.model, r.variant, r.engine.name());
+    match e.find("model panicked: ") {
+        Some(i) => format!(
+            "model error in {what}: {}{}",
+            &e[..i],
+            &e[i + "model panicked: ".len()..]
+        ),
+        None => format!("error in {what}: {e}"),
     }
 }
 
@@ -127,13 +188,20 @@ fn verdict_table(reports: &[VariantReport]) -> String {
     )
 }
 
+/// What writing the traces printed: the traces (or a count), files kept, and failures.
+struct Written {
+    listed: Vec<String>,
+    kept: Vec<String>,
+    failed: Vec<String>,
+}
+
 /// Writes every counterexample under `out`, never overwriting a different file without --force.
-/// Returns the lines to print: each trace when there are few, otherwise a count per outcome;
-/// files it refused to overwrite are always listed.
-fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Vec<String> {
+/// Lists each trace with its explain and replay commands when there are few, otherwise a count
+/// per outcome; files it refused to overwrite and writes that failed are always reported.
+fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Written {
     const LIST_AT_MOST: usize = 12;
     let mut listed = vec![];
-    let mut kept = vec![];
+    let (mut kept, mut failed) = (vec![], vec![]);
     let (mut written, mut unchanged) = (0, 0);
     for p in reports.iter().flat_map(|r| &r.properties) {
         let Some(t) = &p.trace else { continue };
@@ -152,29 +220,37 @@ fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Vec<Strin
                 let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
                     .and_then(|_| std::fs::write(&path, &json));
                 if let Err(e) = saved {
-                    kept.push(format!("trace {}: cannot write: {e}", path.display()));
+                    failed.push(format!("trace {}: cannot write: {e}", path.display()));
                     continue;
                 }
                 written += 1;
             }
         }
+        let replay = if t.replay.replayable() {
+            format!("; kmodel replay {}", path.display())
+        } else {
+            String::new()
+        };
         listed.push(format!(
-            "trace [{}] kmodel explain {}",
+            "trace [{}] kmodel explain {}{replay}",
             p.property,
             path.display()
         ));
     }
-    let mut lines = if listed.len() <= LIST_AT_MOST {
+    let listed = if listed.len() <= LIST_AT_MOST {
         listed
     } else {
         vec![format!(
-            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): kmodel explain FILE",
+            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): kmodel explain FILE; kmodel replay FILE",
             written + unchanged,
             out.display()
         )]
     };
-    lines.extend(kept);
-    lines
+    Written {
+        listed,
+        kept,
+        failed,
+    }
 }
 
 fn summary(reports: &[VariantReport], elapsed: Duration) {
@@ -209,9 +285,11 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
         reports.len(),
         elapsed.as_secs_f64()
     );
-    if unexpected.is_empty() {
-        println!("all verdicts as declared");
-    } else {
+    if !unexpected.is_empty() {
         println!("UNEXPECTED verdicts in: {}", unexpected.join(", "));
+    } else if reports.iter().any(VariantReport::inconclusive) {
+        println!("inconclusive: some declared verdicts were not established (see stderr)");
+    } else {
+        println!("all verdicts as declared");
     }
 }

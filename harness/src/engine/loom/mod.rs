@@ -292,3 +292,166 @@ impl Drop for TempPath {
         let _ = std::fs::remove_file(&self.0);
     }
 }
+
+/// loom's checkpoint format (`loom::rt::path`, loom 0.7.2 with the `checkpoint` feature),
+/// mirrored to check a stored path before loom reads it: loom unwraps its own parse and indexes
+/// without bounds checks, so a malformed path would panic inside loom.
+mod checkpoint {
+    use serde::Deserialize;
+
+    /// `loom::MAX_THREADS`.
+    pub const THREADS: usize = 5;
+    /// loom's `MAX_ATOMIC_HISTORY`.
+    pub const HISTORY: usize = 7;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Path {
+        #[allow(dead_code)]
+        pub preemption_bound: Option<u8>,
+        pub pos: usize,
+        pub branches: Store,
+        #[allow(dead_code)]
+        pub exploring: bool,
+        #[allow(dead_code)]
+        pub skipping: bool,
+        #[allow(dead_code)]
+        pub exploring_on_start: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Store {
+        pub entries: Vec<Entry>,
+    }
+
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    pub enum Entry {
+        Schedule(Schedule),
+        Load(Load),
+        Spurious(Spurious),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Schedule {
+        #[allow(dead_code)]
+        pub preemptions: u8,
+        pub initial_active: Option<u8>,
+        pub threads: [Thread; THREADS],
+        pub prev: Option<Ref>,
+        #[allow(dead_code)]
+        pub exploring: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Ref {
+        pub index: usize,
+        #[allow(dead_code)]
+        pub _p: (),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Load {
+        #[allow(dead_code)]
+        pub values: [u8; HISTORY],
+        pub pos: u8,
+        pub len: u8,
+        #[allow(dead_code)]
+        pub exploring: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Spurious {
+        #[allow(dead_code)]
+        pub spur: bool,
+        #[allow(dead_code)]
+        pub exploring: bool,
+    }
+
+    #[derive(Deserialize, PartialEq, Eq, Clone, Copy)]
+    pub enum Thread {
+        Disabled,
+        Skip,
+        Yield,
+        Pending,
+        Active,
+        Visited,
+    }
+}
+
+/// Checks a stored loom path (the replay token of a loom trace) is one loom can load and
+/// follow: the checkpoint schema with loom's array sizes, references to earlier schedule
+/// entries, a chosen thread at every schedule point, load positions within their values.
+pub(super) fn validate_path(path: &serde_json::Value) -> Result<(), String> {
+    use checkpoint::{Entry, Path, Thread, HISTORY};
+    let p: Path = serde_json::from_value(path.clone()).map_err(|e| format!("loom path: {e}"))?;
+    let entries = &p.branches.entries;
+    if entries.len() > MAX_BRANCHES {
+        return Err(format!(
+            "loom path of {} branch points (loom allows {MAX_BRANCHES})",
+            entries.len()
+        ));
+    }
+    if p.pos > entries.len() {
+        return Err(format!("loom path position {} past its end", p.pos));
+    }
+    for (i, e) in entries.iter().enumerate() {
+        let bad = |why: &str| Err(format!("loom path entry {i}: {why}"));
+        match e {
+            Entry::Schedule(s) => {
+                if let Some(r) = &s.prev {
+                    if r.index >= i || !matches!(entries[r.index], Entry::Schedule(_)) {
+                        return bad("its previous schedule is not an earlier schedule entry");
+                    }
+                }
+                if s.initial_active
+                    .is_some_and(|a| usize::from(a) >= checkpoint::THREADS)
+                {
+                    return bad("initial thread out of range");
+                }
+                let active = s.threads.iter().filter(|t| **t == Thread::Active).count();
+                let yielded = s.threads.contains(&Thread::Yield);
+                if active > 1 || (active == 0 && !yielded) {
+                    return bad("no single active thread");
+                }
+            }
+            Entry::Load(l) => {
+                if l.len == 0 || usize::from(l.len) > HISTORY || l.pos >= l.len {
+                    return bad("load position outside its values");
+                }
+            }
+            Entry::Spurious(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The preemptions loom counted in the execution a stored path describes (the count its
+/// preemption bound limits): a switch away from the thread that was running at a schedule
+/// point, as loom's `Schedule::preemptions()` computes it. None for a malformed path.
+pub(super) fn path_preemptions(path: &serde_json::Value) -> Option<u32> {
+    use checkpoint::{Entry, Path, Thread};
+    let p: Path = serde_json::from_value(path.clone()).ok()?;
+    let count = p
+        .branches
+        .entries
+        .iter()
+        .filter_map(|e| match e {
+            Entry::Schedule(s) => {
+                let active = s.threads.iter().position(|t| *t == Thread::Active);
+                let switched = s
+                    .initial_active
+                    .is_some_and(|a| Some(usize::from(a)) != active);
+                Some(u32::from(s.preemptions) + u32::from(switched))
+            }
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    Some(count)
+}

@@ -79,9 +79,9 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
                         .filter(|p| p.agreement != Agreement::AsExpected && r.skipped.is_none())
                         .map(|p| {
                             format!(
-                                "{}: declared {:?}, observed {} ({:?}; {})",
+                                "{}: declared {}, observed {} ({:?}; {})",
                                 p.property,
-                                p.expected,
+                                p.expected.map_or("nothing".into(), |e| e.to_string()),
                                 if p.violated {
                                     "Violated"
                                 } else {

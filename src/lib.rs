@@ -2,7 +2,8 @@
 //!
 //! The whole command line is a library over a registry of models, so a crate with its own
 //! models gets it with `fn main() -> ExitCode { kmodel::run(MY_REGISTRY) }`. Worker processes
-//! re-execute the running binary, so they see the same registry.
+//! re-execute the running binary, so they see the same registry. [`testing`] (and
+//! [`test_main!`]) turns the same registry into `cargo test` cases with the declared verdicts.
 //!
 //! Exit codes (the contract CI relies on; README "Exit codes"):
 //! - 0: every declared verdict was reached as declared by a complete exploration of what was
@@ -17,6 +18,7 @@ mod cmd;
 mod quiet;
 mod svg;
 mod table;
+pub mod testing;
 mod worker;
 
 use std::path::PathBuf;

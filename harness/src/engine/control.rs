@@ -174,6 +174,36 @@ impl Control {
         true
     }
 
+    /// [`Control::keep_going`] for a worker about to start execution `next` of an index sequence
+    /// that only grows (a shuttle lane) while other workers run theirs in parallel. Once every
+    /// property (or the `stop_at` one) is violated, the worker carries on until none of its
+    /// executions could be an earlier finding, so the first counterexample of each property is
+    /// the smallest index over all workers, whatever their relative speed.
+    pub(super) fn keep_going_from(&self, next: u64) -> bool {
+        if !self.stop.load(Relaxed) {
+            return self.keep_going();
+        }
+        let reason = *self
+            .stop_reason
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if reason != Some(StopReason::AllViolated) {
+            return false;
+        }
+        if let Some(b) = self.opts.budget {
+            if self.start.elapsed() >= b {
+                return false;
+            }
+        }
+        let found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
+        let before = |p: &str| found.get(p).is_some_and(|f| f.execution < next);
+        let target = self.opts.stop_at.as_deref().is_some_and(before);
+        let all = self.opts.properties > 0
+            && found.len() >= self.opts.properties
+            && found.keys().all(|p| before(p));
+        !(target || all)
+    }
+
     /// Runs one execution of `scenario` (recording off) and records its violation, if any.
     pub(super) fn run(
         &self,

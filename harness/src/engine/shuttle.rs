@@ -90,6 +90,10 @@ struct Recorder {
     /// Executions this recorder may still start.
     remaining: u64,
     ctl: Option<Arc<Control>>,
+    /// Index of the next execution this recorder starts, and the step between its indices
+    /// (lanes interleave: `i * lanes + lane`).
+    next_index: u64,
+    stride: u64,
 }
 
 impl Drop for Recorder {
@@ -119,10 +123,12 @@ struct Handle(Rc<RefCell<Recorder>>);
 impl Scheduler for Handle {
     fn new_execution(&mut self) -> Option<Schedule> {
         let mut r = self.0.borrow_mut();
-        if r.remaining == 0 || r.ctl.as_ref().is_some_and(|c| !c.keep_going()) {
+        let next = r.next_index;
+        if r.remaining == 0 || r.ctl.as_ref().is_some_and(|c| !c.keep_going_from(next)) {
             return None;
         }
         r.remaining -= 1;
+        r.next_index += r.stride;
         CURRENT.with(|c| *c.borrow_mut() = Current::default());
         match &mut r.mode {
             Mode::Explore(s) => s.new_execution(),
@@ -246,6 +252,8 @@ impl Shuttle {
             mode: Mode::Explore(self.lane_scheduler(lane, quota.min(usize::MAX as u64) as usize)),
             remaining: quota,
             ctl: Some(ctl.clone()),
+            next_index: lane,
+            stride: lanes,
         })));
         let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
         loop {
@@ -338,6 +346,8 @@ impl Engine for Shuttle {
             },
             remaining: 1,
             ctl: None,
+            next_index: 0,
+            stride: 0,
         })));
         let h = handle.clone();
         let out = recorded_execution(Backend::Shuttle, scenario, move |body| {

@@ -1,0 +1,230 @@
+//! `cargo test` over a registry: every variant's declared verdicts under loom and shuttle-pct,
+//! every committed trace replayed, as libtest cases (libtest-mimic) for any crate's models.
+//!
+//! A crate with its own models gets the whole suite with one test target
+//! (`[[test]] name = "verdicts"`, `harness = false`) whose source is
+//!
+//! ```ignore
+//! kmodel::test_main!(my_models::REGISTRY);
+//! ```
+//!
+//! Cases are named `model/declarations`, `model/variant/engine`, `replay <trace path>` and
+//! `every expected violation has a committed trace`, so `cargo test -- mrelease/` or nextest's
+//! `--partition` select among them. `KMODEL_PREEMPTIONS=K` and `KMODEL_SCHEDULES=N` deepen the
+//! search.
+
+use std::path::{Path, PathBuf};
+
+use kmodel_harness::check::{check_variant, defaults, replay_trace, Agreement, PropertyResult};
+use kmodel_harness::engine::{self, EngineKind, EngineSpec, Options};
+use kmodel_harness::trace::{self, Trace};
+use kmodel_harness::{Expect, Model};
+pub use libtest_mimic::{Arguments, Failed, Trial};
+
+/// The engines the suite runs: the CLI's defaults (loom bound 2, shuttle-pct 2000 schedules of
+/// depth 3, seed 0), deepened by `KMODEL_PREEMPTIONS` and `KMODEL_SCHEDULES`.
+pub fn engines() -> Vec<EngineSpec> {
+    fn env_u64(name: &str) -> Option<u64> {
+        std::env::var(name).ok().and_then(|v| v.parse().ok())
+    }
+    defaults::engines()
+        .into_iter()
+        .map(|e| match e {
+            EngineSpec::Loom { preemption_bound } => EngineSpec::Loom {
+                preemption_bound: env_u64("KMODEL_PREEMPTIONS")
+                    .map(|k| k as u32)
+                    .or(preemption_bound),
+            },
+            EngineSpec::ShuttlePct {
+                seed,
+                schedules,
+                depth,
+            } => EngineSpec::ShuttlePct {
+                seed,
+                schedules: env_u64("KMODEL_SCHEDULES").unwrap_or(schedules),
+                depth,
+            },
+            other => other,
+        })
+        .collect()
+}
+
+/// One case per model (`model/declarations`: [`Model::validate`]) and one per (model, variant,
+/// engine): the variant must reach exactly its declared verdicts, and each counterexample must
+/// equal its committed trace under `traces` when there is one.
+pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<Trial> {
+    let mut trials = vec![];
+    for &model in registry {
+        trials.push(Trial::test(
+            format!("{}/declarations", model.name),
+            move || model.validate().map_err(Failed::from),
+        ));
+        for variant in model.variants {
+            for spec in engines() {
+                let name = format!("{}/{}/{}", model.name, variant.name, spec.name());
+                let traces = traces.to_path_buf();
+                trials.push(Trial::test(name, move || {
+                    let params = model.params(&Default::default())?;
+                    let opts = Options {
+                        jobs: engine::default_jobs(),
+                        ..Options::default()
+                    };
+                    let r = check_variant(model, variant, &spec, &params, opts);
+                    if let Some(e) = &r.error {
+                        return Err(e.clone().into());
+                    }
+                    let wrong: Vec<String> = r
+                        .properties
+                        .iter()
+                        .filter(|p| p.agreement != Agreement::AsExpected && r.skipped.is_none())
+                        .map(|p| {
+                            format!(
+                                "{}: declared {}, observed {} ({:?}; {})",
+                                p.property,
+                                p.expected.map_or("nothing".into(), |e| e.to_string()),
+                                if p.violated {
+                                    "Violated"
+                                } else {
+                                    "no violation"
+                                },
+                                p.agreement,
+                                p.message.as_deref().unwrap_or(&r.explored)
+                            )
+                        })
+                        .collect();
+                    if !wrong.is_empty() {
+                        return Err(wrong.join("\n").into());
+                    }
+                    committed_traces_match(&traces, &r.properties)
+                }));
+            }
+        }
+    }
+    trials
+}
+
+/// A fresh counterexample must equal its committed trace (deterministic engines, same model).
+fn committed_traces_match(dir: &Path, props: &[PropertyResult]) -> Result<(), Failed> {
+    for t in props.iter().filter_map(|p| p.trace.as_ref()) {
+        let path = t.path_in(dir);
+        if let Ok(committed) = Trace::load(&path) {
+            if &committed != t {
+                return Err(format!(
+                    "{} is out of date: re-record with `cargo run --release -- check {}/{} --out {} --force`",
+                    path.display(),
+                    t.model,
+                    t.variant,
+                    dir.file_name().map_or("traces".into(), |d| d.to_string_lossy()),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// All `*.json` files under `dir`, sorted.
+pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "json") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = vec![];
+    walk(dir, &mut files);
+    files.sort();
+    files
+}
+
+/// One case per committed trace under `traces` (`replay <path>`: it replays to the same
+/// violation and events), and one that every expected violation of every variant has a trace.
+pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<Trial> {
+    let mut trials: Vec<Trial> = trace_files(traces)
+        .into_iter()
+        .map(|path| {
+            let name = format!(
+                "replay {}",
+                path.strip_prefix(traces).unwrap_or(&path).display()
+            );
+            Trial::test(name, move || {
+                let t = Trace::load(&path).map_err(|e| e.to_string())?;
+                replay_trace(registry, &t).map_err(|e| format!("{}: {e}", path.display()))?;
+                Ok(())
+            })
+        })
+        .collect();
+    let dir = traces.to_path_buf();
+    trials.push(Trial::test(
+        "every expected violation has a committed trace",
+        move || {
+            let files = trace_files(&dir);
+            let mut missing = vec![];
+            for m in registry {
+                for v in m.variants {
+                    for p in m.properties {
+                        if v.expected(p.id).is_some_and(Expect::observable) {
+                            let recorded = EngineKind::ALL.into_iter().any(|engine| {
+                                files.contains(&trace::path(&dir, m.name, v.name, p.id, engine))
+                            });
+                            if !recorded {
+                                missing.push(format!("{}/{}--{}.*.json", m.name, v.name, p.id));
+                            }
+                        }
+                    }
+                }
+            }
+            if missing.is_empty() {
+                Ok(())
+            } else {
+                Err(Failed::from(format!(
+                    "missing traces (record with `cargo run --release -- check --out {}`): {}",
+                    dir.file_name()
+                        .map_or("traces".into(), |d| d.to_string_lossy()),
+                    missing.join(", ")
+                )))
+            }
+        },
+    ));
+    trials
+}
+
+/// Runs `trials` with the command line's libtest arguments (`--list`, filters, `--exact`,
+/// `--test-threads`), then exits with libtest's status.
+pub fn run(trials: Vec<Trial>) -> ! {
+    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+}
+
+/// Runs [`verdict_trials`] and [`trace_trials`] over `registry`, then exits. What
+/// [`test_main!`](crate::test_main) expands to.
+pub fn main(registry: &'static [&'static Model], traces: &Path) -> ! {
+    let mut trials = verdict_trials(registry, traces);
+    trials.extend(trace_trials(registry, traces));
+    run(trials)
+}
+
+/// The `main` of a `harness = false` test target: every declared verdict of `$registry` and every
+/// trace committed under the crate's `traces/` folder (see [`testing`](crate::testing)).
+///
+/// ```ignore
+/// // tests/verdicts.rs
+/// kmodel::test_main!(my_models::REGISTRY);
+/// ```
+#[macro_export]
+macro_rules! test_main {
+    ($registry:expr) => {
+        fn main() {
+            $crate::testing::main(
+                $registry,
+                &::std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("traces"),
+            )
+        }
+    };
+}

@@ -40,7 +40,7 @@ pub const SUBSET_OF_CPUS_ALLOWED: &str = "subset-of-cpus-allowed";
 pub const TRACKS_MIGRATIONS: &str = "tracks-migrations";
 /// x86 `switch_mm_irqs_off()`, `prev == next`: "Even in lazy TLB mode, the CPU should stay set
 /// in the mm_cpumask."
-pub const WARN_LAZY_CPU_SET: &str = "WARN_ON_ONCE(!cpumask_test_cpu(cpu,mm_cpumask(next)))";
+pub const WARN_LAZY_CPU_SET: &str = "warn-switch-mm-cpu-not-in-mm-cpumask";
 
 /// How the architecture maintains `mm_cpumask()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

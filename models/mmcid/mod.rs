@@ -796,7 +796,7 @@ pub static MODEL: Model = Model {
                       retrying over all num_possible_cpus() CIDs",
             expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
             sweep: Some(
-                expect![CID_IN_RANGE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![CID_IN_RANGE => Violated, CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
             design: &setup(

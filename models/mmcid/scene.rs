@@ -250,8 +250,9 @@ impl Scene {
     /// Renumbers a generated scene into a valid one: CPUs and tasks modulo the system's
     /// sizes, fork children T1, T2, ... in order, one actor per CPU, masks within the
     /// possible CPUs, at most `max_ops` operations in the race.
-    fn normalize(mut self, max_ops: usize, max_setup: usize) -> Scene {
+    fn normalize(mut self, max_actors: usize, max_ops: usize, max_setup: usize) -> Scene {
         self.setup.truncate(max_setup);
+        self.actors.truncate(max_actors);
         let n = self.num_possible_cpus.clamp(1, MAX_CPUS);
         self.num_possible_cpus = n;
         self.nr_cpus_allowed = self.nr_cpus_allowed.clamp(1, n);
@@ -429,7 +430,8 @@ impl Scenes for MmcidScenes {
 
     fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
         let cpus = b.cpus.clamp(1, MAX_CPUS);
-        let (max_ops, max_setup) = (b.ops as usize, b.setup as usize);
+        let (max_actors, max_ops, max_setup) =
+            (b.actors as usize, b.ops as usize, b.setup as usize);
         let actor = (
             0..cpus as usize,
             prop::collection::vec(any_op(2, 3), 1..=max_ops.max(1)),
@@ -451,7 +453,7 @@ impl Scenes for MmcidScenes {
                     setup: setup.into_iter().map(|(cpu, op)| step(cpu, op)).collect(),
                     actors,
                 }
-                .normalize(max_ops, max_setup)
+                .normalize(max_actors, max_ops, max_setup)
             })
             .boxed();
         // Half the scenes are the scripted ones with up to three random edits: the bug "one
@@ -480,7 +482,7 @@ impl Scenes for MmcidScenes {
                 if !edits.is_empty() {
                     s.actors.iter_mut().for_each(|a| a.label = None);
                 }
-                s.normalize(max_ops, max_setup)
+                s.normalize(max_actors, max_ops, max_setup)
             });
         prop_oneof![generic, near].boxed()
     }
@@ -508,7 +510,7 @@ impl Scenes for MmcidScenes {
                                     .collect(),
                             };
                             // Drop scenes that name tasks no fork creates.
-                            let norm = scene.clone().normalize(ops, setup);
+                            let norm = scene.clone().normalize(b.actors as usize, ops, setup);
                             if norm == scene.clone().renumbered_only() && seen.insert(norm.clone())
                             {
                                 out.push(norm);

@@ -236,7 +236,7 @@ pub static MODEL: Model = Model {
             name: "direct-handover",
             summary: "no TRANSIT in either direction, fork scene",
             expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated]),
+            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
             design: &setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
         },
@@ -310,7 +310,7 @@ pub static MODEL: Model = Model {
                       __set_bit() instead of test_and_set_bit()",
             expect: expect![CID_UNIQUE => Violated],
             sweep: Some(
-                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
             design: &setup(

@@ -15,7 +15,8 @@ use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::Expect;
 
-use super::input_error;
+use super::check::write_traces;
+use super::{exit, input_error};
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
@@ -122,6 +123,15 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         Ok(g) => g,
         Err(e) => return input_error(e),
     };
+    // A given scene is input: refuse it before exploring, as a trace file is.
+    for (model, _) in &sweeps {
+        let space = model.scenes.expect("targets keep models with scenes");
+        for scene in given.iter().flatten() {
+            if let Err(e) = space.check(scene) {
+                return input_error(format!("{}: {e}", model.name));
+            }
+        }
+    }
     if let Err(e) = super::writable_dir(&args.out) {
         return input_error(e);
     }
@@ -180,29 +190,32 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         }
         reports.push(r);
     }
-    let mut failed = false;
-    for r in &reports {
-        for p in &r.properties {
-            if let Some(t) = p.finding.as_ref().and_then(|f| f.trace.as_ref()) {
-                match write_trace(&args.out, t, args.force) {
-                    Ok(line) if !args.json => println!("{line}"),
-                    Ok(_) => {}
-                    Err(e) => {
-                        eprintln!("kmodel: error: {e}");
-                        failed = true;
-                    }
-                }
-            }
-        }
-    }
+    let traces = write_traces(
+        reports
+            .iter()
+            .flat_map(|r| &r.properties)
+            .filter_map(|p| p.finding.as_ref()?.trace.as_ref()),
+        &args.out,
+        args.force,
+    );
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&reports).expect("reports serialize")
         );
+    } else {
+        for line in &traces.listed {
+            println!("{line}");
+        }
     }
-    if failed {
-        return ExitCode::from(2);
+    for line in &traces.kept {
+        eprintln!("kmodel: warning: {line}");
+    }
+    for line in &traces.failed {
+        eprintln!("kmodel: error: {line}");
+    }
+    if !traces.failed.is_empty() {
+        return ExitCode::from(exit::INPUT);
     }
     let scenes: u64 = reports.iter().map(|r| r.scenes).sum();
     let secs = start.elapsed().as_secs_f64();
@@ -220,15 +233,15 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
             Some(m) => eprintln!("kmodel: model error in {}/{}: {m}", r.model, r.variant),
             None => eprintln!("kmodel: error in {}/{}: {e}", r.model, r.variant),
         }
-        return ExitCode::from(super::exit::VERDICT);
+        return ExitCode::from(exit::VERDICT);
     }
     if reports.iter().any(|r| !r.as_expected()) {
         eprintln!("kmodel: UNEXPECTED sweep verdicts: see FINDING lines");
-        return ExitCode::from(super::exit::VERDICT);
+        return ExitCode::from(exit::VERDICT);
     }
     if reports.iter().any(SweepReport::inconclusive) {
         eprintln!("kmodel: inconclusive: a declared violation was not reached (exit 3)");
-        return ExitCode::from(super::exit::INCONCLUSIVE);
+        return ExitCode::from(exit::INCONCLUSIVE);
     }
     if !args.json {
         println!("all sweep verdicts as declared");
@@ -283,35 +296,6 @@ fn print_report(r: &SweepReport) {
             }
         }
     }
-}
-
-/// Writes one trace under `out`, never overwriting a different file without --force.
-fn write_trace(
-    out: &Path,
-    t: &kmodel_harness::trace::Trace,
-    force: bool,
-) -> Result<String, String> {
-    let path = t.path_in(out);
-    let json = t.to_json();
-    match std::fs::read_to_string(&path).ok() {
-        Some(old) if old == json => {}
-        Some(_) if !force => {
-            return Ok(format!(
-                "trace {}: kept the existing file (it differs; --force overwrites)",
-                path.display()
-            ))
-        }
-        _ => {
-            std::fs::create_dir_all(path.parent().unwrap_or(out))
-                .and_then(|_| std::fs::write(&path, &json))
-                .map_err(|e| format!("cannot write trace {}: {e}", path.display()))?;
-        }
-    }
-    Ok(format!(
-        "trace [{}] kmodel explain {}",
-        t.property,
-        path.display()
-    ))
 }
 
 /// Scenes from a file: one scene, an array of scenes, or a trace carrying a scene.

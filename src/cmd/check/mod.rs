@@ -19,6 +19,7 @@ use crate::worker;
 
 mod output;
 
+pub(crate) use output::write_traces;
 pub use output::{finish, Output};
 
 #[derive(Args)]

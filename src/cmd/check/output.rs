@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use kmodel_harness::check::{Agreement, VariantReport};
+use kmodel_harness::trace::Trace;
 use kmodel_harness::Expect;
 
 use crate::cmd::exit;
@@ -31,7 +32,14 @@ pub fn finish(
     started: Instant,
     allow_partial: bool,
 ) -> ExitCode {
-    let traces = write_traces(&reports, out, force);
+    let traces = write_traces(
+        reports
+            .iter()
+            .flat_map(|r| &r.properties)
+            .filter_map(|p| p.trace.as_ref()),
+        out,
+        force,
+    );
     let unexpected = !reports.iter().all(VariantReport::as_expected);
     let inconclusive: Vec<String> = reports
         .iter()
@@ -189,22 +197,25 @@ fn verdict_table(reports: &[VariantReport]) -> String {
 }
 
 /// What writing the traces printed: the traces (or a count), files kept, and failures.
-struct Written {
-    listed: Vec<String>,
-    kept: Vec<String>,
-    failed: Vec<String>,
+pub(crate) struct Written {
+    pub listed: Vec<String>,
+    pub kept: Vec<String>,
+    pub failed: Vec<String>,
 }
 
 /// Writes every counterexample under `out`, never overwriting a different file without --force.
 /// Lists each trace with its explain and replay commands when there are few, otherwise a count
 /// per outcome; files it refused to overwrite and writes that failed are always reported.
-fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Written {
+pub(crate) fn write_traces<'a>(
+    traces: impl IntoIterator<Item = &'a Trace>,
+    out: &Path,
+    force: bool,
+) -> Written {
     const LIST_AT_MOST: usize = 12;
     let mut listed = vec![];
     let (mut kept, mut failed) = (vec![], vec![]);
     let (mut written, mut unchanged) = (0, 0);
-    for p in reports.iter().flat_map(|r| &r.properties) {
-        let Some(t) = &p.trace else { continue };
+    for t in traces {
         let path = t.path_in(out);
         let json = t.to_json();
         match std::fs::read_to_string(&path).ok() {
@@ -233,7 +244,7 @@ fn write_traces(reports: &[VariantReport], out: &Path, force: bool) -> Written {
         };
         listed.push(format!(
             "trace [{}] kmodel explain {}{replay}",
-            p.property,
+            t.property,
             path.display()
         ));
     }

@@ -26,6 +26,15 @@ pub fn install(verbose: bool) {
     }
 }
 
+/// Drops only the engines' own lines from stderr (unless `KMODEL_VERBOSE` is set); panics still
+/// print. What `cargo test` runs through [`crate::testing`] uses, so a green suite's log is not
+/// a wall of "Test deadlocked" lines from expected deadlocks.
+pub fn install_engine_filter() {
+    if !verbose_from_env() {
+        filter::install();
+    }
+}
+
 /// Flushes what the stderr filter holds and restores stderr; call before the process exits.
 pub fn finish() {
     filter::finish();

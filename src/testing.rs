@@ -199,7 +199,10 @@ pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<T
 /// Runs `trials` with the command line's libtest arguments (`--list`, filters, `--exact`,
 /// `--test-threads`), then exits with libtest's status.
 pub fn run(trials: Vec<Trial>) -> ! {
-    libtest_mimic::run(&Arguments::from_args(), trials).exit()
+    crate::quiet::install_engine_filter();
+    let conclusion = libtest_mimic::run(&Arguments::from_args(), trials);
+    crate::quiet::finish();
+    conclusion.exit()
 }
 
 /// Runs [`verdict_trials`] and [`trace_trials`] over `registry`, then exits. What

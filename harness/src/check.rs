@@ -139,7 +139,8 @@ pub fn check_scene(
 }
 
 /// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
-/// every violation is reported (and its trace recorded) at the fewest preemptions that show it.
+/// every violation is reported (and its trace recorded) at the lowest bound that shows it (loom's
+/// preemption count, which can be below the switches counted at harness operations).
 /// Returns the exploration and, per violated property, the engine settings that found it.
 pub fn explore_minimal(
     spec: &EngineSpec,

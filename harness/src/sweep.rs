@@ -443,8 +443,8 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
     report
 }
 
-/// Records a replayable trace of a finding's scene: loom with the default bound (fewest
-/// preemptions first) when the scene fits loom, else the sweep's engine.
+/// Records a replayable trace of a finding's scene: loom with the default bound (lowest bound
+/// first) when the scene fits loom, else the sweep's engine.
 fn record(
     model: &'static Model,
     variant: &'static Variant,

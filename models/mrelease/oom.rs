@@ -63,7 +63,7 @@ pub fn find_lock_task_mm(sys: &Sys) -> Option<MutexGuard<'_, TaskLocked>> {
 /// How a killer's syscall reached its return value (ghost, for messages).
 pub type Why = &'static str;
 
-/// `process_mrelease(pidfd, flags)`. Mainline (v6.19): `mmgrab()` under `find_lock_task_mm()`'s
+/// `process_mrelease(pidfd, flags)`. Mainline: `mmgrab()` under `find_lock_task_mm()`'s
 /// task_lock, then `reap = task_will_free_mem(p)`, else 0 if `MMF_OOM_SKIP` is set, -EINVAL
 /// otherwise. `flags` may be `PROCESS_MRELEASE_REAP_KILL` (design (b), v3: `reap = reap_kill ||
 /// task_will_free_mem(p)`, `mmgrab()` only when reaping, then `kill_all_shared_mm()`). Design
@@ -119,9 +119,8 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> (i32, Why) {
             "task_will_free_mem() false: {}",
             errno_name(ret)
         );
-        if !reap_kill {
-            mmdrop(sys, Ctx::Killer);
-        }
+        // drop_mm: (only reached without REAP_KILL, which always reaps)
+        mmdrop(sys, Ctx::Killer);
         return (
             ret,
             "task_will_free_mem() was false and MMF_OOM_SKIP was already set (\"the work has \

@@ -295,7 +295,8 @@ fn do_op(sys: &System, cpu: Option<usize>, op: Op, setup: Setup, checks: Checks)
                 if !g.alive[t] || running || g.allowed[t] & (1 << c) == 0 {
                     return;
                 }
-                if sys.threads[t].on_cpu.load(Ordering::Acquire) {
+                // one iteration of smp_cond_load_acquire(): an acquire load of p->on_cpu
+                if smp_load_acquire(&sys.threads[t].on_cpu) {
                     drop(g);
                     let s = spin.get_or_insert_with(|| {
                         Spinner::new("smp_cond_load_acquire(&p->on_cpu, !VAL)")
@@ -377,14 +378,16 @@ fn do_op(sys: &System, cpu: Option<usize>, op: Op, setup: Setup, checks: Checks)
             if kmm {
                 switch_mm_irqs_off(sys, me, MM, Why::KthreadUseMm);
             }
-            sys.threads[t].on_cpu.store(false, Ordering::Release);
+            // finish_task(prev): smp_store_release(&prev->on_cpu, 0)
+            smp_store_release(&sys.threads[t].on_cpu, false);
         }
         Op::Munmap(late) => {
             if !matches!(sys.ghost.lock().curr[i], Curr::Thread(_)) {
                 return;
             }
             if late {
-                sys.jiffies.fetch_add(HZ + 1, Ordering::Relaxed);
+                // the sleeping second: jiffies advance (a tick's WRITE_ONCE, unordered here)
+                atomic_add(HZ + 1, &sys.jiffies);
             }
             // munmap() -> tlb_finish_mmu() -> flush_tlb_mm_range()
             flush_tlb_mm_range(sys, me);
@@ -417,7 +420,8 @@ fn schedule(sys: &System, i: usize, next: Next) {
                 return;
             }
             // The previous CPU must have finished switching it out (finish_task()).
-            if sys.threads[t].on_cpu.load(Ordering::Acquire) {
+            // The waker's smp_cond_load_acquire(&p->on_cpu, !VAL), one acquire load per spin.
+            if smp_load_acquire(&sys.threads[t].on_cpu) {
                 drop(g);
                 let s = spin.get_or_insert_with(|| Spinner::new("wait for next->on_cpu == 0"));
                 if !s.relax() {
@@ -425,8 +429,8 @@ fn schedule(sys: &System, i: usize, next: Next) {
                 }
                 continue;
             }
-            // prepare_task(next)
-            sys.threads[t].on_cpu.store(true, Ordering::Relaxed);
+            // prepare_task(next): WRITE_ONCE(next->on_cpu, 1)
+            write_once(&sys.threads[t].on_cpu, true);
         }
         let prev = g.curr[i];
         g.curr[i] = want;
@@ -467,7 +471,7 @@ fn schedule(sys: &System, i: usize, next: Next) {
     }
     if let Curr::Thread(p) = prev {
         // finish_task(prev): smp_store_release(&prev->on_cpu, 0)
-        sys.threads[p].on_cpu.store(false, Ordering::Release);
+        smp_store_release(&sys.threads[p].on_cpu, false);
         ev!("finish_task", "{}->on_cpu = 0", THREAD_NAMES[p]);
     }
 }

@@ -234,7 +234,7 @@ pub fn switch_mm_irqs_off(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
 /// The body of `switch_mm_irqs_off()`, irqs already off on `cpu`.
 fn switch_mm_locked(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
     let c = cpu.id;
-    let real_prev = cpu.loaded_mm.load(Ordering::Relaxed);
+    let real_prev = read_once(&cpu.loaded_mm);
     ev!(
         "switch_mm_irqs_off",
         "CPU{c}: {} -> {}",
@@ -244,7 +244,7 @@ fn switch_mm_locked(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
     match sys.policy {
         Policy::X86Lazy | Policy::X86Eager => {
             // was_lazy: leave lazy mode before anything else.
-            cpu.is_lazy.store(false, Ordering::Relaxed);
+            write_once(&cpu.is_lazy, false);
             if real_prev == next {
                 // "Even in lazy TLB mode, the CPU should stay set in the mm_cpumask."
                 if next == MM {
@@ -263,28 +263,41 @@ fn switch_mm_locked(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
                 return;
             }
             if sys.policy == Policy::X86Lazy {
-                // Publish "switching" before joining the mask (the flusher reads loaded_mm in
-                // should_flush_tlb()); the prev mm's bit is left set: it is trimmed lazily.
-                cpu.loaded_mm.store(LOADED_MM_SWITCHING, Ordering::Release);
-            } else if real_prev == MM {
-                // "Stop remote flushes for the previous mm"
-                sys.cpumask_clear_cpu(c, Why::Departure);
+                // this_cpu_write(cpu_tlbstate.loaded_mm, LOADED_MM_SWITCHING): a plain per-CPU
+                // store, read remotely by should_flush_tlb(); the prev mm's bit is left set:
+                // it is trimmed lazily. x86-TSO keeps it after the is_lazy store above (the
+                // order should_flush_tlb()'s smp_rmb() pairs with); LKMM needs smp_wmb().
+                smp_wmb();
+                write_once(&cpu.loaded_mm, LOADED_MM_SWITCHING);
+                // "Rely on the smp_mb() implied by cpumask_set_cpu()'s atomic operation, or
+                // explicitly provide one" (x86's LOCK BTS is a full barrier; in LKMM terms the
+                // set_bit() is unordered, so the model adds the smp_mb() in both branches).
+                if next == MM && !sys.cpumask.test_bit(c) {
+                    sys.cpumask_set_cpu(c, why);
+                }
+                smp_mb();
+            } else {
+                if real_prev == MM {
+                    // "Stop remote flushes for the previous mm"
+                    sys.cpumask_clear_cpu(c, Why::Departure);
+                }
+                // "Start remote flushes and then read tlb_gen."
+                if next == MM && !sys.cpumask.test_bit(c) {
+                    sys.cpumask_set_cpu(c, why);
+                }
             }
-            // "Start remote flushes and then read tlb_gen."
-            if next == MM && !sys.cpumask.test_bit(c) {
-                sys.cpumask_set_cpu(c, why);
-            }
-            cpu.loaded_mm.store(next, Ordering::Relaxed);
+            // this_cpu_write(cpu_tlbstate.loaded_mm, next)
+            write_once(&cpu.loaded_mm, next);
         }
         Policy::Arm64NeverSet => {
             // check_and_switch_context(): ASID allocation, no mm_cpumask update.
-            cpu.loaded_mm.store(next, Ordering::Relaxed);
+            write_once(&cpu.loaded_mm, next);
         }
         Policy::Sparc64NeverClear => {
             if next == MM && !sys.cpumask.test_bit(c) {
                 sys.cpumask_set_cpu(c, why);
             }
-            cpu.loaded_mm.store(next, Ordering::Relaxed);
+            write_once(&cpu.loaded_mm, next);
         }
     }
 }
@@ -292,9 +305,9 @@ fn switch_mm_locked(sys: &System, cpu: &PerCpu, next: usize, why: Why) {
 /// `enter_lazy_tlb()`: switching to a kernel thread keeps the old mm loaded (x86: `is_lazy`).
 pub fn enter_lazy_tlb(sys: &System, cpu: &PerCpu) {
     let _irqs_off = cpu.irq.lock();
-    let loaded = cpu.loaded_mm.load(Ordering::Relaxed);
+    let loaded = read_once(&cpu.loaded_mm);
     if matches!(sys.policy, Policy::X86Lazy | Policy::X86Eager) && loaded != INIT_MM {
-        cpu.is_lazy.store(true, Ordering::Relaxed);
+        write_once(&cpu.is_lazy, true);
     }
     ev!(
         "enter_lazy_tlb",
@@ -306,11 +319,11 @@ pub fn enter_lazy_tlb(sys: &System, cpu: &PerCpu) {
 
 /// `should_trim_cpumask()` (x86 lazy): at most once per `HZ` per mm.
 fn should_trim_cpumask(sys: &System) -> bool {
-    let jiffies = sys.jiffies.load(Ordering::Relaxed);
-    let next = sys.next_trim_cpumask.load(Ordering::Relaxed);
+    let jiffies = read_once(&sys.jiffies);
+    let next = read_once(&sys.next_trim_cpumask);
     // time_after(jiffies, next)
     if (next.wrapping_sub(jiffies) as i64) < 0 {
-        sys.next_trim_cpumask.store(jiffies + HZ, Ordering::Relaxed);
+        write_once(&sys.next_trim_cpumask, jiffies + HZ);
         return true;
     }
     false
@@ -318,9 +331,12 @@ fn should_trim_cpumask(sys: &System) -> bool {
 
 /// `should_flush_tlb()` (x86 lazy) / `tlb_is_not_lazy()` (x86 eager): the IPI condition.
 fn should_flush_tlb(sys: &System, cpu: &PerCpu, trim_cpumask: bool) -> bool {
-    let loaded_mm = cpu.loaded_mm.load(Ordering::Relaxed);
+    let loaded_mm = read_once(&cpu.loaded_mm);
+    // "Order the 'loaded_mm' and 'is_lazy' against their write ordering in
+    // switch_mm_irqs_off(). Ensure 'is_lazy' is at least as new as 'loaded_mm'."
+    smp_rmb();
     // Lazy TLB will get flushed at the next context switch.
-    if cpu.is_lazy.load(Ordering::Relaxed) {
+    if read_once(&cpu.is_lazy) {
         // Ablation: trim lazy CPUs as well.
         return sys.ablation == Ablation::TrimLazyCpus && trim_cpumask;
     }
@@ -342,8 +358,8 @@ fn should_flush_tlb(sys: &System, cpu: &PerCpu, trim_cpumask: bool) -> bool {
 /// `flush_tlb_func()` run on `cpu` (IPI handler, irqs off there).
 fn flush_tlb_func(sys: &System, cpu: &PerCpu, trim_cpumask: bool) {
     let _irqs_off = cpu.irq.lock();
-    let loaded_mm = cpu.loaded_mm.load(Ordering::Relaxed);
-    let lazy = cpu.is_lazy.load(Ordering::Relaxed);
+    let loaded_mm = read_once(&cpu.loaded_mm);
+    let lazy = read_once(&cpu.is_lazy);
     let trim_lazy = sys.ablation == Ablation::TrimLazyCpus && trim_cpumask && lazy;
     if loaded_mm != MM || trim_lazy {
         if sys.policy == Policy::X86Lazy {

@@ -23,7 +23,7 @@ pub fn exit_group(sys: &Sys, tid: usize) {
     {
         let mut sig = sys.task.siglock.lock();
         sig.kill = true;
-        sys.task.group_exit.store(true, Ordering::Relaxed);
+        write_once(&sys.task.group_exit, true);
         sys.task.sig_wake.notify_all();
     }
     ev!(
@@ -39,7 +39,7 @@ pub fn exit_group(sys: &Sys, tid: usize) {
 /// (`autoreap`), the last thread out releases it.
 pub fn do_exit(sys: &Sys, tid: usize) {
     if tid == 0 {
-        sys.task.pf_exiting.store(true, Ordering::Relaxed);
+        write_once(&sys.task.pf_exiting, true);
     }
     ev!("exit_signals", "T{}: PF_EXITING", tid + 1);
     exit_mm(sys, tid);
@@ -64,15 +64,18 @@ pub fn do_exit(sys: &Sys, tid: usize) {
     }
 }
 
-/// `exit_mm()`: `mmap_read_lock()`; under `task_lock()` `current->mm = NULL` (design (c) first
-/// does `mmgrab()` + `current->exit_mm = mm`); unlock; `mm_update_next_owner()` (not
-/// modelled); `mmput()`. The lazy-TLB mm_count of the CPU is not modelled.
+/// `exit_mm()`: `mmap_read_lock()`; under `task_lock()`, `smp_mb__after_spinlock()` then
+/// `current->mm = NULL` (design (c) first does `mmgrab()` + `current->exit_mm = mm`); unlock;
+/// `mm_update_next_owner()` (not modelled); `mmput()`. The lazy-TLB mm_count of the CPU
+/// (`mmgrab_lazy_tlb()`), irq disabling and `exit_oom_victim()` are not modelled.
 pub fn exit_mm(sys: &Sys, tid: usize) {
     let mm = &sys.mm;
     ev!("exit_mm", "mmap_read_lock(mm)");
     mm.mmap_lock.down_read();
     {
         let mut t = sys.task.threads[tid].lock();
+        // membarrier: a full barrier before clearing current->mm
+        smp_mb__after_spinlock();
         if sys.cfg.design == Design::ExitMmPointer {
             mmgrab(sys, Ctx::Victim);
             t.exit_mm = true;
@@ -106,7 +109,8 @@ pub fn wait_for_child(sys: &Sys) {
 /// design (c) drops `task->exit_mm` (`mmdrop_async()` in the patch); the zombie's reference to
 /// the task_struct goes (the last one frees `signal_struct` and its `oom_mm`).
 pub fn release_task(sys: &Sys, who: Ctx) {
-    sys.task.released.store(true, Ordering::Release);
+    // __unhash_process() -> detach_pid(): hlist_del_rcu() of the pid's task link
+    write_once(&sys.task.released, true);
     ev!(
         "release_task",
         "parent reaped the zombie: pidfd_get_task() now fails"
@@ -152,7 +156,7 @@ pub fn put_task_struct(sys: &Sys, who: Ctx) {
 pub fn send_sigkill(sys: &Sys) {
     let mut sig = sys.task.siglock.lock();
     sig.kill = true;
-    sys.task.group_exit.store(true, Ordering::Relaxed);
+    write_once(&sys.task.group_exit, true);
     sys.task.sig_wake.notify_all();
     drop(sig);
     ev!("pidfd_send_signal", "SIGKILL delivered, SIGNAL_GROUP_EXIT");

@@ -1,10 +1,10 @@
-//! The kernel code under test, ported function for function: `do_exit()` → `exit_mm()` → `mmput()`
-//! → `__mmput()` → `exit_mmap()` (kernel/exit.c, kernel/fork.c, mm/mmap.c), `process_mrelease()`
-//! and `__oom_reap_task_mm()` (mm/oom_kill.c), the smaps seq_file walk `m_start()`/`m_stop()`
-//! (fs/proc/task_mmu.c) and `get_cmdline()`/`access_remote_vm()` (mm/util.c, mm/memory.c), with
-//! the five designs of the May 2026 discussion switched by [`Design`].
+//! The victim's state (`struct mm_struct`, the task, the readers' ghost observations) and the
+//! mm side of the port: reference counting (`mmgrab()` ... `__mmdrop()`, include/linux/sched/mm.h,
+//! kernel/fork.c) and the teardown `exit_mmap()` (mm/mmap.c). The exit path is in `exit.rs`, the
+//! killer in `oom.rs`, the oom_reaper in `reaper.rs`, the readers in `procfs.rs`; `port.toml`
+//! lists every ported function and its simplifications.
 //!
-//! One victim process with one thread (its group leader), one `mm_struct`, `nr_vmas` private
+//! One victim process with 1-3 threads (T1 its group leader), one `mm_struct`, `nr_vmas` private
 //! anonymous VMAs of one page each. Pointers to the single mm become booleans.
 
 use kmodel_harness::prelude::*;
@@ -18,9 +18,11 @@ pub type GhostBool = std::sync::atomic::AtomicBool;
 use super::{CHECK_MM_RSS, MMPUT_MM_USERS, NO_USE_AFTER_PUT, TEARDOWN_NOT_IN_READER};
 
 /// include/linux/mm_types.h: `MMF_OOM_SKIP` ("mm is of no interest for the OOM killer").
-pub const MMF_OOM_SKIP: u32 = 21;
+pub const MMF_OOM_SKIP: usize = 21;
 /// include/linux/mm_types.h: `MMF_UNSTABLE` ("mm is unstable for copy_from_user").
-pub const MMF_UNSTABLE: u32 = 22;
+pub const MMF_UNSTABLE: usize = 22;
+/// `NUM_MM_FLAG_BITS` (include/linux/mm_types.h, v6.18+).
+pub const NUM_MM_FLAG_BITS: usize = 64;
 
 pub const ESRCH: i32 = 3;
 pub const EINTR: i32 = 4;
@@ -114,8 +116,9 @@ pub struct MmStruct {
     pub mm_users: AtomicU32,
     pub mm_count: AtomicU32,
     pub mmap_lock: RwSem,
-    /// `mm->flags` (`MMF_*` bits).
-    pub flags: AtomicU32,
+    /// `mm->flags`: since v6.18 a bitmap (`mm_flags_t`, `NUM_MM_FLAG_BITS` = 64) read and
+    /// written with `mm_flags_test()` / `mm_flags_set()` (`test_bit()` / `set_bit()`).
+    pub flags: Bitmap,
     /// Resident pages per VMA (one page per VMA to start with): the PTEs themselves, each
     /// update atomic as under the VMA's page-table lock. Ghost, so checks read the truth.
     pub rss: Vec<GhostU32>,
@@ -133,12 +136,14 @@ pub struct MmStruct {
 }
 
 impl MmStruct {
-    pub fn test_flag(&self, bit: u32) -> bool {
-        self.flags.load(Ordering::Relaxed) & (1 << bit) != 0
+    /// `mm_flags_test(bit, mm)`: `test_bit()`, a plain (`READ_ONCE`) load.
+    pub fn mm_flags_test(&self, bit: usize) -> bool {
+        self.flags.test_bit(bit)
     }
 
-    pub fn set_flag(&self, bit: u32) {
-        self.flags.fetch_or(1 << bit, Ordering::Relaxed);
+    /// `mm_flags_set(bit, mm)`: `set_bit()`, an unordered atomic RMW.
+    pub fn mm_flags_set(&self, bit: usize) {
+        self.flags.set_bit(bit)
     }
 
     /// `get_mm_rss()`-style sum over the VMAs; read `SeqCst` because properties use it.
@@ -216,6 +221,8 @@ pub struct Sys {
     pub task: TaskStruct,
     /// One per read of the scene (reader slot).
     pub readers: Vec<ReaderObs>,
+    /// Ghost: who set `MMF_OOM_SKIP` first and what was resident then (for messages).
+    pub oom_skip_by: std::sync::Mutex<Option<(String, u32)>>,
 }
 
 impl Sys {
@@ -232,7 +239,7 @@ impl Sys {
                 mm_users: AtomicU32::new(cfg.threads as u32),
                 mm_count: AtomicU32::new(1 + opened),
                 mmap_lock: RwSem::new(cfg.reader_stealing),
-                flags: AtomicU32::new(0),
+                flags: Bitmap::new("mm->flags", NUM_MM_FLAG_BITS, NO_USE_AFTER_PUT),
                 rss: (0..cfg.nr_vmas).map(|_| GhostU32::new(1)).collect(),
                 ptl: Mutex::new(()),
                 unmapped: AtomicU32::new(0),
@@ -276,6 +283,7 @@ impl Sys {
                     stall,
                 })
                 .collect(),
+            oom_skip_by: std::sync::Mutex::new(None),
             cfg,
         }
     }
@@ -302,18 +310,18 @@ impl Sys {
 // ---------------------------------------------------------------------------------------------
 // kernel/fork.c, include/linux/sched/mm.h: reference counting
 
-/// `mmgrab()`: `atomic_inc(&mm->mm_count)`.
+/// `mmgrab()`: `atomic_inc(&mm->mm_count)` (unordered).
 pub fn mmgrab(sys: &Sys, who: Ctx) {
     sys.mm_deref(who, "mmgrab");
-    let c = sys.mm.mm_count.fetch_add(1, Ordering::Relaxed);
-    ev!("mmgrab", "mm_count {} -> {}", c, c + 1);
+    atomic_inc(&sys.mm.mm_count);
+    ev!("mmgrab", "atomic_inc(&mm->mm_count)");
 }
 
 /// `mmdrop()`: `atomic_dec_and_test(&mm->mm_count)` (fully ordered), `__mmdrop()` on zero.
 pub fn mmdrop(sys: &Sys, who: Ctx) {
-    let c = full_rmw(|| sys.mm.mm_count.fetch_sub(1, Ordering::Relaxed));
-    ev!("mmdrop", "mm_count {} -> {}", c, c.wrapping_sub(1));
-    if c == 1 {
+    let last = atomic_dec_and_test(&sys.mm.mm_count);
+    ev!("mmdrop", "atomic_dec_and_test(&mm->mm_count): {last}");
+    if last {
         __mmdrop(sys, who);
     }
 }
@@ -336,50 +344,44 @@ fn __mmdrop(sys: &Sys, who: Ctx) {
     ev!("__mmdrop", "mm_count reached 0: pgd and mm_struct freed");
 }
 
-/// `mmget()`: `atomic_inc(&mm->mm_users)` (callers must know mm_users is not zero).
+/// `mmget()`: `atomic_inc(&mm->mm_users)` (unordered; callers must know mm_users is not zero).
 pub fn mmget(sys: &Sys, who: Ctx) {
     sys.mm_deref(who, "mmget");
-    let u = sys.mm.mm_users.fetch_add(1, Ordering::SeqCst);
-    ev!("mmget", "mm_users {} -> {}", u, u + 1);
+    atomic_inc(&sys.mm.mm_users);
+    ev!("mmget", "atomic_inc(&mm->mm_users)");
 }
 
-/// `mmget_not_zero()`: `atomic_inc_not_zero(&mm->mm_users)`.
+/// `mmget_not_zero()`: `atomic_inc_not_zero(&mm->mm_users)`, i.e. `atomic_add_unless(v, 1, 0)`
+/// (fully ordered if it increments, unordered if it fails).
 pub fn mmget_not_zero(sys: &Sys, who: Ctx) -> bool {
     if !sys.mm_deref(who, "mmget_not_zero") {
         return false;
     }
-    let mut cur = sys.mm.mm_users.load(Ordering::Relaxed);
-    loop {
-        if cur == 0 {
-            ev!("mmget_not_zero", "mm_users == 0: fails");
-            return false;
-        }
-        match sys
-            .mm
-            .mm_users
-            .compare_exchange(cur, cur + 1, Ordering::SeqCst, Ordering::Relaxed)
-        {
-            Ok(_) => {
-                ev!("mmget_not_zero", "mm_users {} -> {}", cur, cur + 1);
-                return true;
-            }
-            Err(now) => cur = now,
-        }
+    let got = atomic_add_unless(&sys.mm.mm_users, 1, 0);
+    if got {
+        ev!(
+            "mmget_not_zero",
+            "atomic_inc_not_zero(&mm->mm_users): got it"
+        );
+    } else {
+        ev!("mmget_not_zero", "mm_users == 0: fails");
     }
+    got
 }
 
 /// `mmput()`: `atomic_dec_and_test(&mm->mm_users)`; the last user runs `__mmput()` **here**.
 pub fn mmput(sys: &Sys, who: Ctx) {
-    let u = full_rmw(|| sys.mm.mm_users.fetch_sub(1, Ordering::Relaxed));
-    ev!("mmput", "mm_users {} -> {}", u, u.wrapping_sub(1));
-    if u == 1 {
+    let last = atomic_dec_and_test(&sys.mm.mm_users);
+    ev!("mmput", "atomic_dec_and_test(&mm->mm_users): {last}");
+    if last {
         __mmput(sys, who);
     }
 }
 
-/// `__mmput()`: `exit_aio()` (not modelled), `exit_mmap()`, ..., `mmdrop()`.
+/// `__mmput()`: `VM_BUG_ON(atomic_read(&mm->mm_users))`, `exit_aio()` (not modelled),
+/// `exit_mmap()`, ..., `mmdrop()`.
 fn __mmput(sys: &Sys, who: Ctx) {
-    let users = sys.mm.mm_users.load(Ordering::SeqCst);
+    let users = atomic_read(&sys.mm.mm_users);
     check(MMPUT_MM_USERS, users == 0, || {
         format!(
             "__mmput() in {}: VM_BUG_ON(atomic_read(&mm->mm_users)): mm_users is {users} \
@@ -416,7 +418,10 @@ pub fn exit_mmap(sys: &Sys, who: Ctx) {
         ev!("exit_mmap", "mmap_write_lock(mm) for the whole teardown");
         mm.mmap_lock.down_write();
         unmap_vmas(sys);
-        mm.set_flag(MMF_OOM_SKIP);
+        sys.set_oom_skip(&format!(
+            "exit_mmap() in {} under mmap_write_lock",
+            who.name()
+        ));
         ev!("exit_mmap", "set MMF_OOM_SKIP (under mmap_write_lock)");
         free_pgtables(sys);
         remove_vmas(sys);
@@ -428,7 +433,7 @@ pub fn exit_mmap(sys: &Sys, who: Ctx) {
         unmap_vmas(sys);
         mm.mmap_lock.up_read();
         ev!("exit_mmap", "mmap_read_unlock(mm)");
-        mm.set_flag(MMF_OOM_SKIP);
+        sys.set_oom_skip(&format!("exit_mmap() in {} after unmap_vmas()", who.name()));
         ev!("exit_mmap", "set MMF_OOM_SKIP");
         ev!("exit_mmap", "mmap_write_lock(mm): waits for every reader");
         mm.mmap_lock.down_write();
@@ -460,13 +465,13 @@ fn free_pgtables(sys: &Sys) {
              touched the address space with no mm_users reference, the page is leaked"
         )
     });
-    sys.mm.pgtables.store(false, Ordering::Relaxed);
+    write_once(&sys.mm.pgtables, false);
     ev!("free_pgtables", "page tables freed");
 }
 
 /// `remove_vma()` for each VMA, then `__mt_destroy()`.
 fn remove_vmas(sys: &Sys) {
-    sys.mm.vmas.store(false, Ordering::Relaxed);
+    write_once(&sys.mm.vmas, false);
     ev!(
         "exit_mmap",
         "remove_vma() x{}, VMA tree destroyed",

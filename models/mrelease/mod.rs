@@ -240,7 +240,7 @@ fn once_quiet(sys: &Sys) {
         return;
     }
     reaper::oom_reaper_once_quiet(sys);
-    if !sys.task.released.load(Ordering::Acquire) {
+    if !read_once(&sys.task.released) {
         exit::release_task(sys, kernel::Ctx::Parent);
     }
     let users = sys.mm.mm_users.load(Ordering::Relaxed);

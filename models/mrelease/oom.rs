@@ -7,6 +7,40 @@ use super::kernel::*;
 use super::{KILLER_NOT_BLOCKED_BY_READER, NO_SPURIOUS_ESRCH, NO_USE_AFTER_PUT, REAPED_ON_SUCCESS};
 
 // ---------------------------------------------------------------------------------------------
+// MMF_OOM_SKIP and who set it (ghost record for the reaped-on-success message)
+
+impl Sys {
+    /// `mm_flags_set(MMF_OOM_SKIP, mm)` by `by`; the ghost records the first setter and the
+    /// pages still resident at that moment.
+    pub fn set_oom_skip(&self, by: &str) {
+        self.mm.mm_flags_set(MMF_OOM_SKIP);
+        let left = self.mm.resident();
+        let mut g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        if g.is_none() {
+            *g = Some((by.to_string(), left));
+        }
+    }
+
+    /// Who set `MMF_OOM_SKIP` first (ghost) and how the resident pages changed since, or
+    /// that nobody has set it.
+    pub fn oom_skip_setter(&self) -> String {
+        let g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        let now = self.mm.resident();
+        match g.clone() {
+            None => "MMF_OOM_SKIP is not set".into(),
+            Some((by, then)) if now > then => format!(
+                "MMF_OOM_SKIP was set by {by} with {then} page(s) resident; {} page(s) were \
+                 faulted back in after that",
+                now - then
+            ),
+            Some((by, then)) => {
+                format!("MMF_OOM_SKIP was set by {by} with {then} page(s) still resident")
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // mm/oom_kill.c: the killer's reaping
 
 /// `find_lock_task_mm()`: the first thread of the group whose `->mm` is set, returned with its
@@ -26,18 +60,24 @@ pub fn find_lock_task_mm(sys: &Sys) -> Option<MutexGuard<'_, TaskLocked>> {
     None
 }
 
-/// `process_mrelease(pidfd, flags)`. `flags` may be `PROCESS_MRELEASE_REAP_KILL` (design (b),
-/// v3: `reap = reap_kill || task_will_free_mem(p)`, `mmgrab()` only when reaping, then
-/// `kill_all_shared_mm()`). Design (c) falls back to `task->exit_mm` when no thread has an mm.
-pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
+/// How a killer's syscall reached its return value (ghost, for messages).
+pub type Why = &'static str;
+
+/// `process_mrelease(pidfd, flags)`. Mainline: `mmgrab()` under `find_lock_task_mm()`'s
+/// task_lock, then `reap = task_will_free_mem(p)`, else 0 if `MMF_OOM_SKIP` is set, -EINVAL
+/// otherwise. `flags` may be `PROCESS_MRELEASE_REAP_KILL` (design (b), v3: `reap = reap_kill ||
+/// task_will_free_mem(p)`, `mmgrab()` only when reaping, then `kill_all_shared_mm()`). Design
+/// (c) falls back to `task->exit_mm` when no thread has an mm. Returns the value and how it
+/// was reached.
+pub fn process_mrelease(sys: &Sys, flags: u32) -> (i32, Why) {
     let reap_kill = flags & PROCESS_MRELEASE_REAP_KILL != 0;
-    // pidfd_get_task()
-    if sys.task.released.load(Ordering::Acquire) {
+    // pidfd_get_task(): the pid's task list, read under RCU
+    if rcu_dereference(&sys.task.released) {
         ev!(
             "process_mrelease",
             "pidfd_get_task(): task already reaped: -ESRCH"
         );
-        return -ESRCH;
+        return (-ESRCH, "pidfd_get_task() failed");
     }
     let (t, via_exit_mm) = match find_lock_task_mm(sys) {
         Some(t) => (t, false),
@@ -56,17 +96,20 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
                     "process_mrelease",
                     "find_lock_task_mm(): no thread has an mm: -ESRCH"
                 );
-                return -ESRCH;
+                return (-ESRCH, "find_lock_task_mm() found no thread with an mm");
             }
         }
     };
     if !sys.mm_deref(Ctx::Killer, "process_mrelease") {
-        return -ESRCH;
+        return (-ESRCH, "the mm_struct was already freed");
     }
-    let oom_skip = sys.mm.test_flag(MMF_OOM_SKIP);
+    if !reap_kill {
+        // mainline: mmgrab(mm) before deciding whether to reap
+        mmgrab(sys, Ctx::Killer);
+    }
+    let oom_skip = sys.mm.mm_flags_test(MMF_OOM_SKIP);
     // task_will_free_mem(p); for the exit_mm fallback the task is plainly exiting [D].
-    let dying = sys.task.group_exit.load(Ordering::Relaxed)
-        || (via_exit_mm && sys.task.pf_exiting.load(Ordering::Relaxed));
+    let dying = read_once(&sys.task.group_exit) || (via_exit_mm && read_once(&sys.task.pf_exiting));
     let reap = reap_kill || will_free_mem(dying, false, oom_skip);
     if !reap {
         drop(t);
@@ -76,9 +119,17 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
             "task_will_free_mem() false: {}",
             errno_name(ret)
         );
-        return ret;
+        // drop_mm: (only reached without REAP_KILL, which always reaps)
+        mmdrop(sys, Ctx::Killer);
+        return (
+            ret,
+            "task_will_free_mem() was false and MMF_OOM_SKIP was already set (\"the work has \
+             been done already\"): nothing reaped",
+        );
     }
-    mmgrab(sys, Ctx::Killer);
+    if reap_kill {
+        mmgrab(sys, Ctx::Killer);
+    }
     drop(t);
     ev!("process_mrelease", "task_unlock(p)");
     if reap_kill {
@@ -90,19 +141,23 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> i32 {
         send_sigkill(sys);
     }
     mmap_read_lock_killable(sys);
-    let mut ret = 0;
-    if sys.mm.test_flag(MMF_OOM_SKIP) {
+    let (mut ret, mut why) = (
+        0,
+        "__oom_reap_task_mm() zapped every VMA under mmap_read_lock",
+    );
+    if sys.mm.mm_flags_test(MMF_OOM_SKIP) {
+        why = "MMF_OOM_SKIP was set when tested under mmap_read_lock: nothing reaped";
         ev!(
             "process_mrelease",
             "MMF_OOM_SKIP set under mmap_lock: exit_mmap() did the work"
         );
     } else if !__oom_reap_task_mm(sys) {
-        ret = -EAGAIN;
+        (ret, why) = (-EAGAIN, "__oom_reap_task_mm() failed");
     }
     sys.mm.mmap_lock.up_read();
     ev!("process_mrelease", "mmap_read_unlock(mm)");
     mmdrop(sys, Ctx::Killer);
-    ret
+    (ret, why)
 }
 
 /// `mmap_read_lock_killable()` for the killer (never killed itself, so never -EINTR), written
@@ -155,12 +210,18 @@ fn mmap_read_lock_killable(sys: &Sys) {
 }
 
 /// `__oom_reap_task_mm()` (caller holds `mmap_read_lock`): set `MMF_UNSTABLE`, zap every
-/// private VMA in reverse order (since 2025, to meet `exit_mmap()` in the middle).
+/// private VMA in reverse order (`mas_for_each_rev()` over `mm->mm_mt`, since v6.17, to meet
+/// `exit_mmap()` in the middle). Once `exit_mmap()` destroyed the tree (`__mt_destroy()`) the
+/// walk finds no VMA. `zap_vma_for_reaping()` never fails here (no mmu notifiers).
 pub fn __oom_reap_task_mm(sys: &Sys) -> bool {
-    sys.mm.set_flag(MMF_UNSTABLE);
+    sys.mm.mm_flags_set(MMF_UNSTABLE);
     ev!("__oom_reap_task_mm", "set MMF_UNSTABLE");
     for i in (0..sys.cfg.nr_vmas).rev() {
-        let pt = sys.mm.pgtables.load(Ordering::Relaxed);
+        if !read_once(&sys.mm.vmas) {
+            ev!("__oom_reap_task_mm", "mas_for_each_rev(): VMA tree empty");
+            return true;
+        }
+        let pt = read_once(&sys.mm.pgtables);
         if !check(NO_USE_AFTER_PUT, pt, || {
             format!("__oom_reap_task_mm: zaps VMA{i} whose page tables free_pgtables() freed")
         }) {
@@ -177,10 +238,10 @@ pub fn __oom_reap_task_mm(sys: &Sys) -> bool {
 /// Minchan's proposal (e): `pidfd_send_signal(pidfd, SIGKILL, NULL, EXPEDITE)`: pin the mm
 /// under `task_lock()` **before** delivering the signal (so the victim cannot pass
 /// `exit_mm()` first), deliver, then run the oom-reaper zap in the same syscall.
-pub fn pidfd_send_signal_expedite(sys: &Sys) -> i32 {
-    if sys.task.released.load(Ordering::Acquire) {
+pub fn pidfd_send_signal_expedite(sys: &Sys) -> (i32, Why) {
+    if rcu_dereference(&sys.task.released) {
         ev!("pidfd_send_signal", "task gone: -ESRCH");
-        return -ESRCH;
+        return (-ESRCH, "pidfd_get_task() failed");
     }
     let pinned = {
         let t = find_lock_task_mm(sys);
@@ -194,17 +255,27 @@ pub fn pidfd_send_signal_expedite(sys: &Sys) -> i32 {
         t.is_some()
     };
     send_sigkill(sys);
-    let mut ret = 0;
-    if pinned {
-        mmap_read_lock_killable(sys);
-        if !sys.mm.test_flag(MMF_OOM_SKIP) && !__oom_reap_task_mm(sys) {
-            ret = -EAGAIN;
-        }
-        sys.mm.mmap_lock.up_read();
-        ev!("pidfd_send_signal", "mmap_read_unlock(mm)");
-        mmdrop(sys, Ctx::Killer);
+    if !pinned {
+        return (
+            0,
+            "find_lock_task_mm() found no thread with an mm: the signal was delivered, \
+             nothing pinned or reaped",
+        );
     }
-    ret
+    mmap_read_lock_killable(sys);
+    let (mut ret, mut why) = (
+        0,
+        "__oom_reap_task_mm() zapped every VMA under mmap_read_lock",
+    );
+    if sys.mm.mm_flags_test(MMF_OOM_SKIP) {
+        why = "MMF_OOM_SKIP was set when tested under mmap_read_lock: nothing reaped";
+    } else if !__oom_reap_task_mm(sys) {
+        (ret, why) = (-EAGAIN, "__oom_reap_task_mm() failed");
+    }
+    sys.mm.mmap_lock.up_read();
+    ev!("pidfd_send_signal", "mmap_read_unlock(mm)");
+    mmdrop(sys, Ctx::Killer);
+    (ret, why)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -222,23 +293,28 @@ pub fn lmkd_kill(sys: &Sys) {
         );
         return;
     }
-    let ret = match sys.cfg.design {
-        Design::ReapKillV3 => process_mrelease(sys, PROCESS_MRELEASE_REAP_KILL),
-        Design::ExpediteSignal => pidfd_send_signal_expedite(sys),
+    let (call, (ret, why)) = match sys.cfg.design {
+        Design::ReapKillV3 => (
+            "process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL)",
+            process_mrelease(sys, PROCESS_MRELEASE_REAP_KILL),
+        ),
+        Design::ExpediteSignal => (
+            "pidfd_send_signal(pidfd, SIGKILL, EXPEDITE)",
+            pidfd_send_signal_expedite(sys),
+        ),
         _ => {
             send_sigkill(sys);
-            process_mrelease(sys, 0)
+            ("process_mrelease(pidfd, 0)", process_mrelease(sys, 0))
         }
     };
-    ev!("lmkd", "returns {}", errno_name(ret));
+    ev!("lmkd", "{call} returns {}", errno_name(ret));
     if ret == 0 {
         let left = sys.mm.resident();
         check(REAPED_ON_SUCCESS, left == 0, || {
             format!(
-                "process_mrelease() returned 0 but {left} page(s) of the victim are still \
-                 resident (MMF_OOM_SKIP was set while a page was still mapped: by exit_mmap() \
-                 after a GUP refault, or by an oom_reaper that gave up on a contended \
-                 mmap_lock)"
+                "{call} returned 0 but {left} page(s) of the victim are still resident; it \
+                 returned 0 because {why}; {}",
+                sys.oom_skip_setter()
             )
         });
     } else if ret == -ESRCH {

@@ -41,7 +41,7 @@ pub fn procfs_read(sys: &Sys, r: usize) {
 
 /// `get_proc_task()`: the /proc/V inode's task, gone once the zombie was reaped.
 fn get_proc_task(sys: &Sys, site: &'static str) -> bool {
-    if sys.task.released.load(Ordering::Acquire) {
+    if rcu_dereference(&sys.task.released) {
         ev!(site, "get_proc_task(): gone");
         return false;
     }
@@ -104,11 +104,11 @@ fn show_smaps(sys: &Sys, r: usize) {
         // gets the CPU back.
         yield_now();
         sys.readers[r].steps.fetch_add(1, Ordering::SeqCst);
-        if !sys.mm.vmas.load(Ordering::Relaxed) {
+        if !read_once(&sys.mm.vmas) {
             ev!("m_next", "VMA tree empty (exit_mmap finished): end");
             return;
         }
-        let pt = sys.mm.pgtables.load(Ordering::Relaxed);
+        let pt = read_once(&sys.mm.pgtables);
         if !check(super::NO_USE_AFTER_PUT, pt, || {
             format!("show_smap: walks VMA{i}'s page tables after free_pgtables() freed them")
         }) {
@@ -207,7 +207,7 @@ fn access_remote_vm(sys: &Sys, r: usize) {
         // The low-priority reader loses the CPU here (the stall).
         yield_now();
         sys.readers[r].steps.fetch_add(1, Ordering::SeqCst);
-        if !sys.mm.vmas.load(Ordering::Relaxed) {
+        if !read_once(&sys.mm.vmas) {
             ev!("get_user_pages_remote", "no VMA: -EFAULT");
             break;
         }
@@ -223,7 +223,7 @@ fn access_remote_vm(sys: &Sys, r: usize) {
             continue;
         }
         // handle_mm_fault() → check_stable_address_space()
-        if sys.mm.test_flag(MMF_UNSTABLE) {
+        if sys.mm.mm_flags_test(MMF_UNSTABLE) {
             drop(ptl);
             ev!("handle_mm_fault", "VMA{}: MMF_UNSTABLE: VM_FAULT_SIGBUS", i);
             break;

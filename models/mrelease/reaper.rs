@@ -28,7 +28,7 @@ pub fn oom_kill(sys: &Sys, in_race: bool) {
 }
 
 fn oom_kill_process(sys: &Sys) {
-    if sys.task.released.load(Ordering::Acquire) {
+    if rcu_dereference(&sys.task.released) {
         ev!("select_bad_process", "the victim is gone: nothing to kill");
         return;
     }
@@ -42,7 +42,7 @@ fn oom_kill_process(sys: &Sys) {
     if !sys.mm_deref(Ctx::Killer, "oom_badness") {
         return;
     }
-    if sys.mm.test_flag(MMF_OOM_SKIP) {
+    if sys.mm.mm_flags_test(MMF_OOM_SKIP) {
         drop(t);
         ev!("oom_badness", "MMF_OOM_SKIP: not eligible");
         return;
@@ -105,13 +105,17 @@ pub fn oom_reap_task(sys: &Sys) {
             yield_now();
         }
     }
-    if !reaped && !sys.mm.test_flag(MMF_OOM_SKIP) {
+    if !reaped && !sys.mm.mm_flags_test(MMF_OOM_SKIP) {
         ev!(
             "oom_reap_task",
             "oom_reaper: unable to reap pid (mmap_lock contended)"
         );
     }
-    sys.mm.set_flag(MMF_OOM_SKIP);
+    sys.set_oom_skip(if reaped {
+        "the oom_reaper (oom_reap_task() after reaping or finding MMF_OOM_SKIP)"
+    } else {
+        "the oom_reaper giving up (mmap_read_trylock() failed on every attempt)"
+    });
     ev!(
         "oom_reap_task",
         "set MMF_OOM_SKIP (reaped, or somebody can't call mmap_write_unlock)"
@@ -128,7 +132,7 @@ fn oom_reap_task_mm(sys: &Sys) -> bool {
         ev!("oom_reap_task_mm", "mmap_read_trylock() failed");
         return false;
     }
-    if sys.mm.test_flag(MMF_OOM_SKIP) {
+    if sys.mm.mm_flags_test(MMF_OOM_SKIP) {
         ev!("oom_reap_task_mm", "MMF_OOM_SKIP: exit_mmap() owns the mm");
     } else {
         ev!("oom_reap_task_mm", "start reaping");

@@ -89,10 +89,12 @@ fn do_call(t: &mut Task<'_>, s: &Scene, c: &Call, id: usize) {
 fn switch_mm(t: &mut Task<'_>, on: bool) {
     t.preempt_disable();
     let bit = 1u64 << t.cpu;
+    // cpumask_set_cpu() / cpumask_clear_cpu(): set_bit() / clear_bit(), atomic but
+    // unordered (the `_relaxed` RMW of Documentation/atomic_t.txt).
     if on {
-        t.smp.mm_cpumask.fetch_or(bit, Ordering::Relaxed);
+        atomic_fetch_or(Kord::Relaxed, bit, &t.smp.mm_cpumask);
     } else {
-        t.smp.mm_cpumask.fetch_and(!bit, Ordering::Relaxed);
+        atomic_fetch_and(Kord::Relaxed, !bit, &t.smp.mm_cpumask);
     }
     ev!(
         "switch_mm",

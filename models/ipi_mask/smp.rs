@@ -246,7 +246,10 @@ impl Smp {
 }
 
 /// `csd_lock_wait()` = `smp_cond_load_acquire(&csd->node.u_flags, !(VAL & CSD_FLAG_LOCK))`:
-/// an Acquire load of `u_flags` until the lock bit is clear. Between loads the waiter sleeps
+/// `smp_load_acquire()` of `u_flags` until the lock bit is clear (arm64's shape of
+/// `smp_cond_load_acquire()`: every poll is an acquire load; LKMM orders only the final one,
+/// the generic `smp_cond_load_relaxed()` + `smp_acquire__after_ctrl_dep()` gives the same
+/// outcomes for the value that ends the loop). Between loads the waiter sleeps
 /// until the line is written, as arm64 does with WFE (`__cmpwait_relaxed()`): the re-check
 /// under `wfe.0` pairs with the wake-up in [`csd_unlock`], so no write is missed. (A polling
 /// `Spinner` here lets two waiting tasks starve the IPI handler under loom: see the README.)
@@ -267,7 +270,7 @@ pub fn csd_lock_wait(
     let mut reported = false;
     let mut sleep = None;
     let done = loop {
-        let v = csd.u_flags.load(Ordering::Acquire);
+        let v = smp_load_acquire(&csd.u_flags);
         if v & CSD_FLAG_LOCK == 0 {
             break true;
         }
@@ -296,7 +299,7 @@ pub fn csd_lock_wait(
         }
         // cpu_relax() / WFE: sleep until the next write to u_flags.
         let g = sleep.take().unwrap_or_else(|| csd.wfe.0.lock());
-        if csd.u_flags.load(Ordering::Acquire) & CSD_FLAG_LOCK == 0 {
+        if smp_load_acquire(&csd.u_flags) & CSD_FLAG_LOCK == 0 {
             break true;
         }
         let g = csd.wfe.1.wait(g);
@@ -345,12 +348,13 @@ pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize, csd_type: u32) -> bool {
     if !csd_lock_wait(smp, csd_idx / NR_CPU_IDS, csd_idx, None) {
         return false;
     }
-    let v = csd.u_flags.load(Ordering::Relaxed);
     // `csd->node.u_flags |= CSD_FLAG_LOCK` and the caller's `|= CSD_TYPE_SYNC` folded into
-    // one plain store: nobody can observe the locked, not yet queued csd in between.
+    // one plain read-modify-write (plain C accesses map to `Relaxed`): nobody can observe the
+    // locked, not yet queued csd in between.
+    let v = csd.u_flags.load(Ordering::Relaxed);
     csd.u_flags
         .store(v | CSD_FLAG_LOCK | csd_type, Ordering::Relaxed);
-    fence(Ordering::Release); // smp_wmb()
+    smp_wmb();
     let prev = csd.owner.swap(call, I);
     ev!(
         "csd_lock",
@@ -368,11 +372,11 @@ pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize, csd_type: u32) -> bool {
     })
 }
 
-/// `csd_unlock()`: `smp_store_release(&csd->node.u_flags, 0)` (ablation: a plain store).
+/// `csd_unlock()`: `smp_store_release(&csd->node.u_flags, 0)` (ablation: `WRITE_ONCE()`).
 pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
     let csd = &smp.csd[csd_idx];
-    // WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)): the kernel's own read of the flags
-    // (ported, not a ghost check: the unlocking CPU really loads the line here).
+    // WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)): the kernel's own (plain) read of the
+    // flags (ported, not a ghost check: the unlocking CPU really loads the line here).
     let v = csd.u_flags.load(Ordering::Relaxed);
     check(CSD_UNLOCK_LOCKED, v & CSD_FLAG_LOCK != 0, || {
         format!(
@@ -383,12 +387,11 @@ pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
         )
     });
     csd.owner.store(0, I);
-    let order = if smp.design.unlock_relaxed {
-        Ordering::Relaxed
+    if smp.design.unlock_relaxed {
+        write_once(&csd.u_flags, 0);
     } else {
-        Ordering::Release
-    };
-    csd.u_flags.store(0, order);
+        smp_store_release(&csd.u_flags, 0);
+    }
     // The write wakes waiters sleeping in smp_cond_load_acquire() (WFE event).
     {
         let _g = csd.wfe.0.lock();
@@ -408,26 +411,27 @@ pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
 }
 
 /// `llist_add()`: `first = READ_ONCE(head->first); do { new->next = first; } while
-/// (!try_cmpxchg(&head->first, &first, new));` — fully ordered; returns true if the list was
+/// (!try_cmpxchg(&head->first, &first, new));` — the successful `try_cmpxchg()` is fully
+/// ordered, a failed one an unordered read (lkmm [`cmpxchg`]); returns true if the list was
 /// empty (the caller must send the IPI).
 pub fn llist_add(smp: &Smp, csd_idx: usize, cpu: usize) -> bool {
     let head = &smp.call_single_queue[cpu];
-    let mut first = head.load(Ordering::Relaxed);
+    let mut first = read_once(head);
     loop {
         smp.csd[csd_idx].next.store(first, Ordering::Relaxed);
-        match full_rmw(|| {
-            head.compare_exchange(first, csd_idx + 1, Ordering::Relaxed, Ordering::Relaxed)
-        }) {
-            Ok(_) => return first == 0,
-            Err(now) => first = now,
+        let seen = cmpxchg(Kord::Full, head, first, csd_idx + 1);
+        if seen == first {
+            return first == 0;
         }
+        first = seen;
     }
 }
 
-/// `llist_del_all()` + `llist_reverse_order()`: takes the whole inbox (xchg, fully ordered)
-/// and returns it oldest first. Bounded so a corrupted (cyclic) list cannot hang the model.
+/// `llist_del_all()` + `llist_reverse_order()`: takes the whole inbox (`xchg()`, fully
+/// ordered) and returns it oldest first. Bounded so a corrupted (cyclic) list cannot hang the
+/// model.
 pub fn llist_del_all_reversed(smp: &Smp, cpu: usize) -> Vec<usize> {
-    let mut e = full_rmw(|| smp.call_single_queue[cpu].swap(0, Ordering::Relaxed));
+    let mut e = xchg(Kord::Full, &smp.call_single_queue[cpu], 0);
     let mut v = Vec::new();
     while e != 0 && v.len() < smp.csd.len() {
         v.push(e - 1);

@@ -234,6 +234,12 @@ pub fn validate(s: &Scene) -> Result<(), String> {
                     if a.kind == Kind::Booting && c.migrate.is_some() {
                         return Err("the bring-up task runs with IRQs off: no migration".into());
                     }
+                    if a.kind == Kind::InitTask && (c.migrate.is_some() || !c.preempt_off) {
+                        return Err(
+                            "init_task (the idle task) is bound to CPU0 with preemption disabled"
+                                .into(),
+                        );
+                    }
                 }
                 Op::Migrate(c) if a.kind != Kind::Task || !is_online(*c) => {
                     return Err(format!("{:?} cannot migrate to CPU{c}", a.kind))

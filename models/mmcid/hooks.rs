@@ -7,9 +7,11 @@ use super::cid::*;
 use super::mode::*;
 use super::{MmLocked, Sys};
 
-/// `sched_mm_cid_add_user()`: caller holds `mutex` and `lock`.
+/// `sched_mm_cid_add_user()`: caller holds `mutex` and `lock`. Sets `active` and
+/// `hlist_add_head()`s the task on `user_list` (V3 / v6.19.0 had no list: harmless there).
 pub fn sched_mm_cid_add_user(sys: &Sys, mc: &mut MmLocked, t: usize) -> bool {
     sys.tasks[t].active.store(1, Ordering::Relaxed);
+    sys.user_list().insert(0, t);
     let users = sys.mm_cid.users.load(Ordering::Relaxed) + 1;
     sys.mm_cid.users.store(users, Ordering::Relaxed);
     ev!(
@@ -84,7 +86,8 @@ pub fn sched_mm_cid_fork(sys: &Sys, this_cpu: usize, current: usize, t: usize) {
     }
 }
 
-/// `sched_mm_cid_remove_user()`: caller holds `mutex` and `lock`.
+/// `sched_mm_cid_remove_user()`: caller holds `mutex` and `lock`. Clears `active`, drops the
+/// task's CID and takes it off `user_list` (`hlist_del_init()`).
 pub fn sched_mm_cid_remove_user(sys: &Sys, mc: &mut MmLocked, t: usize) -> bool {
     let task = &sys.tasks[t];
     task.active.store(0, Ordering::Relaxed);
@@ -92,6 +95,7 @@ pub fn sched_mm_cid_remove_user(sys: &Sys, mc: &mut MmLocked, t: usize) -> bool 
     let c = task.cid.load(Ordering::Relaxed);
     task.cid.store(cid_from_transit_cid(c), Ordering::Relaxed);
     mm_unset_cid_on_task(sys, t);
+    sys.user_list().retain(|&u| u != t); // hlist_del_init()
     let users = sys.mm_cid.users.load(Ordering::Relaxed) - 1;
     sys.mm_cid.users.store(users, Ordering::Relaxed);
     ev!(

@@ -284,12 +284,20 @@ pub fn task_rq_lock(sys: &Sys, t: usize) -> (usize, MutexGuard<'_, super::Rq>) {
     }
 }
 
-/// `mm_cid_fixup_task_to_cpu()`: running task: mark its CID (transit/transfer); else drop it.
+/// `mm_cid_fixup_task_to_cpu()`: under `task_rq_lock()`, a running task's CID becomes
+/// `c|TRANSIT` (V3 / direct-handover: the CPU's), a sleeping task's is dropped. Mainline tests
+/// nothing else: it is only called for `user_list` members. As posted in V3 it returned early
+/// for `t->mm != mm`, in v6.19.0 for `!t->mm_cid.active` (both walked the thread list).
 pub fn mm_cid_fixup_task_to_cpu(sys: &Sys, t: usize) {
     let task = &sys.tasks[t];
     ev!("mm_cid_fixup_task_to_cpu", "task_rq_lock({})", task.name);
     let (cpu, rq) = task_rq_lock(sys, t);
-    if task.active.load(Ordering::Relaxed) == 0 || !task.mm.load(Ordering::Relaxed) {
+    let skip = match sys.design {
+        Design::V3 => !task.mm.load(Ordering::Relaxed),
+        Design::V6190 => task.active.load(Ordering::Relaxed) == 0,
+        _ => false,
+    };
+    if skip {
         return;
     }
     if cid_on_task(task.cid.load(Ordering::Relaxed)) {
@@ -301,11 +309,18 @@ pub fn mm_cid_fixup_task_to_cpu(sys: &Sys, t: usize) {
     }
 }
 
-/// `mm_cid_fixup_tasks_to_cpus()`: walk the mm's users other than `current` (the kernel walks
-/// `user_list` / the thread list; here: every task of the mm in creation order), then complete.
+/// `mm_cid_fixup_tasks_to_cpus()`: caller holds `mutex`. Mainline walks `user_list` (newest
+/// user first) skipping `current`; V3 and v6.19.0 walked the thread list (here: every task of
+/// the mm in creation order) and filtered in [`mm_cid_fixup_task_to_cpu`]. Then completes.
 pub fn mm_cid_fixup_tasks_to_cpus(sys: &Sys, current: usize) {
-    for t in 0..sys.tasks.len() {
-        if t != current && sys.tasks[t].mm.load(Ordering::Relaxed) {
+    let walk: Vec<usize> = match sys.design {
+        Design::V3 | Design::V6190 => (0..sys.tasks.len())
+            .filter(|&t| sys.tasks[t].mm.load(Ordering::Relaxed))
+            .collect(),
+        _ => sys.user_list().clone(),
+    };
+    for t in walk {
+        if t != current {
             mm_cid_fixup_task_to_cpu(sys, t);
         }
     }

@@ -42,6 +42,11 @@ pub struct MmMmCid {
     pub users: AtomicU32,
     pub lock: Mutex<MmLocked>,
     pub mutex: Mutex<()>,
+    /// `mm->mm_cid.user_list` (mainline since the March 2026 fixes): the CID users, newest
+    /// first (`hlist_add_head()`). Changed with `mutex` and `lock` held, walked with `mutex`
+    /// held; every access happens under the harness `mutex`, so a plain std container adds
+    /// no schedule points and no ordering of its own.
+    pub user_list: std::sync::Mutex<Vec<usize>>,
     /// `irq_work` / `work` queued.
     pub work_queued: AtomicBool,
 }
@@ -108,6 +113,7 @@ impl Sys {
                     update_deferred: false,
                 }),
                 mutex: Mutex::new(()),
+                user_list: std::sync::Mutex::new(Vec::new()),
                 work_queued: AtomicBool::new(false),
             },
             cidmask: Bitmap::new("mm_cidmask(mm)", n as usize, CIDMASK_IN_BOUNDS),
@@ -132,6 +138,14 @@ impl Sys {
 
     pub(crate) fn ghost(&self) -> std::sync::MutexGuard<'_, Ghost> {
         self.ghost
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `mm->mm_cid.user_list` (caller holds the harness `mutex`; see [`MmMmCid::user_list`]).
+    pub fn user_list(&self) -> std::sync::MutexGuard<'_, Vec<usize>> {
+        self.mm_cid
+            .user_list
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }

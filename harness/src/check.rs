@@ -17,7 +17,8 @@ pub use crate::engine::defaults;
 pub use crate::replay::{replay_trace, ReplayError};
 pub use crate::verdict::{merge_shards, Agreement, FoundKey, PropertyResult, VariantReport};
 
-/// Checks `variant` of `model` under `spec`.
+/// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
+/// declares it needs).
 pub fn check_variant(
     model: &'static Model,
     variant: &'static Variant,
@@ -25,7 +26,8 @@ pub fn check_variant(
     params: &Params,
     opts: Options,
 ) -> VariantReport {
-    check_scene(model, variant, spec, params, None, opts)
+    let spec = spec.with_min_pct_schedules(variant.min_pct_schedules);
+    check_scene(model, variant, &spec, params, None, opts)
 }
 
 /// Checks `variant` of `model` under `spec` on a generated `scene` (the variant's scripted

@@ -72,6 +72,7 @@ const fn variants(t: &'static [Litmus]) -> [Variant; N] {
         summary: "",
         expect: &[],
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &(),
         sweep: None,
     }; N];
@@ -82,6 +83,7 @@ const fn variants(t: &'static [Litmus]) -> [Variant; N] {
             summary: t[i].summary,
             expect: t[i].expect,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &t[i],
             sweep: None,
         };

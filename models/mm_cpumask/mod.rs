@@ -240,6 +240,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::X86Lazy, Reader::AsPosted),
     },
     Variant {
@@ -250,6 +251,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => ViolatedWeakMemory, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::X86Lazy, Reader::Snapshot),
     },
     Variant {
@@ -260,6 +262,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::X86Eager, Reader::AsPosted),
     },
     Variant {
@@ -270,6 +273,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => Violated, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::X86Eager, Reader::Snapshot),
     },
     Variant {
@@ -278,6 +282,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
         sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::Arm64NeverSet, Reader::AsPosted),
     },
     Variant {
@@ -286,6 +291,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
         sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::Arm64NeverSet, Reader::Snapshot),
     },
     Variant {
@@ -296,6 +302,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::Sparc64NeverClear, Reader::AsPosted),
     },
     Variant {
@@ -306,6 +313,7 @@ const VARIANTS: &[Variant] = &[
             expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &setup(Policy::Sparc64NeverClear, Reader::Snapshot),
     },
     Variant {
@@ -317,6 +325,7 @@ const VARIANTS: &[Variant] = &[
             expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Setup {
             policy: Policy::X86Lazy,
             reader: Reader::AsPosted,

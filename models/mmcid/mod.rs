@@ -205,6 +205,7 @@ pub static MODEL: Model = Model {
             expect: expect![],
             sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::Mainline, Ablation::None, Script::Fork, false),
         },
         Variant {
@@ -214,6 +215,7 @@ pub static MODEL: Model = Model {
             expect: expect![],
             sweep: None,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::Mainline, Ablation::None, Script::Exit, false),
         },
         Variant {
@@ -222,6 +224,7 @@ pub static MODEL: Model = Model {
             expect: expect![NO_LIVELOCK => Violated],
             sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::V3, Ablation::None, Script::Fork, false),
         },
         Variant {
@@ -230,6 +233,7 @@ pub static MODEL: Model = Model {
             expect: expect![],
             sweep: None,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::V3, Ablation::None, Script::Exit, false),
         },
         Variant {
@@ -238,6 +242,7 @@ pub static MODEL: Model = Model {
             expect: expect![NO_LIVELOCK => Violated],
             sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
         },
         Variant {
@@ -246,6 +251,7 @@ pub static MODEL: Model = Model {
             expect: expect![],
             sweep: None,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::DirectHandover, Ablation::None, Script::Exit, false),
         },
         Variant {
@@ -257,6 +263,7 @@ pub static MODEL: Model = Model {
                 expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, SWITCH_BACK => Violated],
             ),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::ThrsRecompute, Ablation::None, Script::Exit, false),
         },
         Variant {
@@ -268,6 +275,7 @@ pub static MODEL: Model = Model {
                 expect![CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::V6190, Ablation::None, Script::Exit, false),
         },
         Variant {
@@ -278,6 +286,7 @@ pub static MODEL: Model = Model {
             expect: expect![NO_LIVELOCK => Violated],
             sweep: None,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::Mainline, Ablation::None, Script::Exit, true),
         },
         Variant {
@@ -288,6 +297,7 @@ pub static MODEL: Model = Model {
                 expect![NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(
                 Design::Mainline,
                 Ablation::NoSchedoutDrop,
@@ -302,6 +312,7 @@ pub static MODEL: Model = Model {
             expect: expect![],
             sweep: None,
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(Design::Mainline, Ablation::None, Script::Alloc, false),
         },
         Variant {
@@ -313,6 +324,7 @@ pub static MODEL: Model = Model {
                 expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(
                 Design::Mainline,
                 Ablation::NonatomicGetCid,
@@ -329,6 +341,7 @@ pub static MODEL: Model = Model {
                 expect![CID_IN_RANGE => Violated, CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
             ),
             engines: Engines::All,
+            min_pct_schedules: None,
             design: &setup(
                 Design::Mainline,
                 Ablation::GetCidNoRetry,

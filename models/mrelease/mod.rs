@@ -106,6 +106,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
         sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::Today,
     },
     Variant {
@@ -115,6 +116,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
         sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::ReapKillV3,
     },
     Variant {
@@ -124,6 +126,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
         sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::ExitMmPointer,
     },
     Variant {
@@ -135,6 +138,7 @@ const VARIANTS: &[Variant] = &[
             expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::WriteLockedTeardown,
     },
     Variant {
@@ -146,6 +150,7 @@ const VARIANTS: &[Variant] = &[
             expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::ExpediteSignal,
     },
     Variant {
@@ -158,6 +163,7 @@ const VARIANTS: &[Variant] = &[
             expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::CountOnlyGup,
     },
     Variant {
@@ -168,6 +174,7 @@ const VARIANTS: &[Variant] = &[
         expect: expect![NO_DEADLOCK => Violated],
         sweep: Some(expect![TEARDOWN_NOT_IN_READER => Violated, NO_DEADLOCK => Violated]),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::WriteLockedGup,
     },
     Variant {
@@ -184,6 +191,7 @@ const VARIANTS: &[Variant] = &[
             expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, MMPUT_MM_USERS => Violated],
         ),
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design::SmapsMmget,
     },
 ];

@@ -49,6 +49,7 @@ const VARIANTS: &[Variant] = &[
                   smp_rmb(), the reader retries",
         expect: expect![],
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design {
             end_wmb: true,
             reader_rmb: true,
@@ -65,6 +66,7 @@ const VARIANTS: &[Variant] = &[
             SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
         ],
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design {
             end_wmb: false,
             reader_rmb: true,
@@ -81,6 +83,7 @@ const VARIANTS: &[Variant] = &[
             SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
         ],
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design {
             end_wmb: true,
             reader_rmb: false,
@@ -97,6 +100,7 @@ const VARIANTS: &[Variant] = &[
             SNAPSHOT_MATCHES_SEQUENCE => Violated,
         ],
         engines: Engines::All,
+        min_pct_schedules: None,
         design: &Design {
             end_wmb: true,
             reader_rmb: true,

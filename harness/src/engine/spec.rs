@@ -220,6 +220,27 @@ impl EngineSpec {
         self.kind().name()
     }
 
+    /// This spec, with shuttle-pct's budget raised to `min` schedules when a variant declares
+    /// that it needs more ([`Variant::min_pct_schedules`](crate::variant::Variant)); other
+    /// engines and larger budgets are unchanged.
+    pub fn with_min_pct_schedules(&self, min: Option<u64>) -> EngineSpec {
+        match (self.clone(), min) {
+            (
+                EngineSpec::ShuttlePct {
+                    seed,
+                    schedules,
+                    depth,
+                },
+                Some(min),
+            ) => EngineSpec::ShuttlePct {
+                seed,
+                schedules: schedules.max(min),
+                depth,
+            },
+            (spec, _) => spec,
+        }
+    }
+
     /// A short label for tables: the name, with loom's preemption bound.
     pub fn label(&self) -> String {
         match self {

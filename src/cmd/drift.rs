@@ -189,7 +189,8 @@ fn print_diff(
         Err(_) => println!("      (not in {old_path}: no diff)"),
         Ok(old_text) if fingerprint(&old_text) == new_fp => {}
         Ok(old_text) => {
-            let diff = similar::TextDiff::from_lines(old_text.as_str(), new_text);
+            let (o, n) = (format!("{old_text}\n"), format!("{new_text}\n"));
+            let diff = similar::TextDiff::from_lines(&o, &n);
             let a = format!("{old_path}/{}: {}", f.file, f.kernel);
             let b = format!("{}/{}: {}", new_root.display(), f.file, f.kernel);
             for line in diff

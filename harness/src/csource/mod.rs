@@ -178,8 +178,16 @@ pub fn definitions(src: &[u8]) -> Vec<Definition> {
                     }
                     j += 1;
                 }
-                let end = (j + 1).min(code.len());
-                if let Some((name, kind)) = classify(&code[seg..i]) {
+                let mut end = (j + 1).min(code.len());
+                let found = classify(&code[seg..i]);
+                if let Some((_, Kind::Struct)) = found {
+                    // Through the `;`, with trailing attributes (`} ____cacheline_aligned;`).
+                    let tail = code[end..].iter().position(|&b| b == b';' || b == b'{');
+                    if let Some(t) = tail.filter(|&t| code[end + t] == b';') {
+                        end += t + 1;
+                    }
+                }
+                if let Some((name, kind)) = found {
                     let start = seg
                         + code[seg..i]
                             .iter()

@@ -72,7 +72,7 @@ fn finds_definitions() {
     );
     assert!(extract(SRC.as_bytes(), "struct mm_cid_pcpu")
         .unwrap()
-        .ends_with('}'));
+        .ends_with("};"));
     assert!(extract(SRC.as_bytes(), "names").is_none());
     let body = extract(SRC.as_bytes(), "mm_cid_schedout").unwrap();
     assert!(body.contains("pr_info(\"}\\n\")") && !body.contains("comment"));

@@ -159,10 +159,16 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
     println!(
         "    entered in one fixed-schedule run of the scripted scene (first runnable actor, events): {shown}"
     );
-    if !not.is_empty() {
+    let through = counterexamples_through(model, traces, &names);
+    if !not.is_empty() && !entered.is_empty() {
         println!(
             "    not entered in that run (other schedules or scenes may): {}",
             not.join(", ")
+        );
+    } else if entered.is_empty() && through.is_empty() {
+        println!(
+            "    no recorded event names them (their ports emit none, or no run reached them): \
+             nothing narrows the variants down"
         );
     }
     for (v, e) in failed {
@@ -174,7 +180,6 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
         props.len(),
         props.join(", ")
     );
-    let through = counterexamples_through(model, traces, &names);
     println!(
         "    committed counterexamples whose events enter them ({}): {}",
         traces.join(model.name).display(),

@@ -46,13 +46,13 @@ fn every_port_table_is_valid_and_names_existing_rust_items() {
         for f in &port.functions {
             let path = dir.join(&f.port.file);
             match std::fs::read_to_string(&path) {
-                Ok(src) if defines(&src, &f.port.item) => {}
+                Ok(src) if defines(&src, f.port.name()) => {}
                 Ok(_) => problems.push(format!(
                     "{}: {} -> {}: no `fn {}` (or struct/const/...) in {}",
                     m.name,
                     f.kernel,
                     f.port,
-                    f.port.item,
+                    f.port.name(),
                     path.display()
                 )),
                 Err(e) => problems.push(format!("{}: {}: {e}", m.name, path.display())),

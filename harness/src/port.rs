@@ -95,7 +95,8 @@ pub struct Ported {
     pub deviations: Vec<String>,
 }
 
-/// A Rust item in a model's folder: `mode.rs::mm_cid_fixup_task_to_cpu`.
+/// A Rust item in a model's folder: `mode.rs::mm_cid_fixup_task_to_cpu`, or a method
+/// `cpumask.rs::CpumaskConfig::cpumask_size`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct RustItem {
@@ -107,20 +108,30 @@ impl TryFrom<String> for RustItem {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
         let (file, item) = s
-            .rsplit_once("::")
+            .split_once(".rs::")
+            .map(|(f, i)| (&s[..f.len() + 3], i))
             .ok_or_else(|| format!("port \"{s}\" is not FILE.rs::NAME"))?;
         if !file.ends_with(".rs") || !relative_path(file) {
             return Err(format!(
                 "port \"{s}\": {file} is not a .rs path inside the model"
             ));
         }
-        if !identifier(item) {
-            return Err(format!("port \"{s}\": {item} is not a Rust identifier"));
+        if !item.split("::").all(identifier) {
+            return Err(format!(
+                "port \"{s}\": {item} is not a Rust identifier (or TYPE::NAME)"
+            ));
         }
         Ok(RustItem {
             file: file.into(),
             item: item.into(),
         })
+    }
+}
+
+impl RustItem {
+    /// The item's own name (a method's name without its type).
+    pub fn name(&self) -> &str {
+        self.item.rsplit("::").next().unwrap_or(&self.item)
     }
 }
 
@@ -420,6 +431,15 @@ port = "foo.rs::Bar"
         let p = Port::parse("t", TABLE).unwrap();
         assert_eq!(p.functions[1].symbol(), "bar");
         assert_eq!(p.functions[0].port.item, "foo");
+        let m = TABLE.replace("\"foo.rs::foo\"", "\"a/foo.rs::Foo::new\"");
+        let m = Port::parse("t", &m).unwrap();
+        assert_eq!(
+            (
+                m.functions[0].port.file.as_str(),
+                m.functions[0].port.name()
+            ),
+            ("a/foo.rs", "new")
+        );
         let md = p.markdown("m");
         assert!(md.contains(
             "| `foo()` | `kernel/foo.c` | `foo.rs::foo` | not recorded | no lockdep \\| checks |"
@@ -431,7 +451,14 @@ port = "foo.rs::Bar"
     fn refuses_bad_tables() {
         for (bad, why) in [
             (TABLE.replace("tree =", "trees ="), "unknown field"),
-            (TABLE.replace("\"foo.rs::foo\"", "\"foo::foo\""), ".rs path"),
+            (
+                TABLE.replace("\"foo.rs::foo\"", "\"foo::foo\""),
+                "FILE.rs::NAME",
+            ),
+            (
+                TABLE.replace("\"foo.rs::foo\"", "\"foo.rs::\""),
+                "identifier",
+            ),
             (TABLE.replace("kernel/foo.c", "../foo.c"), "relative path"),
             (
                 TABLE.replace("fingerprint = \"\"", "fingerprint = \"12\""),

@@ -64,6 +64,7 @@ static PANICKY: Model = Model {
     source: &[include_str!("panicky.rs")],
     scenario,
     scenes: None,
+    port: None,
 };
 
 static REGISTRY: &[&Model] = &[&PANICKY];

@@ -27,7 +27,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use kmodel_harness::Model;
 
-use crate::cmd::{bench, check, explain, explore, ipi_mask_cost, list, merge, replay, report};
+use crate::cmd::{
+    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, port, replay,
+    report,
+};
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +83,15 @@ enum Command {
     /// Print the per-task memory cost of the task-local IPI wait mask (ipi-mask model), computed
     /// by the same sizing code the model uses for its masks.
     IpiMaskCost,
+    /// Print the port tables: the kernel version each model ports, every ported function and its
+    /// deviations (`--markdown`: each model README's generated section).
+    Port(port::PortArgs),
+    /// Compare the ported functions with a kernel tree: which changed since the pin (exit 1),
+    /// with `--diff OLD_TREE` the diff, with `--record` re-pin the fingerprints.
+    Drift(drift::DriftArgs),
+    /// Read a patch (unified diff, `-` for stdin): the ported functions it touches, the models,
+    /// variants and properties that exercise them, and the command that checks them.
+    Affected(affected::AffectedArgs),
     /// Print a trace as a per-CPU timeline (or Mermaid / JSON).
     Explain {
         file: PathBuf,
@@ -139,6 +151,9 @@ fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
         Command::Replay { file, timeout } => replay::run(registry, &file, timeout),
         Command::Report { out, traces, force } => report::run(registry, &out, &traces, force),
         Command::IpiMaskCost => ipi_mask_cost::run(),
+        Command::Port(args) => port::run(registry, args),
+        Command::Drift(args) => drift::run(registry, args),
+        Command::Affected(args) => affected::run(registry, args),
         Command::Explain {
             file,
             format,

@@ -5,15 +5,19 @@
 //!
 //! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
 //! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
-//! [`trace`], [`verdict`], [`replay`], [`check`], [`render`], [`overhead`].
+//! [`trace`], [`verdict`], [`replay`], [`check`], [`render`], [`overhead`]. Beside them, kernel
+//! sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints), [`patch`] (diffs).
 
 pub mod bitmap;
 pub mod check;
+pub mod csource;
 pub mod engine;
 pub mod lkmm;
 pub mod model;
 pub mod overhead;
 pub mod param;
+pub mod patch;
+pub mod port;
 pub mod render;
 pub mod replay;
 pub mod rt;

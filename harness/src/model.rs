@@ -31,6 +31,9 @@ pub struct Model {
     pub scenario: fn(&Variant, &Params) -> Scenario,
     /// The model's scene language, for generated scenes (`kmodel explore`).
     pub scenes: Option<&'static dyn crate::scene::SceneSpace>,
+    /// The port table: the kernel version ported and each ported function
+    /// (`port_file!("port.toml")`; `kmodel port`, `drift`, `affected`).
+    pub port: Option<&'static crate::port::PortFile>,
 }
 
 impl fmt::Debug for Model {
@@ -88,8 +91,14 @@ impl Model {
             .collect()
     }
 
+    /// The parsed and validated port table, if the model has one.
+    pub fn port(&self) -> Result<Option<crate::port::Port>, String> {
+        self.port.map(|p| p.parse()).transpose()
+    }
+
     /// Checks the declarations are complete and consistent (used by the registry tests).
     pub fn validate(&self) -> Result<(), String> {
+        self.port()?;
         for p in self.params {
             if p.validate(p.default).is_err() {
                 return Err(format!(

@@ -351,6 +351,7 @@ static SB: Model = Model {
     source: &[include_str!("litmus.rs")],
     scenario: |v, _| store_buffering(*v.design::<bool>()),
     scenes: None,
+    port: None,
 };
 
 fn sb_trace(spec: &EngineSpec) -> Trace {

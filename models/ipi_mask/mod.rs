@@ -480,4 +480,5 @@ pub static MODEL: Model = Model {
     ],
     scenario,
     scenes: Some(&IpiScenes),
+    port: kmodel_harness::port_file!("port.toml"),
 };

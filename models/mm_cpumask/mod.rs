@@ -229,6 +229,7 @@ pub static MODEL: Model = Model {
     ],
     scenario,
     scenes: Some(&MmCpumaskScenes),
+    port: kmodel_harness::port_file!("port.toml"),
 };
 
 const VARIANTS: &[Variant] = &[

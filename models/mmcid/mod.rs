@@ -361,4 +361,5 @@ pub static MODEL: Model = Model {
     ],
     scenario,
     scenes: Some(&MmcidScenes),
+    port: kmodel_harness::port_file!("port.toml"),
 };

@@ -230,6 +230,7 @@ pub static MODEL: Model = Model {
     ],
     scenario,
     scenes: Some(&MreleaseScenes),
+    port: kmodel_harness::port_file!("port.toml"),
 };
 
 /// Builds one execution of the variant's scripted scene: a member of the scene space, run by

@@ -7,6 +7,16 @@ use kmodel_harness::{Engines, Model};
 pub fn run(registry: &[&'static Model]) -> ExitCode {
     for m in registry {
         println!("{} — {}", m.name, m.question);
+        match m.port() {
+            Ok(Some(p)) => println!(
+                "    kernel    {} ({} ported; kmodel port {})",
+                p.pin(),
+                p.functions.len(),
+                m.name
+            ),
+            Ok(None) => {}
+            Err(e) => println!("    kernel    port table unreadable: {e}"),
+        }
         for r in m.references {
             println!("    ref       {r}");
         }

@@ -1,12 +1,15 @@
 //! The subcommands, one file each.
 
+pub mod affected;
 pub mod bench;
 pub mod check;
+pub mod drift;
 pub mod explain;
 pub mod explore;
 pub mod ipi_mask_cost;
 pub mod list;
 pub mod merge;
+pub mod port;
 pub mod replay;
 pub mod report;
 

@@ -79,6 +79,7 @@ pub static MODEL: Model = Model {
     source: &[include_str!("sb.rs")],
     scenario,
     scenes: None,
+    port: None,
 };
 
 fn barrier(b: Barrier) {

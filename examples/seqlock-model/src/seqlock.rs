@@ -126,6 +126,7 @@ pub static MODEL: Model = Model {
     source: &[include_str!("seqlock.rs")],
     scenario,
     scenes: None,
+    port: None,
 };
 
 /// `seqcount_t` and the two words it protects.

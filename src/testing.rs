@@ -15,8 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
-use kmodel_harness::check::{check_variant, defaults, replay_trace, Agreement, PropertyResult};
+use kmodel_harness::check::{
+    check_variant, defaults, replay_trace, Agreement, PropertyResult, VariantReport,
+};
 use kmodel_harness::engine::{self, EngineKind, EngineSpec, Options};
+use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
 use kmodel_harness::{Expect, Model};
 pub use libtest_mimic::{Arguments, Failed, Trial};
@@ -95,7 +98,8 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
                     if !wrong.is_empty() {
                         return Err(wrong.join("\n").into());
                     }
-                    committed_traces_match(&traces, &r.properties)
+                    committed_traces_match(&traces, model, &r.properties)?;
+                    committed_results_match(&traces, model, &r)
                 }));
             }
         }
@@ -104,9 +108,13 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
 }
 
 /// A fresh counterexample must equal its committed trace (deterministic engines, same model).
-fn committed_traces_match(dir: &Path, props: &[PropertyResult]) -> Result<(), Failed> {
+fn committed_traces_match(
+    dir: &Path,
+    model: &Model,
+    props: &[PropertyResult],
+) -> Result<(), Failed> {
     for t in props.iter().filter_map(|p| p.trace.as_ref()) {
-        let path = t.path_in(dir);
+        let path = t.path_in(dir, model.params);
         if let Ok(committed) = Trace::load(&path) {
             if &committed != t {
                 return Err(format!(
@@ -123,7 +131,46 @@ fn committed_traces_match(dir: &Path, props: &[PropertyResult]) -> Result<(), Fa
     Ok(())
 }
 
-/// All `*.json` files under `dir`, sorted.
+/// A fresh check must reach what the committed results (which `kmodel report` renders) say:
+/// the same verdicts and the same coverage (executions included: the engines are
+/// deterministic). Results recorded from another model source are `kmodel report`'s to refuse.
+fn committed_results_match(dir: &Path, model: &Model, r: &VariantReport) -> Result<(), Failed> {
+    let Ok(recorded) = Results::load(dir, model) else {
+        return Ok(());
+    };
+    let Some(old) = recorded.find(&r.variant, &r.engine, &r.params) else {
+        return Ok(());
+    };
+    let verdicts = |r: &VariantReport| -> Vec<(String, bool, Option<u64>)> {
+        r.properties
+            .iter()
+            .map(|p| {
+                (
+                    p.property.clone(),
+                    p.violated,
+                    p.found_at.map(|f| f.execution),
+                )
+            })
+            .collect()
+    };
+    if old.explored != r.explored || verdicts(old) != verdicts(r) {
+        return Err(format!(
+            "{} is out of date for {}/{} under {} (recorded: {}; now: {}): re-record with `cargo run --release -- check {} --out {}`",
+            results::path(dir, model.name).display(),
+            r.model,
+            r.variant,
+            r.engine.name(),
+            old.explored,
+            r.explored,
+            model.name,
+            dir.file_name().map_or("traces".into(), |d| d.to_string_lossy()),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// All trace files (`*.json` but the results files) under `dir`, sorted.
 pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -133,7 +180,7 @@ pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !results::is_results_file(&p) {
                 out.push(p);
             }
         }
@@ -172,7 +219,7 @@ pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<T
                     for p in m.properties {
                         if v.expected(p.id).is_some_and(Expect::observable) {
                             let recorded = EngineKind::ALL.into_iter().any(|engine| {
-                                files.contains(&trace::path(&dir, m.name, v.name, p.id, engine))
+                                files.contains(&trace::path(&dir, m.name, v.name, "", p.id, engine))
                             });
                             if !recorded {
                                 missing.push(format!("{}/{}--{}.*.json", m.name, v.name, p.id));

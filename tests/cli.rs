@@ -3,6 +3,8 @@
 
 use std::process::{Command, Output};
 
+use kmodel_harness::results::is_results_file;
+
 fn kmodel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kmodel"))
         .args(args)
@@ -132,7 +134,7 @@ fn first_committed_trace() -> Option<std::path::PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !is_results_file(&p) {
                 return Some(p);
             }
         }
@@ -214,14 +216,18 @@ fn check_json_and_markdown_report_the_declared_verdicts() {
     );
     let reports: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("--json prints JSON");
-    let props = reports[0]["properties"].as_array().expect("properties");
+    assert_eq!(reports["format"], "kmodel-check");
+    assert_eq!(reports["version"], 1);
+    let props = reports["reports"][0]["properties"]
+        .as_array()
+        .expect("properties");
     let esrch = props
         .iter()
         .find(|p| p["property"] == "no-spurious-esrch")
         .expect("property listed");
     assert_eq!(esrch["violated"], true);
     assert_eq!(esrch["agreement"], "as-expected");
-    assert!(reports[0]["explored"]
+    assert!(reports["reports"][0]["explored"]
         .as_str()
         .unwrap()
         .contains("PCT schedules"));
@@ -302,7 +308,7 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
     );
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let verdicts = |v: &serde_json::Value| -> Vec<(String, bool, String)> {
-        v[0]["properties"]
+        v["reports"][0]["properties"]
             .as_array()
             .unwrap()
             .iter()
@@ -318,7 +324,9 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
     };
     assert_eq!(verdicts(&whole), verdicts(&merged));
     // The split explores every thread at its first branch points: at least as many executions.
-    assert!(merged[0]["executions"].as_u64() >= whole[0]["executions"].as_u64());
+    assert!(
+        merged["reports"][0]["executions"].as_u64() >= whole["reports"][0]["executions"].as_u64()
+    );
 }
 
 // ---- the exit-code contract (README "Exit codes"), case by case from issue 12 ----
@@ -394,7 +402,7 @@ fn fresh_traces() -> Vec<std::path::PathBuf> {
         d
     });
     let mut files = walk(dir);
-    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.retain(|p| p.extension().is_some_and(|x| x == "json") && !is_results_file(p));
     assert!(files.len() >= 5, "{files:?}");
     files
 }
@@ -749,7 +757,7 @@ fn merge_validates_the_traces_in_shard_reports() {
     ]);
     assert_exit(&o, 0);
     let mut reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let trace = reports[0]["properties"]
+    let trace = reports["reports"][0]["properties"]
         .as_array_mut()
         .unwrap()
         .iter_mut()

@@ -337,6 +337,7 @@ pub static MODEL: Model = Model {
             ),
         },
     ],
+    param_verdicts: &[],
     source: &[
         include_str!("mod.rs"),
         include_str!("cid.rs"),

@@ -9,6 +9,7 @@ pub mod list;
 pub mod merge;
 pub mod replay;
 pub mod report;
+pub mod schema;
 
 use std::path::Path;
 use std::process::ExitCode;

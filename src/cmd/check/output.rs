@@ -6,11 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use kmodel_harness::check::{Agreement, VariantReport};
+use kmodel_harness::check::{Agreement, FoundAt, VariantReport};
 use kmodel_harness::trace::Trace;
-use kmodel_harness::Expect;
+use kmodel_harness::{Expect, Model};
 
 use crate::cmd::exit;
+use crate::json::CheckOutput;
 use crate::table;
 
 /// How `kmodel check` and `kmodel merge` print their reports.
@@ -21,18 +22,37 @@ pub enum Output {
     Markdown,
 }
 
+/// How [`finish`] writes and judges a run.
+pub struct Finish<'a> {
+    pub registry: &'a [&'static Model],
+    /// Where traces go.
+    pub out: &'a Path,
+    /// Overwrite traces that differ.
+    pub force: bool,
+    pub output: Output,
+    pub started: Instant,
+    /// Exit 0 instead of 3 for an inconclusive run.
+    pub allow_partial: bool,
+    /// Exit 1 for violations found where no verdict is declared (non-default parameters).
+    pub strict: bool,
+}
+
 /// Writes the traces, prints the reports, and returns the exit code: 2 when a trace could not
-/// be written, else 1 when a verdict differs or a model failed, else 3 when the run was
-/// inconclusive (unless `allow_partial`), else 0. Every failure is also one line on stderr.
-pub fn finish(
-    reports: Vec<VariantReport>,
-    out: &Path,
-    force: bool,
-    output: Output,
-    started: Instant,
-    allow_partial: bool,
-) -> ExitCode {
+/// be written, else 1 when a verdict differs or a model failed (or, with `strict`, a finding
+/// where nothing is declared), else 3 when the run was inconclusive (unless `allow_partial`),
+/// else 0. Every failure is also one line on stderr.
+pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
+    let Finish {
+        registry,
+        out,
+        force,
+        output,
+        started,
+        allow_partial,
+        strict,
+    } = how;
     let traces = write_traces(
+        registry,
         reports
             .iter()
             .flat_map(|r| &r.properties)
@@ -40,7 +60,22 @@ pub fn finish(
         out,
         force,
     );
-    let unexpected = !reports.iter().all(VariantReport::as_expected);
+    let findings: Vec<String> = reports
+        .iter()
+        .filter(|r| r.findings().next().is_some())
+        .map(|r| {
+            let props: Vec<&str> = r.findings().map(|p| p.property.as_str()).collect();
+            format!(
+                "{}/{} under {}: {}",
+                r.model,
+                r.variant,
+                r.engine.name(),
+                props.join(", ")
+            )
+        })
+        .collect();
+    let unexpected =
+        !reports.iter().all(VariantReport::as_expected) || (strict && !findings.is_empty());
     let inconclusive: Vec<String> = reports
         .iter()
         .filter(|r| r.inconclusive())
@@ -49,7 +84,8 @@ pub fn finish(
     match output {
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&reports).expect("reports serialize")
+            serde_json::to_string_pretty(&CheckOutput::new(reports.clone()))
+                .expect("reports serialize")
         ),
         Output::Markdown => print!("{}", table::markdown_matrix(&reports)),
         Output::Table => {
@@ -79,6 +115,18 @@ pub fn finish(
         eprintln!(
             "kmodel: UNEXPECTED verdicts in: {}",
             unexpected_in.join(", ")
+        );
+    }
+    if !findings.is_empty() {
+        eprintln!(
+            "kmodel: {} (no verdicts declared for these parameters{}): {}",
+            if strict { "FINDINGS" } else { "findings" },
+            if strict {
+                "; --strict fails on them"
+            } else {
+                ""
+            },
+            findings.join("; ")
         );
     }
     if !unexpected && !inconclusive.is_empty() {
@@ -152,10 +200,13 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             ]);
         }
         for p in &r.properties {
-            let declared = p
-                .expected
-                .map_or("undeclared".to_string(), |e| e.to_string());
+            let declared = match (&p.agreement, p.expected) {
+                (Agreement::Undeclared, _) => "- (params)".to_string(),
+                (_, Some(e)) => e.to_string(),
+                (_, None) => "undeclared".to_string(),
+            };
             let observed = match (p.violated, &p.agreement) {
+                (true, Agreement::Undeclared) => "Violated  (finding)".to_string(),
                 (true, Agreement::Unexpected) => "Violated  UNEXPECTED".to_string(),
                 (false, Agreement::Unexpected) => "Holds  UNEXPECTED".to_string(),
                 (false, Agreement::NotReached) => "not reached".to_string(),
@@ -164,11 +215,13 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, _) => "Holds".to_string(),
             };
             let explored = match (p.found_at, p.found_in) {
-                (Some((i, secs)), Some(key)) if key.subtree > 0 => format!(
-                    "found at execution {i} of subtree {} ({secs:.2}s)",
+                (Some(FoundAt { execution, seconds }), Some(key)) if key.subtree > 0 => format!(
+                    "found at execution {execution} of subtree {} ({seconds:.2}s)",
                     key.subtree
                 ),
-                (Some((i, secs)), _) => format!("found at execution {i} ({secs:.2}s)"),
+                (Some(FoundAt { execution, seconds }), _) => {
+                    format!("found at execution {execution} ({seconds:.2}s)")
+                }
                 _ => r.explored.clone(),
             };
             rows.push(vec![
@@ -193,6 +246,7 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             "TIME",
         ],
         &rows,
+        &[0, 1, 6],
     )
 }
 
@@ -207,6 +261,7 @@ pub(crate) struct Written {
 /// Lists each trace with its explain and replay commands when there are few, otherwise a count
 /// per outcome; files it refused to overwrite and writes that failed are always reported.
 pub(crate) fn write_traces<'a>(
+    registry: &[&'static Model],
     traces: impl IntoIterator<Item = &'a Trace>,
     out: &Path,
     force: bool,
@@ -216,7 +271,11 @@ pub(crate) fn write_traces<'a>(
     let (mut kept, mut failed) = (vec![], vec![]);
     let (mut written, mut unchanged) = (0, 0);
     for t in traces {
-        let path = t.path_in(out);
+        let declared = registry
+            .iter()
+            .find(|m| m.name == t.model)
+            .map_or(&[][..], |m| m.params);
+        let path = t.path_in(out, declared);
         let json = t.to_json();
         match std::fs::read_to_string(&path).ok() {
             Some(old) if old == json => unchanged += 1,
@@ -289,7 +348,9 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
     let declared_violations = reports
         .iter()
         .flat_map(|r| &r.properties)
-        .filter(|p| p.violated && p.expected != Some(Expect::Holds))
+        .filter(|p| {
+            p.violated && p.agreement != Agreement::Undeclared && p.expected != Some(Expect::Holds)
+        })
         .count();
     println!(
         "{} checks, {declared_violations} expected violations found, total {:.1}s",
@@ -300,6 +361,14 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
         println!("UNEXPECTED verdicts in: {}", unexpected.join(", "));
     } else if reports.iter().any(VariantReport::inconclusive) {
         println!("inconclusive: some declared verdicts were not established (see stderr)");
+    } else if reports.iter().any(|r| r.findings().next().is_some()) {
+        println!("findings where no verdict is declared for these parameters (see stderr)");
+    } else if reports
+        .iter()
+        .flat_map(|r| &r.properties)
+        .any(|p| p.agreement == Agreement::Undeclared)
+    {
+        println!("no violations; no verdicts are declared for these parameters");
     } else {
         println!("all verdicts as declared");
     }

@@ -5,8 +5,10 @@ use std::process::{Command, Output};
 
 use kmodel_harness::results::is_results_file;
 
+/// Runs kmodel without progress lines (`-q`: stderr holds only what a test looks for).
 fn kmodel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .arg("-q")
         .args(args)
         .output()
         .expect("runs")
@@ -189,7 +191,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let p = e.path();
         if p.is_dir() {
             out.extend(walk(&p));
-        } else {
+        } else if !is_results_file(&p) {
             out.push(p);
         }
     }
@@ -334,6 +336,7 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
 /// Runs kmodel as CI does, with `RUST_BACKTRACE=1` in the environment.
 fn kmodel_ci(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .arg("-q")
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .env_remove("KMODEL_VERBOSE")
@@ -563,7 +566,7 @@ fn panicky(args: &[&str], verbose: bool) -> Output {
         .join("examples")
         .join("panicky");
     let mut c = Command::new(&bin);
-    c.args(args).env("RUST_BACKTRACE", "1");
+    c.arg("-q").args(args).env("RUST_BACKTRACE", "1");
     if verbose {
         c.env("KMODEL_VERBOSE", "1");
     } else {
@@ -823,4 +826,89 @@ fn explore_reproduces_the_scene_of_a_trace() {
         bad.to_str().unwrap(),
     ]);
     assert_input_error(&out, "scene");
+}
+
+/// Off a terminal (as in CI logs), a run prints its progress as plain lines on stderr: at least
+/// a start and a finish line naming the command; `-q` prints none.
+#[test]
+fn a_run_off_a_terminal_prints_progress_lines_unless_quiet() {
+    let out = scratch("progress");
+    let args = [
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert_exit(&o, 0);
+    let e = stderr(&o);
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("kmodel: check: 1 check: started")),
+        "{e}"
+    );
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("kmodel: check: 1 check: done: 1 checks")),
+        "{e}"
+    );
+    assert!(
+        !stdout(&o).contains("kmodel: check:"),
+        "progress stays off stdout"
+    );
+    let quiet = kmodel(&args);
+    assert_exit(&quiet, 0);
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+}
+
+/// A check with parameters the model declares no verdicts for reports violations as findings
+/// (exit 0; `--strict`: 1), under trace names that carry the parameters; declared parameter
+/// sets are checked against their verdicts.
+#[test]
+fn non_default_parameters_report_findings_not_failures() {
+    let out = scratch("params");
+    let o = out.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "mrelease/today", "--engine", "loom", "--out", o];
+        args.extend(extra);
+        kmodel(&args)
+    };
+    let found = run(&["--param", "parent_reaps=1"]);
+    assert_exit(&found, 0);
+    assert!(
+        stdout(&found).contains("Violated  (finding)"),
+        "{}",
+        stdout(&found)
+    );
+    assert!(
+        stderr(&found).contains("findings (no verdicts declared"),
+        "{}",
+        stderr(&found)
+    );
+    assert!(out
+        .join("mrelease/today@parent_reaps=1--no-spurious-esrch.loom.json")
+        .is_file());
+    assert_exit(&run(&["--param", "parent_reaps=1", "--strict"]), 1);
+    let declared = kmodel(&[
+        "check",
+        "mrelease/exit-mm-pointer",
+        "--engine",
+        "loom",
+        "--param",
+        "parent_reaps=1",
+        "--strict",
+        "--out",
+        o,
+    ]);
+    assert_exit(&declared, 0);
+    assert!(
+        stdout(&declared).contains("all verdicts as declared"),
+        "{}",
+        stdout(&declared)
+    );
 }

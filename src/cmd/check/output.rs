@@ -167,38 +167,23 @@ fn model_error(r: &VariantReport, e: &str) -> String {
     }
 }
 
+/// The verdicts, one block per check: a line naming the check and what it explored, then a
+/// row per property (declared, observed, where the first violation was found), aligned over
+/// all blocks and wrapped to the table width.
 fn verdict_table(reports: &[VariantReport]) -> String {
-    let mut rows = vec![];
+    const HEADER: [&str; 4] = ["  PROPERTY", "DECLARED", "OBSERVED", "FIRST VIOLATION"];
+    let mut blocks: Vec<(String, Vec<Vec<String>>)> = vec![];
     for r in reports {
-        let target = format!("{}/{}", r.model, r.variant);
+        let what = format!("{}/{} under {}", r.model, r.variant, r.engine.label());
         if let Some(why) = &r.skipped {
-            // The full reason is in `kmodel list`.
-            let short = match why.char_indices().nth(60) {
-                Some((i, _)) => format!("{}... (kmodel list)", &why[..i]),
-                None => why.clone(),
-            };
-            rows.push(vec![
-                target,
-                "-".into(),
-                "-".into(),
-                "skipped".into(),
-                r.engine.name().into(),
-                short,
-                "".into(),
-            ]);
+            blocks.push((format!("{what}: skipped: {why}"), vec![]));
             continue;
         }
+        let mut head = format!("{what}: {} ({:.2}s)", r.explored, r.elapsed_secs);
         if let Some(e) = &r.error {
-            rows.push(vec![
-                target.clone(),
-                "-".into(),
-                "-".into(),
-                "ERROR".into(),
-                r.engine.name().into(),
-                e.clone(),
-                "".into(),
-            ]);
+            head += &format!("; ERROR: {e}");
         }
+        let mut rows = vec![];
         for p in &r.properties {
             let declared = match (&p.agreement, p.expected) {
                 (Agreement::Undeclared, _) => "- (params)".to_string(),
@@ -214,40 +199,38 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),
             };
-            let explored = match (p.found_at, p.found_in) {
+            let found = match (p.found_at, p.found_in) {
                 (Some(FoundAt { execution, seconds }), Some(key)) if key.subtree > 0 => format!(
-                    "found at execution {execution} of subtree {} ({seconds:.2}s)",
+                    "execution {execution} of subtree {} ({seconds:.2}s)",
                     key.subtree
                 ),
                 (Some(FoundAt { execution, seconds }), _) => {
-                    format!("found at execution {execution} ({seconds:.2}s)")
+                    format!("execution {execution} ({seconds:.2}s)")
                 }
-                _ => r.explored.clone(),
+                _ => String::new(),
             };
-            rows.push(vec![
-                target.clone(),
-                p.property.clone(),
-                declared,
-                observed,
-                r.engine.label(),
-                explored,
-                format!("{:.2}s", r.elapsed_secs),
-            ]);
+            rows.push(vec![format!("  {}", p.property), declared, observed, found]);
+        }
+        blocks.push((head, rows));
+    }
+    let width = |i: usize| {
+        blocks
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(move |r| r[i].chars().count()))
+            .chain(std::iter::once(HEADER[i].len()))
+            .max()
+            .map(|w| w as u16)
+    };
+    let widths = [width(0), width(1), width(2), None];
+    let mut out = table::render_fixed(Some(&HEADER), &[], &widths);
+    for (head, rows) in &blocks {
+        out += head;
+        out.push('\n');
+        if !rows.is_empty() {
+            out += &table::render_fixed(None, rows, &widths);
         }
     }
-    table::render(
-        &[
-            "MODEL/VARIANT",
-            "PROPERTY",
-            "DECLARED",
-            "OBSERVED",
-            "ENGINE",
-            "EXPLORED",
-            "TIME",
-        ],
-        &rows,
-        &[0, 1, 6],
-    )
+    out
 }
 
 /// What writing the traces printed: the traces (or a count), files kept, and failures.

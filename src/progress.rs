@@ -77,10 +77,9 @@ impl Progress {
             eprintln!("{}", inner.line());
             let (tx, rx) = channel::<()>();
             let ticker = inner.clone();
-            std::thread::spawn(move || loop {
-                match rx.recv_timeout(PLAIN_EVERY) {
-                    Err(RecvTimeoutError::Timeout) => eprintln!("{}", ticker.line()),
-                    _ => break,
+            std::thread::spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(PLAIN_EVERY) {
+                    eprintln!("{}", ticker.line());
                 }
             });
             stop = Some(tx);
@@ -157,7 +156,7 @@ pub fn count(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -242,6 +242,9 @@ fn jobs(args: &CheckArgs) -> usize {
 /// One (model, variant) under one engine.
 type Check = (Target, EngineSpec);
 
+/// An engine progress callback.
+type Callback<T> = Arc<dyn Fn(T) + Send + Sync>;
+
 /// What a check's status line says: "mmcid/v3 under loom, bound 1: 12,345 executions (3,100/s)".
 struct Running {
     label: String,
@@ -290,10 +293,7 @@ fn run_check(
     let (model, variant) = *target;
     let params = model.params(overrides).expect("checked in run");
     let running = Arc::new(Mutex::new(Running::new(target, spec)));
-    let (progress, on_pass): (
-        Arc<dyn Fn(u64) + Send + Sync>,
-        Arc<dyn Fn(u32) + Send + Sync>,
-    ) = match shown {
+    let (progress, on_pass): (Callback<u64>, Callback<u32>) = match shown {
         None => (
             Arc::new(|n| {
                 if n.is_multiple_of(256) {

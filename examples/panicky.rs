@@ -61,6 +61,7 @@ static PANICKY: Model = Model {
             sweep: None,
         },
     ],
+    param_verdicts: &[],
     source: &[include_str!("panicky.rs")],
     scenario,
     scenes: None,

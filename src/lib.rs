@@ -15,6 +15,8 @@
 //!   declared verdict unestablished (`--allow-partial` accepts such runs: exit 0).
 
 mod cmd;
+pub mod json;
+mod progress;
 mod quiet;
 mod svg;
 mod table;
@@ -29,7 +31,7 @@ use kmodel_harness::Model;
 
 use crate::cmd::{
     affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, port, replay,
-    report,
+    report, schema,
 };
 
 #[derive(Parser)]
@@ -43,6 +45,10 @@ struct Cli {
     /// reports with backtraces (also: KMODEL_VERBOSE=1).
     #[arg(short, long, global = true)]
     verbose: bool,
+    /// No progress on stderr (by default: a spinner on a terminal, a status line every 5 s
+    /// otherwise).
+    #[arg(short, long, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,16 +75,13 @@ enum Command {
         #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
         timeout: std::time::Duration,
     },
-    /// Write the Markdown design-review dossier (one file per model) under DIR.
-    Report {
-        #[arg(long, default_value = "report")]
-        out: PathBuf,
-        /// Where the committed counterexample traces are.
-        #[arg(long, default_value = "traces")]
-        traces: PathBuf,
-        /// Overwrite files in DIR that `kmodel report` did not generate.
-        #[arg(long)]
-        force: bool,
+    /// Write the Markdown design-review dossier (one file per model) under DIR, from the
+    /// results and traces `kmodel check --out TRACES` recorded (TRACES/MODEL/results.json).
+    Report(report::ReportArgs),
+    /// Print the JSON Schema of a document kmodel writes (trace, check, explore, results).
+    Schema {
+        /// trace, check, explore or results.
+        name: String,
     },
     /// Print the per-task memory cost of the task-local IPI wait mask (ipi-mask model), computed
     /// by the same sizing code the model uses for its masks.
@@ -112,6 +115,7 @@ pub fn run(registry: &'static [&'static Model]) -> ExitCode {
         Err(e) => return cmd::input_error(one_line(&e.to_string())),
     };
     quiet::install(cli.verbose || quiet::verbose_from_env());
+    progress::set_quiet(cli.quiet);
     let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         dispatch(registry, cli.command)
     }))
@@ -149,7 +153,8 @@ fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
         Command::Merge(args) => merge::run(registry, args),
         Command::Bench(args) => bench::run(registry, args),
         Command::Replay { file, timeout } => replay::run(registry, &file, timeout),
-        Command::Report { out, traces, force } => report::run(registry, &out, &traces, force),
+        Command::Report(args) => report::run(registry, args),
+        Command::Schema { name } => schema::run(&name),
         Command::IpiMaskCost => ipi_mask_cost::run(),
         Command::Port(args) => port::run(registry, args),
         Command::Drift(args) => drift::run(registry, args),

@@ -51,6 +51,12 @@ pub fn progress_target() -> ProgressDrawTarget {
     filter::progress_target().unwrap_or_else(ProgressDrawTarget::stderr)
 }
 
+/// Whether stderr (before the filter took it over) is a terminal.
+pub fn stderr_is_terminal() -> bool {
+    filter::stderr_is_terminal()
+        .unwrap_or_else(|| std::io::IsTerminal::is_terminal(&std::io::stderr()))
+}
+
 /// Lines the engines print on their own, dropped unless verbose.
 const DROPPED: &[&[u8]] = &[
     b"Test deadlocked, and SHUTTLE_CAPTURE_BACKTRACE is not set",
@@ -227,6 +233,10 @@ mod filter {
         }
     }
 
+    pub fn stderr_is_terminal() -> Option<bool> {
+        INSTALLED.get().map(|i| i.tty)
+    }
+
     pub fn progress_target() -> Option<ProgressDrawTarget> {
         let i = INSTALLED.get()?;
         Some(if i.tty {
@@ -299,6 +309,9 @@ mod filter {
 
     pub fn install() {}
     pub fn finish() {}
+    pub fn stderr_is_terminal() -> Option<bool> {
+        None
+    }
     pub fn progress_target() -> Option<ProgressDrawTarget> {
         None
     }

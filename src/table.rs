@@ -1,28 +1,59 @@
-//! Plain-text tables for the terminal (and the README).
+//! Tables: the plain-text tables of the terminal and CI logs (comfy-table, fitted to the
+//! terminal's width, or to [`PLAIN_WIDTH`] columns when stdout is not a terminal), and the
+//! Markdown verdict matrix of READMEs and the report.
 
-/// Renders rows under a header with columns padded to their widest cell.
-pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+use comfy_table::{presets, ColumnConstraint, ContentArrangement, Table, TableComponent, Width};
+
+/// Width of a table when stdout is not a terminal (logs, mail): what a patch review reads.
+pub const PLAIN_WIDTH: u16 = 100;
+
+/// Renders rows under a header, wrapping cells so the table fits the width (see module docs);
+/// the columns numbered in `whole` (names, identifiers) are never wrapped.
+pub fn render(header: &[&str], rows: &[Vec<String>], whole: &[usize]) -> String {
+    let widths: Vec<Option<u16>> = (0..header.len())
+        .map(|i| {
+            whole.contains(&i).then(|| {
+                rows.iter()
+                    .filter_map(|r| r.get(i))
+                    .chain(std::iter::once(&header[i].to_string()))
+                    .map(|c| c.chars().count() as u16)
+                    .max()
+                    .unwrap_or(0)
+            })
+        })
+        .collect();
+    render_fixed(Some(header), rows, &widths)
+}
+
+/// Renders rows (under a header, if given) with the columns that have a width fixed to it, so
+/// several tables rendered with the same widths line up; the others share what is left.
+pub fn render_fixed(
+    header: Option<&[&str]>,
+    rows: &[Vec<String>],
+    widths: &[Option<u16>],
+) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING)
+        .set_style(TableComponent::HeaderLines, '-')
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(h) = header {
+        t.set_header(h.iter().copied());
+    }
+    if !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        t.set_width(PLAIN_WIDTH);
+    }
     for r in rows {
-        for (w, c) in width.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
+        t.add_row(r.iter().map(String::as_str));
+    }
+    for (i, c) in t.column_iter_mut().enumerate() {
+        c.set_padding((0, 2));
+        if let Some(&Some(w)) = widths.get(i) {
+            c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(w + 2)));
         }
     }
-    let line = |cells: &mut dyn Iterator<Item = &str>| -> String {
-        let s: Vec<String> = cells.zip(&width).map(|(c, w)| format!("{c:<w$}")).collect();
-        s.join("  ").trim_end().to_string() + "\n"
-    };
-    let mut out = line(&mut header.iter().copied());
-    out += &line(
-        &mut width
-            .iter()
-            .map(|w| "-".repeat(*w))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(String::as_str),
-    );
-    for r in rows {
-        out += &line(&mut r.iter().map(String::as_str));
+    let mut out: String = t.lines().map(|l| l.trim_end().to_string() + "\n").collect();
+    if out.is_empty() {
+        out.push('\n');
     }
     out
 }

@@ -15,8 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
-use kmodel_harness::check::{check_variant, defaults, replay_trace, Agreement, PropertyResult};
+use kmodel_harness::check::{
+    check_variant, defaults, replay_trace, Agreement, PropertyResult, VariantReport,
+};
 use kmodel_harness::engine::{self, EngineKind, EngineSpec, Options};
+use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
 use kmodel_harness::{Expect, Model};
 pub use libtest_mimic::{Arguments, Failed, Trial};
@@ -95,7 +98,11 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
                     if !wrong.is_empty() {
                         return Err(wrong.join("\n").into());
                     }
-                    committed_traces_match(&traces, &r.properties)
+                    if verdicts_only() {
+                        return Ok(());
+                    }
+                    committed_traces_match(&traces, model, &r.properties)?;
+                    committed_results_match(&traces, model, &r)
                 }));
             }
         }
@@ -103,13 +110,24 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
     trials
 }
 
+/// `KMODEL_VERDICTS_ONLY=1`: verdict cases compare verdicts only, not the committed
+/// counterexamples and results (mutation testing sets it: a mutant is caught when a declared
+/// verdict changes, not when it merely explores a different number of executions).
+fn verdicts_only() -> bool {
+    std::env::var("KMODEL_VERDICTS_ONLY").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 /// A fresh counterexample must equal its committed trace (deterministic engines, same model) in
 /// everything but the source hash: a stale hash is the trace test's business (`tests/traces.rs`),
 /// and ignoring it here lets mutation testing tell a mutant the verdicts and counterexamples
 /// notice from one they do not.
-fn committed_traces_match(dir: &Path, props: &[PropertyResult]) -> Result<(), Failed> {
+fn committed_traces_match(
+    dir: &Path,
+    model: &Model,
+    props: &[PropertyResult],
+) -> Result<(), Failed> {
     for t in props.iter().filter_map(|p| p.trace.as_ref()) {
-        let path = t.path_in(dir);
+        let path = t.path_in(dir, model.params);
         if let Ok(mut committed) = Trace::load(&path) {
             committed.source_hash.clone_from(&t.source_hash);
             if &committed != t {
@@ -127,7 +145,46 @@ fn committed_traces_match(dir: &Path, props: &[PropertyResult]) -> Result<(), Fa
     Ok(())
 }
 
-/// All `*.json` files under `dir`, sorted.
+/// A fresh check must reach what the committed results (which `kmodel report` renders) say:
+/// the same verdicts and the same coverage (executions included: the engines are
+/// deterministic). Results recorded from another model source are `kmodel report`'s to refuse.
+fn committed_results_match(dir: &Path, model: &Model, r: &VariantReport) -> Result<(), Failed> {
+    let Ok(recorded) = Results::load(dir, model) else {
+        return Ok(());
+    };
+    let Some(old) = recorded.find(&r.variant, &r.engine, &r.params) else {
+        return Ok(());
+    };
+    let verdicts = |r: &VariantReport| -> Vec<(String, bool, Option<u64>)> {
+        r.properties
+            .iter()
+            .map(|p| {
+                (
+                    p.property.clone(),
+                    p.violated,
+                    p.found_at.map(|f| f.execution),
+                )
+            })
+            .collect()
+    };
+    if old.explored != r.explored || verdicts(old) != verdicts(r) {
+        return Err(format!(
+            "{} is out of date for {}/{} under {} (recorded: {}; now: {}): re-record with `cargo run --release -- check {} --out {}`",
+            results::path(dir, model.name).display(),
+            r.model,
+            r.variant,
+            r.engine.name(),
+            old.explored,
+            r.explored,
+            model.name,
+            dir.file_name().map_or("traces".into(), |d| d.to_string_lossy()),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// All trace files (`*.json` but the results files) under `dir`, sorted.
 pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -137,7 +194,7 @@ pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 walk(&p, out);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !results::is_results_file(&p) {
                 out.push(p);
             }
         }
@@ -176,7 +233,7 @@ pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<T
                     for p in m.properties {
                         if v.expected(p.id).is_some_and(Expect::observable) {
                             let recorded = EngineKind::ALL.into_iter().any(|engine| {
-                                files.contains(&trace::path(&dir, m.name, v.name, p.id, engine))
+                                files.contains(&trace::path(&dir, m.name, v.name, "", p.id, engine))
                             });
                             if !recorded {
                                 missing.push(format!("{}/{}--{}.*.json", m.name, v.name, p.id));

@@ -3,8 +3,12 @@
 
 use std::process::{Command, Output};
 
+use kmodel_harness::results::is_results_file;
+
+/// Runs kmodel without progress lines (`-q`: stderr holds only what a test looks for).
 fn kmodel(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .arg("-q")
         .args(args)
         .output()
         .expect("runs")
@@ -132,7 +136,7 @@ fn first_committed_trace() -> Option<std::path::PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !is_results_file(&p) {
                 return Some(p);
             }
         }
@@ -187,7 +191,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         let p = e.path();
         if p.is_dir() {
             out.extend(walk(&p));
-        } else {
+        } else if !is_results_file(&p) {
             out.push(p);
         }
     }
@@ -214,14 +218,18 @@ fn check_json_and_markdown_report_the_declared_verdicts() {
     );
     let reports: serde_json::Value =
         serde_json::from_slice(&out.stdout).expect("--json prints JSON");
-    let props = reports[0]["properties"].as_array().expect("properties");
+    assert_eq!(reports["format"], "kmodel-check");
+    assert_eq!(reports["version"], 1);
+    let props = reports["reports"][0]["properties"]
+        .as_array()
+        .expect("properties");
     let esrch = props
         .iter()
         .find(|p| p["property"] == "no-spurious-esrch")
         .expect("property listed");
     assert_eq!(esrch["violated"], true);
     assert_eq!(esrch["agreement"], "as-expected");
-    assert!(reports[0]["explored"]
+    assert!(reports["reports"][0]["explored"]
         .as_str()
         .unwrap()
         .contains("PCT schedules"));
@@ -302,7 +310,7 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
     );
     let merged: serde_json::Value = serde_json::from_slice(&merged.stdout).unwrap();
     let verdicts = |v: &serde_json::Value| -> Vec<(String, bool, String)> {
-        v[0]["properties"]
+        v["reports"][0]["properties"]
             .as_array()
             .unwrap()
             .iter()
@@ -318,7 +326,9 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
     };
     assert_eq!(verdicts(&whole), verdicts(&merged));
     // The split explores every thread at its first branch points: at least as many executions.
-    assert!(merged[0]["executions"].as_u64() >= whole[0]["executions"].as_u64());
+    assert!(
+        merged["reports"][0]["executions"].as_u64() >= whole["reports"][0]["executions"].as_u64()
+    );
 }
 
 // ---- the exit-code contract (README "Exit codes"), case by case from issue 12 ----
@@ -326,6 +336,7 @@ fn sharded_loom_search_merges_to_the_unsharded_verdicts() {
 /// Runs kmodel as CI does, with `RUST_BACKTRACE=1` in the environment.
 fn kmodel_ci(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .arg("-q")
         .args(args)
         .env("RUST_BACKTRACE", "1")
         .env_remove("KMODEL_VERBOSE")
@@ -394,7 +405,7 @@ fn fresh_traces() -> Vec<std::path::PathBuf> {
         d
     });
     let mut files = walk(dir);
-    files.retain(|p| p.extension().is_some_and(|x| x == "json"));
+    files.retain(|p| p.extension().is_some_and(|x| x == "json") && !is_results_file(p));
     assert!(files.len() >= 5, "{files:?}");
     files
 }
@@ -555,7 +566,7 @@ fn panicky(args: &[&str], verbose: bool) -> Output {
         .join("examples")
         .join("panicky");
     let mut c = Command::new(&bin);
-    c.args(args).env("RUST_BACKTRACE", "1");
+    c.arg("-q").args(args).env("RUST_BACKTRACE", "1");
     if verbose {
         c.env("KMODEL_VERBOSE", "1");
     } else {
@@ -749,7 +760,7 @@ fn merge_validates_the_traces_in_shard_reports() {
     ]);
     assert_exit(&o, 0);
     let mut reports: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let trace = reports[0]["properties"]
+    let trace = reports["reports"][0]["properties"]
         .as_array_mut()
         .unwrap()
         .iter_mut()
@@ -815,4 +826,89 @@ fn explore_reproduces_the_scene_of_a_trace() {
         bad.to_str().unwrap(),
     ]);
     assert_input_error(&out, "scene");
+}
+
+/// Off a terminal (as in CI logs), a run prints its progress as plain lines on stderr: at least
+/// a start and a finish line naming the command; `-q` prints none.
+#[test]
+fn a_run_off_a_terminal_prints_progress_lines_unless_quiet() {
+    let out = scratch("progress");
+    let args = [
+        "check",
+        "mrelease/today",
+        "--engine",
+        "shuttle-pct",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_kmodel"))
+        .args(args)
+        .output()
+        .expect("runs");
+    assert_exit(&o, 0);
+    let e = stderr(&o);
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("kmodel: check: 1 check: started")),
+        "{e}"
+    );
+    assert!(
+        e.lines()
+            .any(|l| l.starts_with("kmodel: check: 1 check: done: 1 checks")),
+        "{e}"
+    );
+    assert!(
+        !stdout(&o).contains("kmodel: check:"),
+        "progress stays off stdout"
+    );
+    let quiet = kmodel(&args);
+    assert_exit(&quiet, 0);
+    assert!(stderr(&quiet).is_empty(), "{}", stderr(&quiet));
+}
+
+/// A check with parameters the model declares no verdicts for reports violations as findings
+/// (exit 0; `--strict`: 1), under trace names that carry the parameters; declared parameter
+/// sets are checked against their verdicts.
+#[test]
+fn non_default_parameters_report_findings_not_failures() {
+    let out = scratch("params");
+    let o = out.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec!["check", "mrelease/today", "--engine", "loom", "--out", o];
+        args.extend(extra);
+        kmodel(&args)
+    };
+    let found = run(&["--param", "parent_reaps=1"]);
+    assert_exit(&found, 0);
+    assert!(
+        stdout(&found).contains("Violated  (finding)"),
+        "{}",
+        stdout(&found)
+    );
+    assert!(
+        stderr(&found).contains("findings (no verdicts declared"),
+        "{}",
+        stderr(&found)
+    );
+    assert!(out
+        .join("mrelease/today@parent_reaps=1--no-spurious-esrch.loom.json")
+        .is_file());
+    assert_exit(&run(&["--param", "parent_reaps=1", "--strict"]), 1);
+    let declared = kmodel(&[
+        "check",
+        "mrelease/exit-mm-pointer",
+        "--engine",
+        "loom",
+        "--param",
+        "parent_reaps=1",
+        "--strict",
+        "--out",
+        o,
+    ]);
+    assert_exit(&declared, 0);
+    assert!(
+        stdout(&declared).contains("all verdicts as declared"),
+        "{}",
+        stdout(&declared)
+    );
 }

@@ -11,6 +11,7 @@ use kmodel_harness::check::{check_variant, replay_trace, VariantReport};
 use kmodel_harness::engine::{EngineSpec, Options};
 use kmodel_harness::model::lookup;
 use kmodel_harness::replay::{validate, ReplayError};
+use kmodel_harness::results::is_results_file;
 use kmodel_harness::trace::Trace;
 use kmodel_models::REGISTRY;
 
@@ -94,7 +95,7 @@ fn committed_counterexamples_that_are_current_replay_to_the_same_events() {
             .flatten()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| p.extension().is_some_and(|x| x == "json") && !is_results_file(p))
             .collect();
         per_model.sort();
         files.extend(per_model.into_iter().take(3));
@@ -117,7 +118,7 @@ fn fingerprint(r: &VariantReport) -> (u64, Vec<(String, Option<u64>)>) {
         r.executions,
         r.properties
             .iter()
-            .map(|p| (p.property.clone(), p.found_at.map(|(i, _)| i)))
+            .map(|p| (p.property.clone(), p.found_at.map(|f| f.execution)))
             .collect(),
     )
 }

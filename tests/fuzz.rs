@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use kmodel_harness::results::is_results_file;
 use serde_json::{json, Value};
 
 /// A run slower than this is a hang (replay itself gives up after its `--timeout`).
@@ -79,7 +80,7 @@ fn seed_traces(dir: &Path) -> Vec<Value> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "json") {
+            } else if p.extension().is_some_and(|x| x == "json") && !is_results_file(&p) {
                 files.push(p);
             }
         }

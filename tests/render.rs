@@ -26,9 +26,9 @@ fn committed_traces_render_stably() {
     files.sort();
     for path in files {
         let t = Trace::load(&path).expect("committed trace loads");
-        let shown = t.path_in(Path::new("traces")).display().to_string();
+        let shown = t.path_in(Path::new("traces"), &[]).display().to_string();
         let name = t
-            .path_in(Path::new(""))
+            .path_in(Path::new(""), &[])
             .display()
             .to_string()
             .trim_end_matches(".loom.json")

@@ -34,3 +34,42 @@ fn committed_dossier_is_up_to_date() {
         "report/ is out of date for {stale:?}: run `cargo run --release -- report`"
     );
 }
+
+/// Without results (or with results of another model source) `report` says so and exits 2,
+/// instead of exploring for minutes.
+#[test]
+fn missing_or_stale_results_are_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("kmodel-report-results-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let traces = dir.join("traces");
+    std::fs::create_dir_all(traces.join("mrelease")).unwrap();
+    let report = || {
+        Command::new(env!("CARGO_BIN_EXE_kmodel"))
+            .args(["report", "-q", "--out"])
+            .arg(dir.join("report"))
+            .arg("--traces")
+            .arg(&traces)
+            .output()
+            .expect("kmodel report runs")
+    };
+    let out = report();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no check results"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let committed = root.join("traces/mrelease/results.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(committed).unwrap()).unwrap();
+    v["source_hash"] = "0000000000000000".into();
+    std::fs::write(traces.join("mrelease/results.json"), v.to_string()).unwrap();
+    let out = report();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("mrelease/results.json: results are stale"),
+        "{stderr}"
+    );
+    assert!(!dir.join("report").exists(), "nothing is written");
+}

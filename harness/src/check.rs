@@ -15,7 +15,9 @@ use crate::verdict::agreement;
 
 pub use crate::engine::defaults;
 pub use crate::replay::{replay_trace, ReplayError};
-pub use crate::verdict::{merge_shards, Agreement, FoundKey, PropertyResult, VariantReport};
+pub use crate::verdict::{
+    merge_shards, Agreement, FoundAt, FoundKey, PropertyResult, VariantReport,
+};
 
 /// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
 /// declares it needs).
@@ -44,6 +46,7 @@ pub fn check_scene(
         model: model.name.into(),
         variant: variant.name.into(),
         engine: spec.clone(),
+        params: params.0.clone(),
         memory_model: spec.memory_model().into(),
         executions: 0,
         elapsed_secs: 0.0,
@@ -92,15 +95,26 @@ pub fn check_scene(
             .cloned()
             .collect::<Vec<_>>(),
     );
+    // A generated scene is judged against the sweep verdicts by its caller.
+    let declared = match scene {
+        Some(_) => Some(variant.expect),
+        None => model.declared(variant, params),
+    };
     for id in ids {
-        let expected = variant.expected(&id);
+        let expected = variant_expected(declared, &id);
         let found = x.found.get(&id);
         let mut result = PropertyResult {
             property: id.clone(),
             expected,
             violated: found.is_some(),
-            agreement: agreement(expected, found.is_some(), spec, complete, &x.coverage),
-            found_at: found.map(|f| (f.execution, f.after.as_secs_f64())),
+            agreement: match declared {
+                Some(_) => agreement(expected, found.is_some(), spec, complete, &x.coverage),
+                None => Agreement::Undeclared,
+            },
+            found_at: found.map(|f| FoundAt {
+                execution: f.execution,
+                seconds: f.after.as_secs_f64(),
+            }),
             found_in: found.map(|f| FoundKey {
                 pass: found_by[&id].pass(),
                 subtree: f.subtree,
@@ -140,6 +154,18 @@ pub fn check_scene(
     report
 }
 
+/// The declared verdict of property `id` in a verdict table (Holds unless listed); `None`
+/// without a table.
+fn variant_expected(table: Option<&[(&str, crate::Expect)]>, id: &str) -> Option<crate::Expect> {
+    let table = table?;
+    Some(
+        table
+            .iter()
+            .find(|(p, _)| *p == id)
+            .map_or(crate::Expect::Holds, |&(_, e)| e),
+    )
+}
+
 /// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
 /// every violation is reported (and its trace recorded) at the lowest bound that shows it (loom's
 /// preemption count, which can be below the switches counted at harness operations).
@@ -170,8 +196,19 @@ pub fn explore_minimal(
             preemption_bound: Some(bound),
         };
         let offset = start.elapsed();
+        if let Some(on_pass) = &opts.on_pass {
+            on_pass(bound);
+        }
+        // Progress counts executions over all passes.
+        let base = total.executions;
+        let progress = opts.progress.clone().map(|p| {
+            let counted: std::sync::Arc<dyn Fn(u64) + Send + Sync> =
+                std::sync::Arc::new(move |n| p(base + n));
+            counted
+        });
         let pass_opts = Options {
             budget: opts.budget.map(|b| b.saturating_sub(offset)),
+            progress,
             ..opts.clone()
         };
         let x = engine::explore(&pass, scenario, pass_opts)?;

@@ -5,8 +5,9 @@
 //!
 //! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
 //! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
-//! [`trace`], [`verdict`], [`replay`], [`check`], [`render`], [`overhead`]. Beside them, kernel
-//! sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints), [`patch`] (diffs).
+//! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
+//! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
+//! [`patch`] (diffs).
 
 pub mod bitmap;
 pub mod check;
@@ -20,6 +21,7 @@ pub mod patch;
 pub mod port;
 pub mod render;
 pub mod replay;
+pub mod results;
 pub mod rt;
 pub mod scene;
 pub mod sweep;
@@ -29,7 +31,9 @@ pub mod trace;
 pub mod variant;
 pub mod verdict;
 
-pub use model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
+pub use model::{
+    Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
+};
 pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub use sync::{RwSem, Spinner};
 
@@ -38,7 +42,9 @@ pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
     pub use crate::lkmm::*;
-    pub use crate::model::{Engines, Expect, Model, Param, Params, Property, Scenario, Variant};
+    pub use crate::model::{
+        Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
+    };
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
     };

@@ -7,7 +7,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 pub use crate::param::{Param, ParamError, Params};
-pub use crate::variant::{Engines, Expect, Property, Scenario, Variant};
+pub use crate::variant::{Engines, Expect, ParamVerdicts, Property, Scenario, Variant};
 
 /// Constraints between parameters that single ranges cannot state.
 pub type ParamCheck = fn(&Params) -> Result<(), String>;
@@ -25,6 +25,8 @@ pub struct Model {
     pub param_check: Option<ParamCheck>,
     pub properties: &'static [Property],
     pub variants: &'static [Variant],
+    /// Verdicts declared for non-default parameter sets (`&[]`: only the defaults declare).
+    pub param_verdicts: &'static [ParamVerdicts],
     /// The model's source files (`include_str!`), hashed into traces to detect stale ones.
     pub source: &'static [&'static str],
     /// Builds the execution body for a variant and parameters (its scripted scene).
@@ -61,6 +63,34 @@ impl Model {
             check(&p).map_err(ParamError::Inconsistent)?;
         }
         Ok(p)
+    }
+
+    /// The verdict table declared for `variant` with `params`: the variant's own with the
+    /// defaults, a [`ParamVerdicts`] entry naming exactly the non-default values, else `None`
+    /// (nothing declared: what a check observes is a finding).
+    pub fn declared(
+        &self,
+        variant: &Variant,
+        params: &Params,
+    ) -> Option<&'static [(&'static str, Expect)]> {
+        if params.is_default(self.params) {
+            return Some(variant.expect);
+        }
+        let changed: BTreeMap<&str, u32> = self
+            .params
+            .iter()
+            .filter_map(|p| {
+                let v = *params.0.get(p.name)?;
+                (v != p.default).then_some((p.name, v))
+            })
+            .collect();
+        self.param_verdicts
+            .iter()
+            .find(|d| {
+                d.variant == variant.name
+                    && d.params.iter().copied().collect::<BTreeMap<_, _>>() == changed
+            })
+            .map(|d| d.expect)
     }
 
     /// The execution body of `variant`: its scripted scene, or a generated `scene` (parsed and
@@ -115,6 +145,23 @@ impl Model {
                         self.name, v.name
                     ));
                 }
+            }
+        }
+        for d in self.param_verdicts {
+            let what = format!("{}/{} with {:?}", self.name, d.variant, d.params);
+            if self.variant(d.variant).is_none() {
+                return Err(format!("{what}: unknown variant"));
+            }
+            let overrides = d.params.iter().map(|&(n, v)| (n.to_string(), v)).collect();
+            match self.params(&overrides) {
+                Ok(p) if p.is_default(self.params) => {
+                    return Err(format!("{what}: these are the defaults"))
+                }
+                Ok(_) => {}
+                Err(e) => return Err(format!("{what}: {e}")),
+            }
+            if let Some((p, _)) = d.expect.iter().find(|(p, _)| self.property(p).is_none()) {
+                return Err(format!("{what}: verdict for unknown property {p}"));
             }
         }
         if self.scenes.is_none() && self.variants.iter().any(|v| v.sweep.is_some()) {

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::variant::{Scenario, Variant};
 
 /// The largest scenes a sweep considers. Every bound is inclusive; sizes start at one CPU.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SceneBounds {
     /// `num_possible_cpus()` (or the model's CPU count) of the system.
     pub cpus: u32,
@@ -36,7 +36,19 @@ impl fmt::Display for SceneBounds {
 }
 
 /// How big one scene is; shrinking and reports order scenes by it (smaller is simpler).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 pub struct SceneSize {
     pub cpus: u32,
     pub actors: u32,

@@ -18,7 +18,7 @@ use crate::thread::LOOM_MAX_SPAWNED;
 use crate::trace::Trace;
 
 /// Which scenes a sweep visits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum SweepMode {
     /// Every scene within the bounds, smallest first.
@@ -81,7 +81,7 @@ impl SweepOptions {
 }
 
 /// A property's first violation in a sweep, shrunk.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SceneFinding {
     /// Index (in sweep order) of the first scene that violated it.
     pub first_scene: u64,
@@ -97,7 +97,7 @@ pub struct SceneFinding {
 }
 
 /// One property's outcome over the sweep.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SweepProperty {
     pub property: String,
     pub expected: Expect,
@@ -107,7 +107,7 @@ pub struct SweepProperty {
 }
 
 /// The outcome of sweeping one variant.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SweepReport {
     pub model: String,
     pub variant: String,

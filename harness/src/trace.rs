@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{EngineKind, EngineSpec, ReplayToken};
+use crate::param::{Param, Params};
 use crate::rt::{Event, Schedule};
 
 /// Identifies kmodel trace files.
@@ -16,7 +17,7 @@ pub const FORMAT: &str = "kmodel-trace";
 pub const VERSION: u32 = 1;
 
 /// A recorded counterexample.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Trace {
     pub format: String,
     pub version: u32,
@@ -110,8 +111,10 @@ impl Trace {
         s
     }
 
-    /// This trace's conventional path under `dir` (see [`path`] and [`sweep_path`]).
-    pub fn path_in(&self, dir: &Path) -> PathBuf {
+    /// This trace's conventional path under `dir` (see [`path`] and [`sweep_path`]); `declared`
+    /// is its model's parameter table (the file name carries the parameters that differ from
+    /// their defaults).
+    pub fn path_in(&self, dir: &Path, declared: &[Param]) -> PathBuf {
         let at = if self.scene.is_some() {
             sweep_path
         } else {
@@ -121,6 +124,7 @@ impl Trace {
             dir,
             &self.model,
             &self.variant,
+            &Params(self.params.clone()).non_default(declared),
             &self.property,
             self.engine.kind(),
         )
@@ -128,10 +132,19 @@ impl Trace {
 }
 
 /// The conventional path of the trace of `property` in `model/variant` found by `engine`, under
-/// `dir`: `<dir>/<model>/<variant>--<property>.<engine>.json`.
-pub fn path(dir: &Path, model: &str, variant: &str, property: &str, engine: EngineKind) -> PathBuf {
+/// `dir`: `<dir>/<model>/<variant>--<property>.<engine>.json` with the default parameters, and
+/// `<variant>@<name=value,...>--...` with the parameters that differ (`params`, see
+/// [`Params::non_default`]).
+pub fn path(
+    dir: &Path,
+    model: &str,
+    variant: &str,
+    params: &str,
+    property: &str,
+    engine: EngineKind,
+) -> PathBuf {
     dir.join(model)
-        .join(format!("{variant}--{property}.{}.json", engine.name()))
+        .join(file_name(variant, params, property, engine))
 }
 
 /// The path of a sweep's trace (a generated scene): `<dir>/<model>/sweep/<variant>--...`.
@@ -139,9 +152,20 @@ pub fn sweep_path(
     dir: &Path,
     model: &str,
     variant: &str,
+    params: &str,
     property: &str,
     engine: EngineKind,
 ) -> PathBuf {
-    path(&dir.join(model), "sweep", variant, property, engine)
-        .with_file_name(format!("{variant}--{property}.{}.json", engine.name()))
+    dir.join(model)
+        .join("sweep")
+        .join(file_name(variant, params, property, engine))
+}
+
+fn file_name(variant: &str, params: &str, property: &str, engine: EngineKind) -> String {
+    let at = if params.is_empty() {
+        String::new()
+    } else {
+        format!("@{params}")
+    };
+    format!("{variant}{at}--{property}.{}.json", engine.name())
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub type Scenario = Arc<dyn Fn() + Send + Sync>;
 
 /// An expected (or observed) verdict for one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Expect {
     /// No execution violates the property.
@@ -124,6 +124,18 @@ impl Variant {
             )
         })
     }
+}
+
+/// Verdicts a variant declares for one non-default parameter set: the whole table for those
+/// parameters (Holds by default, as in [`Variant::expect`]), e.g. mrelease's `exit-mm-pointer`
+/// with `parent_reaps=1`. A check with other non-default parameters has no declared verdicts:
+/// its violations are findings, not failures.
+#[derive(Clone, Copy, Debug)]
+pub struct ParamVerdicts {
+    pub variant: &'static str,
+    /// The parameters that differ from their defaults (every other one at its default).
+    pub params: &'static [(&'static str, u32)],
+    pub expect: &'static [(&'static str, Expect)],
 }
 
 /// A variant's declared verdicts, Holds by default: `expect![NO_SPURIOUS_ESRCH => Violated]`.

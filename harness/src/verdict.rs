@@ -1,6 +1,9 @@
 //! Verdicts: how each property's observed outcome relates to its declared one, the reports of
 //! one check, and merging the reports of a search explored in shards.
 
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{self, Coverage, EngineKind, EngineSpec};
@@ -8,7 +11,7 @@ use crate::model::Expect;
 use crate::trace::Trace;
 
 /// How an observed verdict relates to the declared one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Agreement {
     AsExpected,
@@ -17,27 +20,41 @@ pub enum Agreement {
     /// An expected violation was not reached by a partial exploration (time budget, deadlock,
     /// or the stress engine's luck); not a verdict change.
     NotReached,
+    /// The model declares no verdicts for the parameters explored (see
+    /// [`Model::declared`](crate::Model::declared)): what was observed is a finding, not a
+    /// verdict change (`kmodel check --strict` fails on violations).
+    Undeclared,
 }
 
 /// Where a first violation was found, in the order explorations meet them: loom's
 /// preemption-bound pass (0 for other engines), loom subtree (see [`engine::Found::subtree`]),
 /// execution index. Shards merge by keeping the smallest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 pub struct FoundKey {
     pub pass: u32,
     pub subtree: u32,
     pub execution: u64,
 }
 
+/// Where an exploration first met a violation: its execution index and the time it took.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FoundAt {
+    pub execution: u64,
+    /// Seconds from the start of the exploration (0 in committed results).
+    pub seconds: f64,
+}
+
 /// One property's outcome in one exploration.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PropertyResult {
     pub property: String,
     pub expected: Option<Expect>,
     pub violated: bool,
     pub agreement: Agreement,
     /// Execution index and time of the first violation.
-    pub found_at: Option<(u64, f64)>,
+    pub found_at: Option<FoundAt>,
     pub found_in: Option<FoundKey>,
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -45,11 +62,14 @@ pub struct PropertyResult {
 }
 
 /// The outcome of checking one variant under one engine.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct VariantReport {
     pub model: String,
     pub variant: String,
     pub engine: EngineSpec,
+    /// Every parameter's value in this check.
+    #[serde(default)]
+    pub params: BTreeMap<String, u32>,
     pub memory_model: String,
     pub executions: u64,
     pub elapsed_secs: f64,
@@ -67,6 +87,13 @@ pub struct VariantReport {
 }
 
 impl VariantReport {
+    /// Properties violated where no verdict is declared for the parameters explored.
+    pub fn findings(&self) -> impl Iterator<Item = &PropertyResult> {
+        self.properties
+            .iter()
+            .filter(|p| p.agreement == Agreement::Undeclared && p.violated)
+    }
+
     /// True when every verdict is as declared and nothing failed.
     pub fn as_expected(&self) -> bool {
         self.error.is_none()
@@ -239,7 +266,9 @@ pub fn merge_shards(shards: Vec<VariantReport>) -> Result<VariantReport, String>
         let complete = merged.engine.is_complete(coverage);
         merged.explored = merged.engine.describe(coverage, merged.executions);
         for p in &mut merged.properties {
-            p.agreement = agreement(p.expected, p.violated, &merged.engine, complete, coverage);
+            if p.agreement != Agreement::Undeclared {
+                p.agreement = agreement(p.expected, p.violated, &merged.engine, complete, coverage);
+            }
         }
     }
     Ok(merged)

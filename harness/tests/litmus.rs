@@ -348,6 +348,7 @@ static SB: Model = Model {
             sweep: None,
         },
     ],
+    param_verdicts: &[],
     source: &[include_str!("litmus.rs")],
     scenario: |v, _| store_buffering(*v.design::<bool>()),
     scenes: None,

@@ -468,6 +468,7 @@ pub static MODEL: Model = Model {
             design: &Which::AblationWaitIrqsDisabled,
         },
     ],
+    param_verdicts: &[],
     source: &[
         include_str!("mod.rs"),
         include_str!("smp.rs"),

@@ -124,6 +124,7 @@ pub static MODEL: Model = Model {
         claim: "the final state never satisfies the test's exists clause (LKMM: Result: Never)",
     }],
     variants: &VARIANTS,
+    param_verdicts: &[],
     source: &[
         include_str!("mod.rs"),
         include_str!("table.rs"),

@@ -219,6 +219,7 @@ pub static MODEL: Model = Model {
         },
     ],
     variants: VARIANTS,
+    param_verdicts: &[],
     source: &[
         include_str!("mod.rs"),
         include_str!("format.rs"),

@@ -350,6 +350,7 @@ pub static MODEL: Model = Model {
             ),
         },
     ],
+    param_verdicts: &[],
     source: &[
         include_str!("mod.rs"),
         include_str!("cid.rs"),

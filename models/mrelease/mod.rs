@@ -217,6 +217,13 @@ pub static MODEL: Model = Model {
     param_check: None,
     properties: PROPERTIES,
     variants: VARIANTS,
+    // README (c): once an autoreaping parent releases the zombie leader, pidfd_get_task()
+    // fails while the reader still pins the memory (the notes' [D] residual window).
+    param_verdicts: &[ParamVerdicts {
+        variant: "exit-mm-pointer",
+        params: &[("parent_reaps", 1)],
+        expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
+    }],
     source: &[
         include_str!("mod.rs"),
         include_str!("kernel.rs"),

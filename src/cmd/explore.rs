@@ -17,6 +17,8 @@ use kmodel_harness::Expect;
 
 use super::check::write_traces;
 use super::{exit, input_error};
+use crate::json::ExploreOutput;
+use crate::progress::{Progress, Status};
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {
@@ -137,7 +139,12 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
     }
     let start = Instant::now();
     let mut reports = vec![];
-    for (model, variant) in sweeps {
+    let total = sweeps.len();
+    let progress = Progress::start(format!(
+        "explore: {total} {}",
+        if total == 1 { "sweep" } else { "sweeps" }
+    ));
+    for (i, (model, variant)) in sweeps.into_iter().enumerate() {
         let space = model.scenes.expect("targets keep models with scenes");
         let base = if args.exhaustive {
             space.exhaustive_bounds()
@@ -170,8 +177,16 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
                 },
             )
         };
-        let label = format!("{}/{}", model.name, variant.name);
-        let progress = progress_line(label.clone());
+        let prefix = if total > 1 {
+            format!("{} of {total}: ", i + 1)
+        } else {
+            String::new()
+        };
+        let label = format!("{prefix}{}/{} ({mode})", model.name, variant.name);
+        let scenes = match mode {
+            SweepMode::Random { scenes, .. } => Some(scenes),
+            SweepMode::Exhaustive => None,
+        };
         let opts = SweepOptions {
             engine,
             bounds,
@@ -181,7 +196,7 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
             shard: args.shard.unwrap_or_default(),
             jobs: 1,
             record: true,
-            progress: Some(progress),
+            progress: Some(scene_progress(progress.status(), label, scenes)),
             given: given.clone(),
         };
         let r = sweep(model, variant, &opts);
@@ -190,7 +205,12 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         }
         reports.push(r);
     }
+    progress.finish(format!(
+        "done: {} scenes",
+        crate::progress::count(reports.iter().map(|r| r.scenes).sum())
+    ));
     let traces = write_traces(
+        registry,
         reports
             .iter()
             .flat_map(|r| &r.properties)
@@ -201,7 +221,8 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&reports).expect("reports serialize")
+            serde_json::to_string_pretty(&ExploreOutput::new(reports.clone()))
+                .expect("reports serialize")
         );
     } else {
         for line in &traces.listed {
@@ -249,17 +270,27 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// A plain progress line every few seconds on stderr (CI logs show life).
-fn progress_line(label: String) -> Arc<dyn Fn(u64) + Send + Sync> {
-    let last = std::sync::Mutex::new(Instant::now());
+/// Updates the status with the scenes explored (and the ETA of a random sweep).
+fn scene_progress(
+    status: Status,
+    label: String,
+    total: Option<u64>,
+) -> Arc<dyn Fn(u64) + Send + Sync> {
+    let since = Instant::now();
+    status.set(format!("{label}: starting"));
     Arc::new(move |n| {
-        let mut l = last
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if l.elapsed() >= Duration::from_secs(5) {
-            *l = Instant::now();
-            eprintln!("explore {label}: {n} scenes");
-        }
+        let secs = since.elapsed().as_secs_f64().max(1e-9);
+        let eta = match total {
+            Some(t) if t > n && n > 0 => format!(
+                " of {t}, ETA {}",
+                crate::progress::elapsed(Duration::from_secs_f64((t - n) as f64 * secs / n as f64))
+            ),
+            _ => String::new(),
+        };
+        status.set(format!(
+            "{label}: {n} scenes{eta} ({:.1}/s)",
+            n as f64 / secs
+        ));
     })
 }
 
@@ -281,6 +312,7 @@ fn print_report(r: &SweepReport) {
             Agreement::Unexpected if p.expected == Expect::Holds => "  FINDING",
             Agreement::Unexpected => "  UNEXPECTED",
             Agreement::NotReached => "  (inconclusive)",
+            Agreement::Undeclared => "  (finding)",
         };
         println!(
             "  {:<30} declared {:<28} {observed}{mark}",

@@ -10,8 +10,9 @@ use kmodel_harness::check::{merge_shards, VariantReport};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{replay, Model};
 
-use super::check::{finish, Output};
+use super::check::{finish, Finish, Output};
 use super::input_error;
+use crate::json::CheckOutput;
 
 #[derive(clap::Args)]
 pub struct MergeArgs {
@@ -43,7 +44,7 @@ pub fn run(registry: &[&'static Model], args: MergeArgs) -> ExitCode {
             Ok(t) => t,
             Err(e) => return input_error(format!("{}: {e}", f.display())),
         };
-        match serde_json::from_str::<Vec<VariantReport>>(&text) {
+        match CheckOutput::parse(&text) {
             Ok(r) => {
                 if let Err(e) = validate(registry, &r) {
                     return input_error(format!("{}: {e}", f.display()));
@@ -74,11 +75,15 @@ pub fn run(registry: &[&'static Model], args: MergeArgs) -> ExitCode {
     };
     finish(
         reports,
-        &args.out,
-        args.force,
-        output,
-        started,
-        args.allow_partial,
+        Finish {
+            registry,
+            out: &args.out,
+            force: args.force,
+            output,
+            started,
+            allow_partial: args.allow_partial,
+            strict: false,
+        },
     )
 }
 
@@ -108,7 +113,14 @@ fn validate(registry: &[&'static Model], reports: &[VariantReport]) -> Result<()
 /// Merges shard runs report by report, keyed by (model, variant, engine); each check must come
 /// from every shard K/N exactly once.
 pub fn merge(shards: Vec<Vec<VariantReport>>) -> Result<Vec<VariantReport>, String> {
-    let key = |r: &VariantReport| (r.model.clone(), r.variant.clone(), r.engine.to_string());
+    let key = |r: &VariantReport| {
+        (
+            r.model.clone(),
+            r.variant.clone(),
+            r.engine.to_string(),
+            r.params.clone(),
+        )
+    };
     let mut order = vec![];
     let mut groups: BTreeMap<_, Vec<VariantReport>> = BTreeMap::new();
     for shard in shards {

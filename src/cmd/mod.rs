@@ -12,6 +12,7 @@ pub mod merge;
 pub mod port;
 pub mod replay;
 pub mod report;
+pub mod schema;
 
 use std::path::Path;
 use std::process::ExitCode;

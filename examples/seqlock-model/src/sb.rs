@@ -76,6 +76,7 @@ pub static MODEL: Model = Model {
         claim: "at least one CPU sees the other's store (r0 == 1 || r1 == 1)",
     }],
     variants: VARIANTS,
+    param_verdicts: &[],
     source: &[include_str!("sb.rs")],
     scenario,
     scenes: None,

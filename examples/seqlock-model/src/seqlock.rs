@@ -123,6 +123,7 @@ pub static MODEL: Model = Model {
     param_check: None,
     properties: PROPERTIES,
     variants: VARIANTS,
+    param_verdicts: &[],
     source: &[include_str!("seqlock.rs")],
     scenario,
     scenes: None,

@@ -14,7 +14,7 @@ use crate::model::Scenario;
 use crate::rt::{self, Event, ExecCtx, SpinLimit, Violation};
 
 /// How much of the execution space an exploration covered.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Coverage {
     /// Every execution the engine's memory model allows.
@@ -68,6 +68,9 @@ pub struct Options {
     pub stop_at: Option<String>,
     /// Called with the running execution count, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
+    /// Called with loom's preemption bound as each pass of an iteratively deepened search
+    /// starts (see [`crate::check::explore_minimal`]), for progress bars.
+    pub on_pass: Option<Arc<dyn Fn(u32) + Send + Sync>>,
 }
 
 /// The default number of worker threads or processes: the number of CPUs (1 if unknown).
@@ -78,7 +81,7 @@ pub fn default_jobs() -> usize {
 /// One of `count` disjoint parts of a search, for spreading one exploration over processes or
 /// machines: loom subtrees, shuttle lanes and stress iterations are dealt round-robin. The
 /// parts' execution counts add up exactly; merging keeps each property's earliest finding.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Shard {
     pub index: u32,
     pub count: u32,

@@ -41,7 +41,7 @@ pub use self::spec::{defaults, EngineKind, EngineSpec, Settings};
 pub use crate::rt::Schedule;
 
 /// What an engine needs to re-run one execution.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum ReplayToken {
     /// loom's serialized execution path (its checkpoint format) for the failing execution.

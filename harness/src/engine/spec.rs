@@ -186,7 +186,7 @@ impl Default for Settings {
 }
 
 /// An engine and its settings, as chosen on the command line and stored in traces.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum EngineSpec {
     /// loom: exhaustive DPOR over the C11 memory model (subset), optionally preemption-bounded.

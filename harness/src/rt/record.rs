@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// One labelled step of one actor, e.g. `exit_mm: task->mm = NULL`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Event {
     pub actor: usize,
     /// The kernel function the step belongs to.

@@ -35,7 +35,7 @@ impl OpLog {
 }
 
 /// Counterexample statistics.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Schedule {
     /// Scheduling decisions in the execution.
     pub steps: u64,

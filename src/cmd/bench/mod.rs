@@ -17,7 +17,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
 use kmodel_harness::check::defaults;
 use kmodel_harness::engine::default_jobs;
 use kmodel_harness::overhead::{self, Overhead};
@@ -26,7 +25,8 @@ use serde::{Deserialize, Serialize};
 
 use self::cases::{cases, measure};
 use super::input_error;
-use crate::worker;
+use crate::progress::Progress;
+use crate::worker::{self, Tick};
 
 #[derive(Args)]
 pub struct BenchArgs {
@@ -120,21 +120,24 @@ pub fn run(registry: &'static [&'static Model], args: BenchArgs) -> ExitCode {
     }
     let started = Instant::now();
     let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
-    let bar = ProgressBar::with_draw_target(None, crate::quiet::progress_target());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar.set_message(format!(
-        "{} cases in {jobs} worker processes",
-        cases.iter().filter(|c| !c.quiet()).count()
-    ));
+    let bar = Progress::start(format!("bench: {} cases", cases.len()));
+    let parallel = cases.iter().filter(|c| !c.quiet()).count();
+    bar.set(format!("0 of {parallel} cases, {jobs} worker processes"));
     // Cases are handed to the workers in order, each to the next worker free.
     let items = (0..cases.len()).filter(|&i| !cases[i].quiet()).collect();
-    let mut rows: BTreeMap<usize, Vec<Row>> = match worker::run(jobs, items, "case", |_| {}) {
+    let tick = |t: Tick| {
+        if let Tick::Done { answered, .. } = t {
+            bar.set(format!(
+                "{answered} of {parallel} cases, {jobs} worker processes"
+            ));
+        }
+    };
+    let mut rows: BTreeMap<usize, Vec<Row>> = match worker::run(jobs, items, "case", tick) {
         Ok(r) => r,
         Err(e) => return input_error(e),
     };
     for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.quiet()) {
-        bar.set_message(format!("stress runs, alone ({i}/{})", cases.len()));
+        bar.set(format!("stress runs, alone ({i}/{})", cases.len()));
         match measure(registry, case, &args) {
             Ok(r) => {
                 rows.insert(i, r);
@@ -142,9 +145,9 @@ pub fn run(registry: &'static [&'static Model], args: BenchArgs) -> ExitCode {
             Err(e) => return input_error(e),
         }
     }
-    bar.set_message("harness overhead against raw loom and shuttle");
+    bar.set("harness overhead against raw loom and shuttle");
     let overhead = overhead::measure(5, 20_000);
-    bar.finish_and_clear();
+    bar.finish("done");
     let results = Results {
         generator: GENERATOR.into(),
         machine: machine(),

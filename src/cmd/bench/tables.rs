@@ -82,7 +82,7 @@ pub fn render(r: &Results) -> String {
         .collect();
     let mut head = vec!["MODEL/VARIANT", "PROPERTY"];
     head.extend(FIRST_ENGINES.map(EngineKind::name));
-    s += &table::render(&head, &rows);
+    s += &table::render(&head, &rows, &[0]);
 
     let _ = writeln!(s, "\nDesigns that hold: loom executions and time per preemption bound (a bound runs only if the smaller one finished); shuttle-pct throughput");
     let pct = EngineKind::ShuttlePct.name();
@@ -132,7 +132,7 @@ pub fn render(r: &Results) -> String {
         .collect();
     let mut head = vec!["MODEL/VARIANT"];
     head.extend(cols.iter().map(String::as_str));
-    s += &table::render(&head, &rows);
+    s += &table::render(&head, &rows, &[0]);
 
     let _ = writeln!(s, "\nHarness overhead: the same model raw against the engine and through kmodel (median of 5)");
     let rows: Vec<Vec<String>> = r
@@ -148,7 +148,11 @@ pub fn render(r: &Results) -> String {
             ]
         })
         .collect();
-    s += &table::render(&["ENGINE", "EXECUTIONS", "RAW", "KMODEL", "RATIO"], &rows);
+    s += &table::render(
+        &["ENGINE", "EXECUTIONS", "RAW", "KMODEL", "RATIO"],
+        &rows,
+        &[0],
+    );
 
     let _ = writeln!(
         s,
@@ -173,7 +177,7 @@ pub fn render(r: &Results) -> String {
             _ => None,
         })
         .collect();
-    s += &table::render(&["PARAMETER", "EXECUTIONS", "TIME"], &rows);
+    s += &table::render(&["PARAMETER", "EXECUTIONS", "TIME"], &rows, &[0]);
     let _ = writeln!(s, "\n{}", summary_text(r));
     s
 }

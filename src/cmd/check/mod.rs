@@ -4,23 +4,24 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use kmodel_harness::check::{check_variant, defaults, VariantReport};
 use kmodel_harness::engine::{default_jobs, EngineKind, EngineSpec, Options, Settings, Shard};
 use kmodel_harness::model::lookup;
 use kmodel_harness::{Model, Variant};
 
 use super::input_error;
-use crate::worker;
+use crate::progress::{self, Progress};
+use crate::worker::{self, Tick};
 
 mod output;
+mod results;
 
 pub(crate) use output::write_traces;
-pub use output::{finish, Output};
+pub use output::{finish, Finish, Output};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -84,6 +85,10 @@ pub struct CheckArgs {
     /// or a run of 0 executions leaves a declared verdict unestablished.
     #[arg(long)]
     allow_partial: bool,
+    /// With --param values the model declares no verdicts for, fail (exit 1) on any violation
+    /// instead of reporting it as a finding (exit 0).
+    #[arg(long)]
+    strict: bool,
 }
 
 fn parse_param(s: &str) -> Result<(String, u32), String> {
@@ -171,11 +176,16 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
             let check = checks
                 .get(i)
                 .ok_or(format!("worker: bad check number '{i}'"))?;
-            Ok(run_check(check, &overrides, &args))
+            Ok(run_check(check, &overrides, &args, None))
         });
     }
+    let progress = Progress::start(format!(
+        "check: {} {}",
+        checks.len(),
+        if checks.len() == 1 { "check" } else { "checks" }
+    ));
     let reports = if args.shard.is_none() && jobs > 1 && checks.len() > 1 {
-        match run_workers(jobs.min(checks.len()), &checks) {
+        match run_workers(jobs.min(checks.len()), &checks, &progress) {
             Ok(r) => r,
             // Input was validated before the workers started: a worker that fails is a bug.
             Err(e) => {
@@ -184,11 +194,25 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
             }
         }
     } else {
-        checks
-            .iter()
-            .map(|c| run_check(c, &overrides, &args))
-            .collect()
+        let total = checks.len();
+        let mut done = vec![];
+        for (i, c) in checks.iter().enumerate() {
+            let report = run_check(c, &overrides, &args, Some((&progress, i, total)));
+            done.push(report);
+        }
+        done
     };
+    progress.finish(format!(
+        "done: {} checks, {} executions",
+        reports.len(),
+        progress::count(reports.iter().map(|r| r.executions).sum())
+    ));
+    // A sharded or time-boxed run explores part of each search: only whole checks are results.
+    if args.shard.is_none() && args.budget.is_none() {
+        if let Err(e) = results::record(registry, &reports, &args.out) {
+            return input_error(e);
+        }
+    }
     let output = if args.json {
         Output::Json
     } else if args.markdown {
@@ -198,11 +222,15 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
     };
     finish(
         reports,
-        &args.out,
-        args.force,
-        output,
-        started,
-        args.allow_partial,
+        Finish {
+            registry,
+            out: &args.out,
+            force: args.force,
+            output,
+            started,
+            allow_partial: args.allow_partial,
+            strict: args.strict,
+        },
     )
 }
 
@@ -214,65 +242,151 @@ fn jobs(args: &CheckArgs) -> usize {
 /// One (model, variant) under one engine.
 type Check = (Target, EngineSpec);
 
-/// Explores one check in this process.
+/// An engine progress callback.
+type Callback<T> = Arc<dyn Fn(T) + Send + Sync>;
+
+/// What a check's status line says: "mmcid/v3 under loom, bound 1: 12,345 executions (3,100/s)".
+struct Running {
+    label: String,
+    /// Executions in all, when the engine's settings say (shuttle schedules, stress iterations).
+    total: Option<u64>,
+    bound: Option<u32>,
+    executions: u64,
+    since: Instant,
+}
+
+impl Running {
+    fn new((model, variant): &Target, spec: &EngineSpec) -> Self {
+        let total = match spec {
+            EngineSpec::ShuttleRandom { schedules, .. }
+            | EngineSpec::ShuttlePct { schedules, .. } => Some(*schedules),
+            EngineSpec::Stress { iterations } => Some(*iterations),
+            _ => None,
+        };
+        Running {
+            label: format!("{}/{} under {}", model.name, variant.name, spec.name()),
+            total,
+            bound: None,
+            executions: 0,
+            since: Instant::now(),
+        }
+    }
+
+    fn status(&self) -> String {
+        let bound = self.bound.map_or(String::new(), |k| format!(", bound {k}"));
+        format!(
+            "{}{bound}: {}",
+            self.label,
+            progress::rate(self.executions, self.total, self.since)
+        )
+    }
+}
+
+/// Explores one check in this process; `shown` is the run's progress, this check's number and
+/// the number of checks (a worker reports to its parent instead).
 fn run_check(
-    ((model, variant), spec): &Check,
+    (target, spec): &Check,
     overrides: &BTreeMap<String, u32>,
     args: &CheckArgs,
+    shown: Option<(&Progress, usize, usize)>,
 ) -> VariantReport {
+    let (model, variant) = *target;
     let params = model.params(overrides).expect("checked in run");
-    let label = format!("{}/{} under {}", model.name, variant.name, spec.name());
-    let (progress, bar) = progress_bar(label);
+    let running = Arc::new(Mutex::new(Running::new(target, spec)));
+    let (progress, on_pass): (Callback<u64>, Callback<u32>) = match shown {
+        None => (
+            Arc::new(|n| {
+                if n.is_multiple_of(256) {
+                    worker::send_executions(n)
+                }
+            }),
+            Arc::new(worker::send_pass),
+        ),
+        Some((p, i, total)) => {
+            let prefix = if total > 1 {
+                format!("{} of {total}: ", i + 1)
+            } else {
+                String::new()
+            };
+            let show = move |r: &Running| format!("{prefix}{}", r.status());
+            p.set(show(&running.lock().expect("running")));
+            let p = p.status();
+            let (r1, r2) = (running.clone(), running.clone());
+            let (s1, s2) = (show.clone(), show);
+            (
+                Arc::new({
+                    let p = p.clone();
+                    move |n| {
+                        if n.is_multiple_of(64) {
+                            let mut r = r1.lock().expect("running");
+                            r.executions = n;
+                            p.set(s1(&r));
+                        }
+                    }
+                }),
+                Arc::new(move |k| {
+                    let mut r = r2.lock().expect("running");
+                    r.bound = Some(k);
+                    p.set(s2(&r));
+                }),
+            )
+        }
+    };
     let opts = Options {
         budget: args.budget,
         // A worker shares the machine with the other workers.
         jobs: if args.worker { 1 } else { jobs(args) },
         shard: args.shard.unwrap_or_default(),
-        progress: (!args.worker).then_some(progress),
+        progress: Some(progress),
+        on_pass: Some(on_pass),
         ..Options::default()
     };
-    let report = check_variant(model, variant, spec, &params, opts);
-    bar.finish_and_clear();
-    report
+    check_variant(model, variant, spec, &params, opts)
 }
 
 /// Runs the checks in `jobs` worker processes of this same command (loom checks first: they
 /// are the long ones), and returns the reports in check order.
-fn run_workers(jobs: usize, checks: &[Check]) -> Result<Vec<VariantReport>, String> {
-    let bar = ProgressBar::with_draw_target(None, crate::quiet::progress_target());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} ({elapsed})").expect("valid"));
-    bar.enable_steady_tick(Duration::from_millis(200));
+fn run_workers(
+    jobs: usize,
+    checks: &[Check],
+    progress: &Progress,
+) -> Result<Vec<VariantReport>, String> {
     let mut order: Vec<usize> = (0..checks.len()).collect();
     order.sort_by_key(|&i| checks[i].1.kind() != EngineKind::Loom);
     let total = checks.len();
-    let done = worker::run(jobs, order, "check", |n| {
-        bar.set_message(format!("{n} of {total} checks, {jobs} worker processes"));
+    let running: Mutex<(usize, Vec<Option<Running>>)> =
+        Mutex::new((0, (0..jobs).map(|_| None).collect()));
+    let done = worker::run(jobs, order, "check", |tick| {
+        let mut state = running.lock().expect("running");
+        let (answered, workers) = &mut *state;
+        match tick {
+            Tick::Started { worker, item } => {
+                let (target, spec) = &checks[item];
+                workers[worker] = Some(Running::new(target, spec));
+            }
+            Tick::Executions { worker, n } => {
+                if let Some(r) = &mut workers[worker] {
+                    r.executions = n;
+                }
+            }
+            Tick::Pass { worker, bound } => {
+                if let Some(r) = &mut workers[worker] {
+                    r.bound = Some(bound);
+                }
+            }
+            Tick::Done {
+                worker,
+                answered: n,
+            } => {
+                workers[worker] = None;
+                *answered = n;
+            }
+        }
+        let now: Vec<String> = workers.iter().flatten().map(Running::status).collect();
+        progress.set(format!(
+            "{answered} of {total} done, {jobs} worker processes; {}",
+            now.join("; ")
+        ));
     })?;
-    bar.finish_and_clear();
     Ok(done.into_values().collect())
-}
-
-/// A progress callback and its bar; the bar appears only once a run has lasted a second.
-fn progress_bar(label: String) -> (Arc<dyn Fn(u64) + Send + Sync>, ProgressBar) {
-    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg}: {pos} executions ({per_sec}, {elapsed})")
-            .expect("valid template"),
-    );
-    bar.set_message(label);
-    let (b, start) = (bar.clone(), Instant::now());
-    let shown = std::sync::atomic::AtomicBool::new(false);
-    let cb = move |n: u64| {
-        if !n.is_multiple_of(64) {
-            return;
-        }
-        if !shown.load(std::sync::atomic::Ordering::Relaxed)
-            && start.elapsed() > Duration::from_secs(1)
-        {
-            shown.store(true, std::sync::atomic::Ordering::Relaxed);
-            b.set_draw_target(crate::quiet::progress_target());
-        }
-        b.set_position(n);
-    };
-    (Arc::new(cb), bar)
 }

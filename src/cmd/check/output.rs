@@ -6,11 +6,12 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use kmodel_harness::check::{Agreement, VariantReport};
+use kmodel_harness::check::{Agreement, FoundAt, VariantReport};
 use kmodel_harness::trace::Trace;
-use kmodel_harness::Expect;
+use kmodel_harness::{Expect, Model};
 
 use crate::cmd::exit;
+use crate::json::CheckOutput;
 use crate::table;
 
 /// How `kmodel check` and `kmodel merge` print their reports.
@@ -21,18 +22,37 @@ pub enum Output {
     Markdown,
 }
 
+/// How [`finish`] writes and judges a run.
+pub struct Finish<'a> {
+    pub registry: &'a [&'static Model],
+    /// Where traces go.
+    pub out: &'a Path,
+    /// Overwrite traces that differ.
+    pub force: bool,
+    pub output: Output,
+    pub started: Instant,
+    /// Exit 0 instead of 3 for an inconclusive run.
+    pub allow_partial: bool,
+    /// Exit 1 for violations found where no verdict is declared (non-default parameters).
+    pub strict: bool,
+}
+
 /// Writes the traces, prints the reports, and returns the exit code: 2 when a trace could not
-/// be written, else 1 when a verdict differs or a model failed, else 3 when the run was
-/// inconclusive (unless `allow_partial`), else 0. Every failure is also one line on stderr.
-pub fn finish(
-    reports: Vec<VariantReport>,
-    out: &Path,
-    force: bool,
-    output: Output,
-    started: Instant,
-    allow_partial: bool,
-) -> ExitCode {
+/// be written, else 1 when a verdict differs or a model failed (or, with `strict`, a finding
+/// where nothing is declared), else 3 when the run was inconclusive (unless `allow_partial`),
+/// else 0. Every failure is also one line on stderr.
+pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
+    let Finish {
+        registry,
+        out,
+        force,
+        output,
+        started,
+        allow_partial,
+        strict,
+    } = how;
     let traces = write_traces(
+        registry,
         reports
             .iter()
             .flat_map(|r| &r.properties)
@@ -40,7 +60,22 @@ pub fn finish(
         out,
         force,
     );
-    let unexpected = !reports.iter().all(VariantReport::as_expected);
+    let findings: Vec<String> = reports
+        .iter()
+        .filter(|r| r.findings().next().is_some())
+        .map(|r| {
+            let props: Vec<&str> = r.findings().map(|p| p.property.as_str()).collect();
+            format!(
+                "{}/{} under {}: {}",
+                r.model,
+                r.variant,
+                r.engine.name(),
+                props.join(", ")
+            )
+        })
+        .collect();
+    let unexpected =
+        !reports.iter().all(VariantReport::as_expected) || (strict && !findings.is_empty());
     let inconclusive: Vec<String> = reports
         .iter()
         .filter(|r| r.inconclusive())
@@ -49,7 +84,8 @@ pub fn finish(
     match output {
         Output::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&reports).expect("reports serialize")
+            serde_json::to_string_pretty(&CheckOutput::new(reports.clone()))
+                .expect("reports serialize")
         ),
         Output::Markdown => print!("{}", table::markdown_matrix(&reports)),
         Output::Table => {
@@ -79,6 +115,18 @@ pub fn finish(
         eprintln!(
             "kmodel: UNEXPECTED verdicts in: {}",
             unexpected_in.join(", ")
+        );
+    }
+    if !findings.is_empty() {
+        eprintln!(
+            "kmodel: {} (no verdicts declared for these parameters{}): {}",
+            if strict { "FINDINGS" } else { "findings" },
+            if strict {
+                "; --strict fails on them"
+            } else {
+                ""
+            },
+            findings.join("; ")
         );
     }
     if !unexpected && !inconclusive.is_empty() {
@@ -119,43 +167,31 @@ fn model_error(r: &VariantReport, e: &str) -> String {
     }
 }
 
+/// The verdicts, one block per check: a line naming the check and what it explored, then a
+/// row per property (declared, observed, where the first violation was found), aligned over
+/// all blocks and wrapped to the table width.
 fn verdict_table(reports: &[VariantReport]) -> String {
-    let mut rows = vec![];
+    const HEADER: [&str; 4] = ["  PROPERTY", "DECLARED", "OBSERVED", "FIRST VIOLATION"];
+    let mut blocks: Vec<(String, Vec<Vec<String>>)> = vec![];
     for r in reports {
-        let target = format!("{}/{}", r.model, r.variant);
+        let what = format!("{}/{} under {}", r.model, r.variant, r.engine.label());
         if let Some(why) = &r.skipped {
-            // The full reason is in `kmodel list`.
-            let short = match why.char_indices().nth(60) {
-                Some((i, _)) => format!("{}... (kmodel list)", &why[..i]),
-                None => why.clone(),
-            };
-            rows.push(vec![
-                target,
-                "-".into(),
-                "-".into(),
-                "skipped".into(),
-                r.engine.name().into(),
-                short,
-                "".into(),
-            ]);
+            blocks.push((format!("{what}: skipped: {why}"), vec![]));
             continue;
         }
+        let mut head = format!("{what}: {} ({:.2}s)", r.explored, r.elapsed_secs);
         if let Some(e) = &r.error {
-            rows.push(vec![
-                target.clone(),
-                "-".into(),
-                "-".into(),
-                "ERROR".into(),
-                r.engine.name().into(),
-                e.clone(),
-                "".into(),
-            ]);
+            head += &format!("; ERROR: {e}");
         }
+        let mut rows = vec![];
         for p in &r.properties {
-            let declared = p
-                .expected
-                .map_or("undeclared".to_string(), |e| e.to_string());
+            let declared = match (&p.agreement, p.expected) {
+                (Agreement::Undeclared, _) => "- (params)".to_string(),
+                (_, Some(e)) => e.to_string(),
+                (_, None) => "undeclared".to_string(),
+            };
             let observed = match (p.violated, &p.agreement) {
+                (true, Agreement::Undeclared) => "Violated  (finding)".to_string(),
                 (true, Agreement::Unexpected) => "Violated  UNEXPECTED".to_string(),
                 (false, Agreement::Unexpected) => "Holds  UNEXPECTED".to_string(),
                 (false, Agreement::NotReached) => "not reached".to_string(),
@@ -163,37 +199,38 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),
             };
-            let explored = match (p.found_at, p.found_in) {
-                (Some((i, secs)), Some(key)) if key.subtree > 0 => format!(
-                    "found at execution {i} of subtree {} ({secs:.2}s)",
+            let found = match (p.found_at, p.found_in) {
+                (Some(FoundAt { execution, seconds }), Some(key)) if key.subtree > 0 => format!(
+                    "execution {execution} of subtree {} ({seconds:.2}s)",
                     key.subtree
                 ),
-                (Some((i, secs)), _) => format!("found at execution {i} ({secs:.2}s)"),
-                _ => r.explored.clone(),
+                (Some(FoundAt { execution, seconds }), _) => {
+                    format!("execution {execution} ({seconds:.2}s)")
+                }
+                _ => String::new(),
             };
-            rows.push(vec![
-                target.clone(),
-                p.property.clone(),
-                declared,
-                observed,
-                r.engine.label(),
-                explored,
-                format!("{:.2}s", r.elapsed_secs),
-            ]);
+            rows.push(vec![format!("  {}", p.property), declared, observed, found]);
+        }
+        blocks.push((head, rows));
+    }
+    let width = |i: usize| {
+        blocks
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(move |r| r[i].chars().count()))
+            .chain(std::iter::once(HEADER[i].len()))
+            .max()
+            .map(|w| w as u16)
+    };
+    let widths = [width(0), width(1), width(2), None];
+    let mut out = table::render_fixed(Some(&HEADER), &[], &widths);
+    for (head, rows) in &blocks {
+        out += head;
+        out.push('\n');
+        if !rows.is_empty() {
+            out += &table::render_fixed(None, rows, &widths);
         }
     }
-    table::render(
-        &[
-            "MODEL/VARIANT",
-            "PROPERTY",
-            "DECLARED",
-            "OBSERVED",
-            "ENGINE",
-            "EXPLORED",
-            "TIME",
-        ],
-        &rows,
-    )
+    out
 }
 
 /// What writing the traces printed: the traces (or a count), files kept, and failures.
@@ -207,6 +244,7 @@ pub(crate) struct Written {
 /// Lists each trace with its explain and replay commands when there are few, otherwise a count
 /// per outcome; files it refused to overwrite and writes that failed are always reported.
 pub(crate) fn write_traces<'a>(
+    registry: &[&'static Model],
     traces: impl IntoIterator<Item = &'a Trace>,
     out: &Path,
     force: bool,
@@ -216,7 +254,11 @@ pub(crate) fn write_traces<'a>(
     let (mut kept, mut failed) = (vec![], vec![]);
     let (mut written, mut unchanged) = (0, 0);
     for t in traces {
-        let path = t.path_in(out);
+        let declared = registry
+            .iter()
+            .find(|m| m.name == t.model)
+            .map_or(&[][..], |m| m.params);
+        let path = t.path_in(out, declared);
         let json = t.to_json();
         match std::fs::read_to_string(&path).ok() {
             Some(old) if old == json => unchanged += 1,
@@ -289,7 +331,9 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
     let declared_violations = reports
         .iter()
         .flat_map(|r| &r.properties)
-        .filter(|p| p.violated && p.expected != Some(Expect::Holds))
+        .filter(|p| {
+            p.violated && p.agreement != Agreement::Undeclared && p.expected != Some(Expect::Holds)
+        })
         .count();
     println!(
         "{} checks, {declared_violations} expected violations found, total {:.1}s",
@@ -300,6 +344,14 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
         println!("UNEXPECTED verdicts in: {}", unexpected.join(", "));
     } else if reports.iter().any(VariantReport::inconclusive) {
         println!("inconclusive: some declared verdicts were not established (see stderr)");
+    } else if reports.iter().any(|r| r.findings().next().is_some()) {
+        println!("findings where no verdict is declared for these parameters (see stderr)");
+    } else if reports
+        .iter()
+        .flat_map(|r| &r.properties)
+        .any(|p| p.agreement == Agreement::Undeclared)
+    {
+        println!("no violations; no verdicts are declared for these parameters");
     } else {
         println!("all verdicts as declared");
     }

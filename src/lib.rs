@@ -81,15 +81,7 @@ enum Command {
     /// by the same sizing code the model uses for its masks.
     IpiMaskCost,
     /// Print a trace as a per-CPU timeline (or Mermaid / JSON).
-    Explain {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = explain::Format::Text)]
-        format: explain::Format,
-        /// Render a stale trace, or one naming a model, variant or property this kmodel does not
-        /// have (with a warning on stderr); without it such traces are refused (exit 2).
-        #[arg(long)]
-        force: bool,
-    },
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the command line and runs the subcommand over `registry`.
@@ -139,10 +131,6 @@ fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
         Command::Replay { file, timeout } => replay::run(registry, &file, timeout),
         Command::Report { out, traces, force } => report::run(registry, &out, &traces, force),
         Command::IpiMaskCost => ipi_mask_cost::run(),
-        Command::Explain {
-            file,
-            format,
-            force,
-        } => explain::run(registry, &file, format, force),
+        Command::Explain(args) => explain::run(registry, args),
     }
 }

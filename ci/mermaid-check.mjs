@@ -1,6 +1,7 @@
 // Parses Mermaid diagrams with Mermaid's own parser (what GitHub and mermaid-cli render with):
 // `node ci/mermaid-check.mjs FILE.mmd...`; exit 1 naming each file that does not parse.
-// Needs `npm install mermaid@11 jsdom` (Mermaid's parser wants a DOM for its sanitiser).
+// Needs `npm install mermaid@11 jsdom` next to this file (ES modules resolve from the script's
+// folder; Mermaid's parser wants a DOM for its sanitiser). ci/github-actions.yml runs it.
 import { readFileSync } from 'node:fs';
 import { JSDOM } from 'jsdom';
 

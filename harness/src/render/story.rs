@@ -136,10 +136,16 @@ impl<'a> Story<'a> {
         match m {
             Mark::Preempted => "~~ preempted (could run on)".into(),
             Mark::Blocked { on } => match on {
-                Wait::Lock { holder: Some(h) } => {
-                    format!(".. blocks: lock held by {}", self.labels[*h])
+                Wait::Lock {
+                    holder: Some(h),
+                    taken,
+                } => {
+                    let at = taken
+                        .and_then(|r| self.resolve(r))
+                        .map_or(String::new(), |n| format!(" (#{n})"));
+                    format!(".. blocks: lock held by {}{at}", self.labels[*h])
                 }
-                Wait::Lock { holder: None } => ".. blocks on a lock".into(),
+                Wait::Lock { holder: None, .. } => ".. blocks on a lock".into(),
                 Wait::Queue { name } => format!(
                     ".. blocks: sleeps on {}",
                     name.as_deref().unwrap_or("a wait queue")

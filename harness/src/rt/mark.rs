@@ -32,8 +32,12 @@ pub struct Store {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "what", rename_all = "kebab-case")]
 pub enum Wait {
-    /// A lock (spinlock, mutex) held by `holder` when known.
-    Lock { holder: Option<usize> },
+    /// A lock (spinlock, mutex) held by `holder` when known, who took it at `taken`.
+    Lock {
+        holder: Option<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        taken: Option<Ref>,
+    },
     /// A wait queue (condvar), named when the harness knows it (`rw_semaphore`).
     Queue { name: Option<String> },
     /// An `rw_semaphore`, held by `holders` (for write when `writer`).
@@ -70,8 +74,8 @@ pub(crate) struct Shadow {
     stores: HashMap<usize, Vec<Store>>,
     /// Reads already marked: (reader, location, from, missed) by index into `stores`.
     marked: HashSet<(usize, usize, Option<usize>, Option<usize>)>,
-    /// Per lock, its holder and its last release.
-    locks: HashMap<usize, (Option<usize>, Option<Ref>)>,
+    /// Per lock, where its holder took it and its last release.
+    locks: HashMap<usize, (Option<Ref>, Option<Ref>)>,
     /// Per wait queue, the last notify.
     notifies: HashMap<usize, Ref>,
 }
@@ -150,14 +154,12 @@ pub(crate) fn lock_blocks(addr: usize) {
     with_ctx(|cx| {
         let me = current_actor();
         let mut s = cx.state();
-        let holder = s.shadow.locks.get(&addr).and_then(|l| l.0);
-        push(
-            &mut s.events,
-            me,
-            Mark::Blocked {
-                on: Wait::Lock { holder },
-            },
-        );
+        let taken = s.shadow.locks.get(&addr).and_then(|l| l.0);
+        let on = Wait::Lock {
+            holder: taken.map(|r| r.actor),
+            taken,
+        };
+        push(&mut s.events, me, Mark::Blocked { on });
     });
 }
 
@@ -167,15 +169,22 @@ pub(crate) fn lock_taken(addr: usize, waited: bool, waiters: u64) {
     with_ctx(|cx| {
         let me = current_actor();
         let mut s = cx.state();
+        let taken = Ref {
+            actor: me,
+            at: s.events.len(),
+        };
         let l = s.shadow.locks.entry(addr).or_default();
-        l.0 = Some(me);
+        l.0 = Some(taken);
         let from = l.1.filter(|r| waited && r.actor != me);
         if let Some(from) = from {
             push(&mut s.events, me, Mark::HandOver { from });
         }
         for w in (0..64).filter(|&a| a != me && waiters & 1 << a != 0) {
             let mark = Mark::Blocked {
-                on: Wait::Lock { holder: Some(me) },
+                on: Wait::Lock {
+                    holder: Some(me),
+                    taken: Some(taken),
+                },
             };
             // Once per wait: not again when the same holder retakes it before `w` ran.
             let last = s.events.iter().rev().find(|e| e.actor == w);

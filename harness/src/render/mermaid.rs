@@ -37,7 +37,7 @@ fn clean_with(s: &str, refs: bool) -> String {
                 out.push(']');
             }
             '#' => out.push_str("no."),
-            '\n' | '\r' => out.push(' '),
+            '\n' | '\r' | '\t' => out.push(' '),
             c => out.push(c),
         }
     }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use textwrap::{Options, WordSplitter};
+use textwrap::{Options, WordSeparator, WordSplitter};
 
 use super::story::{title, Row, Story};
 use crate::trace::Trace;
@@ -49,6 +49,7 @@ impl Default for TextOptions {
 fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
     let o = Options::new(width.max(indent.len() + 8))
         .subsequent_indent(indent)
+        .word_separator(WordSeparator::AsciiSpace)
         .word_splitter(WordSplitter::NoHyphenation);
     textwrap::wrap(text, o)
         .into_iter()
@@ -57,12 +58,12 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
 }
 
 /// A `label:` line of the header, wrapped with its continuation under the value.
-fn field(out: &mut String, label: &str, value: &str, width: usize, break_words: bool) {
+fn field(out: &mut String, label: &str, value: &str, width: usize) {
     let first = format!("{label:<9}{value}");
     let o = Options::new(width)
         .subsequent_indent("         ")
-        .word_splitter(WordSplitter::NoHyphenation)
-        .break_words(break_words);
+        .word_separator(WordSeparator::AsciiSpace)
+        .word_splitter(WordSplitter::NoHyphenation);
     for l in textwrap::wrap(&first, o) {
         let _ = writeln!(out, "{l}");
     }
@@ -76,9 +77,9 @@ fn header(t: &Trace, path: Option<&str>, width: usize) -> String {
         let _ = writeln!(s, "{l}");
     }
     if !t.claim.is_empty() {
-        field(&mut s, "claim:", &t.claim, width, true);
+        field(&mut s, "claim:", &t.claim, width);
     }
-    field(&mut s, "found:", &t.message, width, true);
+    field(&mut s, "found:", &t.message, width);
     let plural = |n: u32, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     // loom's bound limits loom's own count (a switch away from the running thread at one of
     // its schedule points); the harness counts switches at harness operations, which can be
@@ -100,29 +101,32 @@ fn header(t: &Trace, path: Option<&str>, width: usize) -> String {
         "{} [{}], memory model {}; execution {}{subtree}; {}, {} steps",
         t.engine, t.engine_version, t.memory_model, t.found_at_execution, pre, t.schedule.steps
     );
-    field(&mut s, "engine:", &engine, width, true);
+    field(&mut s, "engine:", &engine, width);
     if !t.params.is_empty() {
         let p: Vec<String> = t.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        field(&mut s, "params:", &p.join(" "), width, true);
+        field(&mut s, "params:", &p.join(" "), width);
     }
     if let Some(path) = path {
-        field(
-            &mut s,
-            "replay:",
-            &format!("kmodel replay {path}"),
-            width,
-            false,
-        );
+        // A path is never broken: too long for one line, it goes on the next (as a shell
+        // continuation, so the two lines still paste into a shell).
+        if 9 + "kmodel replay ".len() + path.chars().count() <= width {
+            let _ = writeln!(s, "replay:  kmodel replay {path}");
+        } else {
+            let _ = writeln!(s, "replay:  kmodel replay \\\n         {path}");
+        }
     }
     s
 }
 
+/// A step's line; tabs (a /proc line's `Cpus_active_mm:\t...`) become spaces, which the
+/// wrapping measures.
 fn step_text(e: &crate::rt::Event) -> String {
-    if e.violation {
+    let s = if e.violation {
         format!("*** VIOLATION {}", e.text)
     } else {
         format!("{}: {}", e.func, e.text)
-    }
+    };
+    s.replace('\t', " ")
 }
 
 /// The timeline in the chosen layout, wrapped to the width.

@@ -97,7 +97,7 @@ macro_rules! atomic_common {
 
         impl Drop for $Name {
             fn drop(&mut self) {
-                if rt::recording() {
+                if rt::recording() && !std::thread::panicking() {
                     marks::forget(self.addr());
                 }
             }

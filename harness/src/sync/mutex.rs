@@ -134,7 +134,9 @@ impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
         self.state.held.store(false, Ordering::Relaxed);
-        if let Some(addr) = self.state.marked().filter(|_| rt::recording()) {
+        // Not while unwinding: the engine (loom after a deadlock) may be gone.
+        let rec = rt::recording() && !std::thread::panicking();
+        if let Some(addr) = self.state.marked().filter(|_| rec) {
             marks::lock_released(addr);
         }
         rt::unblock(self.state.waiters.load(Ordering::Relaxed));

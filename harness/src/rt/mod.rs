@@ -14,6 +14,7 @@
 //! - `liveness.rs`: blocked / joined / parked actors and the progress counter.
 //! - `event.rs`: the [`ev!`](crate::ev) macro and its sink.
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
+//! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
 
 mod actor;
@@ -21,12 +22,13 @@ mod backend;
 mod event;
 mod exec;
 mod liveness;
-pub(crate) mod mark;
+mod mark;
+pub(crate) mod observe;
 mod property;
 mod record;
 mod schedule;
 
-pub(crate) use self::mark as marks;
+pub(crate) use self::observe as marks;
 pub use actor::current_actor;
 pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};

@@ -100,6 +100,11 @@ impl<'a> Story<'a> {
         s
     }
 
+    /// An actor's label; `?` for an index the trace does not have (a hand-edited trace).
+    pub fn label(&self, a: usize) -> &str {
+        self.labels.get(a).map_or("?", String::as_str)
+    }
+
     /// The event number a reference points at: `r.actor`'s first step at or after `r.at`.
     pub fn resolve(&self, r: Ref) -> Option<usize> {
         let t = self.t;
@@ -111,8 +116,8 @@ impl<'a> Story<'a> {
     /// `CPU1 #12` (the actor and the event describing what it did there).
     pub fn at(&self, r: Ref) -> String {
         match self.resolve(r) {
-            Some(n) => format!("{} #{n}", self.labels[r.actor]),
-            None => self.labels[r.actor].clone(),
+            Some(n) => format!("{} #{n}", self.label(r.actor)),
+            None => self.label(r.actor).to_string(),
         }
     }
 
@@ -121,13 +126,13 @@ impl<'a> Story<'a> {
             None => "the initial value".into(),
             Some(st) => match self.resolve(st.by) {
                 Some(_) => self.at(st.by),
-                None => format!("{} (value {})", self.labels[st.by.actor], value(st.value)),
+                None => format!("{} (value {})", self.label(st.by.actor), value(st.value)),
             },
         }
     }
 
     fn holders(&self, holders: &[usize]) -> String {
-        let l: Vec<&str> = holders.iter().map(|&a| self.labels[a].as_str()).collect();
+        let l: Vec<&str> = holders.iter().map(|&a| self.label(a)).collect();
         l.join(", ")
     }
 
@@ -143,7 +148,7 @@ impl<'a> Story<'a> {
                     let at = taken
                         .and_then(|r| self.resolve(r))
                         .map_or(String::new(), |n| format!(" (#{n})"));
-                    format!(".. blocks: lock held by {}{at}", self.labels[*h])
+                    format!(".. blocks: lock held by {}{at}", self.label(*h))
                 }
                 Wait::Lock { holder: None, .. } => ".. blocks on a lock".into(),
                 Wait::Queue { name } => format!(
@@ -161,7 +166,7 @@ impl<'a> Story<'a> {
             },
             Mark::Spins { what } => format!(".. spins in {what} (cpu_relax)"),
             Mark::HandOver { from } => {
-                format!("<< gets the lock {} released", self.labels[from.actor])
+                format!("<< gets the lock {} released", self.label(from.actor))
             }
             Mark::Woken { by: Some(by) } => format!("<< woken by {}", self.at(*by)),
             Mark::Woken { by: None } => "<< woken".into(),
@@ -197,6 +202,9 @@ impl<'a> Story<'a> {
         // Reads-from marks wait for their actor's next step (the event describing the load).
         let mut pending: Vec<Vec<Row<'a>>> = (0..t.actors.len()).map(|_| vec![]).collect();
         for (i, e) in t.events.iter().enumerate() {
+            if e.actor >= t.actors.len() {
+                continue;
+            }
             match &e.mark {
                 None => {
                     let num = self.numbers[i].expect("steps are numbered");

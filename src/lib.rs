@@ -96,15 +96,7 @@ enum Command {
     /// variants and properties that exercise them, and the command that checks them.
     Affected(affected::AffectedArgs),
     /// Print a trace as a per-CPU timeline (or Mermaid / JSON).
-    Explain {
-        file: PathBuf,
-        #[arg(long, value_enum, default_value_t = explain::Format::Text)]
-        format: explain::Format,
-        /// Render a stale trace, or one naming a model, variant or property this kmodel does not
-        /// have (with a warning on stderr); without it such traces are refused (exit 2).
-        #[arg(long)]
-        force: bool,
-    },
+    Explain(explain::ExplainArgs),
 }
 
 /// Parses the command line and runs the subcommand over `registry`.
@@ -159,10 +151,6 @@ fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
         Command::Port(args) => port::run(registry, args),
         Command::Drift(args) => drift::run(registry, args),
         Command::Affected(args) => affected::run(registry, args),
-        Command::Explain {
-            file,
-            format,
-            force,
-        } => explain::run(registry, &file, format, force),
+        Command::Explain(args) => explain::run(registry, args),
     }
 }

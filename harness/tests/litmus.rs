@@ -13,8 +13,8 @@ fn store_buffering(with_mb: bool) -> Scenario {
         let y = Arc::new(AtomicU32::new(0));
         let (x1, y1) = (x.clone(), y.clone());
         let t0 = spawn("CPU0", move || {
-            ev!("WRITE_ONCE", "x = 1");
             x1.store(1, Ordering::Relaxed);
+            ev!("WRITE_ONCE", "x = 1");
             if with_mb {
                 smp_mb();
             }
@@ -23,8 +23,8 @@ fn store_buffering(with_mb: bool) -> Scenario {
             r0
         });
         let t1 = spawn("CPU1", move || {
-            ev!("WRITE_ONCE", "y = 1");
             y.store(1, Ordering::Relaxed);
+            ev!("WRITE_ONCE", "y = 1");
             if with_mb {
                 smp_mb();
             }

@@ -14,8 +14,8 @@ pub fn rmw_mb_after_atomic() {
         (r0, r1)
     });
     let p1 = cpu("P1", &m, |m| {
-        ev!("atomic_inc", "y");
         atomic_inc(&m.v);
+        ev!("atomic_inc", "y");
         ev!("smp_mb__after_atomic", "full barrier");
         smp_mb__after_atomic();
         w(&m.x, "x", 1);
@@ -35,8 +35,8 @@ pub fn add_unless_vs_set() {
         ev!("atomic_add_unless", "v: added = {added}");
     });
     let p1 = cpu("P1", &m, |m| {
-        ev!("atomic_set", "v = 0");
         atomic_set(&m.v, 0);
+        ev!("atomic_set", "v = 0");
     });
     p0.join();
     p1.join();
@@ -129,13 +129,13 @@ pub fn cmpxchg_fail_ordered_2() {
 pub fn sb_xchg() {
     let m = Mem::new();
     let p0 = cpu("P0", &m, |m| {
-        ev!("xchg", "x = 1");
         xchg(Kord::Full, &m.x, 1);
+        ev!("xchg", "x = 1");
         r(&m.y, "y")
     });
     let p1 = cpu("P1", &m, |m| {
-        ev!("xchg", "y = 1");
         xchg(Kord::Full, &m.y, 1);
+        ev!("xchg", "y = 1");
         r(&m.x, "x")
     });
     let (r0, r1) = (p0.join(), p1.join());
@@ -146,13 +146,13 @@ pub fn sb_xchg() {
 pub fn sb_xchg_relaxed() {
     let m = Mem::new();
     let p0 = cpu("P0", &m, |m| {
-        ev!("xchg_relaxed", "x = 1");
         xchg(Kord::Relaxed, &m.x, 1);
+        ev!("xchg_relaxed", "x = 1");
         r(&m.y, "y")
     });
     let p1 = cpu("P1", &m, |m| {
-        ev!("xchg_relaxed", "y = 1");
         xchg(Kord::Relaxed, &m.y, 1);
+        ev!("xchg_relaxed", "y = 1");
         r(&m.x, "x")
     });
     let (r0, r1) = (p0.join(), p1.join());
@@ -165,8 +165,8 @@ pub fn mp_fetch_add_release_acquire() {
     let m = Mem::new();
     let p0 = cpu("P0", &m, |m| {
         w(&m.x, "x", 1);
-        ev!("atomic_fetch_add_release", "v += 1");
         atomic_fetch_add(Kord::Release, 1, &m.v);
+        ev!("atomic_fetch_add_release", "v += 1");
     });
     let p1 = cpu("P1", &m, |m| {
         let r0 = atomic_fetch_add(Kord::Acquire, 0, &m.v);

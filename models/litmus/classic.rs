@@ -162,8 +162,8 @@ fn mp_pointer(deref: bool) {
     let m = Mem::new();
     let p0 = cpu("P0", &m, |m| {
         w(&m.x, "x", 1);
-        ev!("rcu_assign_pointer", "y = &x");
         rcu_assign_pointer(&m.y, 1);
+        ev!("rcu_assign_pointer", "y = &x");
     });
     let p1 = cpu("P1", &m, move |m| {
         let p = if deref {

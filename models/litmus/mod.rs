@@ -175,8 +175,8 @@ pub(crate) fn cpu<R: Send + 'static>(
 
 /// `WRITE_ONCE(*name, val)`.
 pub(crate) fn w(a: &AtomicU32, name: &str, val: u32) {
-    ev!("WRITE_ONCE", "{name} = {val}");
     write_once(a, val);
+    ev!("WRITE_ONCE", "{name} = {val}");
 }
 
 /// `READ_ONCE(*name)`.
@@ -188,8 +188,8 @@ pub(crate) fn r(a: &AtomicU32, name: &str) -> u32 {
 
 /// `smp_store_release(name, val)`.
 pub(crate) fn rel(a: &AtomicU32, name: &str, val: u32) {
-    ev!("smp_store_release", "{name} = {val}");
     smp_store_release(a, val);
+    ev!("smp_store_release", "{name} = {val}");
 }
 
 /// `smp_load_acquire(name)`.

@@ -1,13 +1,16 @@
-//! `kmodel explain`: print a trace as a per-CPU timeline (or Mermaid / JSON). A trace this
-//! kmodel cannot vouch for (stale, or naming an unknown model, variant, property or parameter)
-//! is refused with exit 2, or rendered under a loud warning with `--force`.
+//! `kmodel explain`: print a trace as a timeline that fits the terminal (or `--width`), in one
+//! column per CPU or one line per event, or as Mermaid / JSON. A trace this kmodel cannot vouch
+//! for (stale, or naming an unknown model, variant, property or parameter) is refused with exit
+//! 2, or rendered under a loud warning with `--force`.
 
-use std::path::Path;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::ValueEnum;
+use clap::{Args, ValueEnum};
 use kmodel_harness::check::ReplayError;
-use kmodel_harness::{render, replay, Model};
+use kmodel_harness::render::{self, Layout, TextOptions};
+use kmodel_harness::{replay, Model};
 
 use super::{input_error, load};
 
@@ -18,7 +21,37 @@ pub enum Format {
     Json,
 }
 
-pub fn run(registry: &[&'static Model], file: &Path, format: Format, force: bool) -> ExitCode {
+/// The text layouts (`--layout`).
+#[derive(Clone, Copy, ValueEnum)]
+pub enum LayoutArg {
+    /// One column per actor.
+    Columns,
+    /// One line per event, labelled with its actor.
+    Events,
+    /// Columns when each gets 24 characters or more, else events.
+    Auto,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    file: PathBuf,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Columns the text timeline may use (default: the terminal's width, 80 when stdout is not
+    /// a terminal; at least 40).
+    #[arg(long)]
+    width: Option<usize>,
+    /// Text layout.
+    #[arg(long, value_enum, default_value_t = LayoutArg::Auto)]
+    layout: LayoutArg,
+    /// Render a stale trace, or one naming a model, variant or property this kmodel does not
+    /// have (with a warning on stderr); without it such traces are refused (exit 2).
+    #[arg(long)]
+    force: bool,
+}
+
+pub fn run(registry: &[&'static Model], a: ExplainArgs) -> ExitCode {
+    let file = a.file.as_path();
     let trace = match load(file) {
         Ok(t) => t,
         Err(code) => return code,
@@ -28,7 +61,7 @@ pub fn run(registry: &[&'static Model], file: &Path, format: Format, force: bool
             ReplayError::Stale { .. } => "the model changed since this trace was recorded",
             _ => "this trace does not match the models of this kmodel",
         };
-        if !force {
+        if !a.force {
             return input_error(format!(
                 "{}: {e} (--force renders it anyway)",
                 file.display()
@@ -39,8 +72,24 @@ pub fn run(registry: &[&'static Model], file: &Path, format: Format, force: bool
             file.display()
         );
     }
-    let out = match format {
-        Format::Text => render::timeline(&trace, Some(&file.display().to_string())),
+    let width = a.width.unwrap_or_else(|| {
+        if std::io::stdout().is_terminal() {
+            textwrap::termwidth()
+        } else {
+            80
+        }
+    });
+    let layout = match a.layout {
+        LayoutArg::Columns => Layout::Columns,
+        LayoutArg::Events => Layout::Events,
+        LayoutArg::Auto => Layout::Auto,
+    };
+    let out = match a.format {
+        Format::Text => render::timeline_with(
+            &trace,
+            Some(&file.display().to_string()),
+            TextOptions { width, layout },
+        ),
         Format::Mermaid => render::mermaid(&trace),
         Format::Json => render::json(&trace),
     };

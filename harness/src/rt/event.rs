@@ -24,12 +24,10 @@ pub struct EventSink(Arc<ExecCtx>, usize);
 
 impl EventSink {
     pub fn push(self, func: &str, text: String) {
-        self.0.state().events.push(Event {
-            actor: self.1,
-            func: func.into(),
-            text,
-            violation: false,
-        });
+        self.0
+            .state()
+            .events
+            .push(Event::step(self.1, func, text, false));
     }
 }
 

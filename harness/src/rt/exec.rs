@@ -86,6 +86,7 @@ pub(crate) struct State {
     pub(crate) finished: Vec<bool>,
     pub(crate) events: Vec<Event>,
     pub(crate) violations: Vec<Violation>,
+    pub(crate) shadow: super::mark::Shadow,
 }
 
 thread_local! {
@@ -220,15 +221,28 @@ pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Arc<ExecCtx>>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_ref()))
 }
 
-/// Logs one harness operation of the current actor, in recorded executions only (no engine
-/// operation is added, so a replay follows exactly the explored path).
+/// Whether the current execution records (a replay): only then are operations logged and
+/// marks noted.
 #[inline]
-pub(crate) fn note_op(kind: OpKind) {
-    if !RECORDING.with(Cell::get) {
-        return;
+pub(crate) fn recording() -> bool {
+    RECORDING.with(Cell::get)
+}
+
+/// Logs one harness operation of the current actor, in recorded executions only (no engine
+/// operation is added, so a replay follows exactly the explored path); a switch away from an
+/// actor that could have continued is marked as its preemption. Returns [`recording`].
+#[inline]
+pub(crate) fn note_op(kind: OpKind) -> bool {
+    if !recording() {
+        return false;
     }
     with_ctx(|cx| {
         let actor = current_actor();
-        cx.state().ops.note(actor, kind);
+        let mut s = cx.state();
+        if let Some(prev) = s.ops.note(actor, kind) {
+            s.events
+                .push(Event::mark(prev, super::mark::Mark::Preempted));
+        }
     });
+    true
 }

@@ -13,6 +13,8 @@
 //! - `exec.rs`: [`ExecCtx`], one execution's shared state, and [`run_execution`].
 //! - `liveness.rs`: blocked / joined / parked actors and the progress counter.
 //! - `event.rs`: the [`ev!`](crate::ev) macro and its sink.
+//! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
+//! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
 
 mod actor;
@@ -20,21 +22,25 @@ mod backend;
 mod event;
 mod exec;
 mod liveness;
+mod mark;
+pub(crate) mod observe;
 mod property;
 mod record;
 mod schedule;
 
+pub(crate) use self::observe as marks;
 pub use actor::current_actor;
 pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
-pub(crate) use exec::note_op;
 pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
+pub(crate) use exec::{note_op, recording};
 pub(crate) use liveness::{
     before_blocking, begin_join, block, block_current, current_bit, end_join,
     last_execution_had_parked_spinner, note_progress, unblock,
 };
+pub use mark::{Mark, Ref, Store, Wait};
 pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;

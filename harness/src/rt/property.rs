@@ -38,12 +38,8 @@ impl ExecCtx {
             return;
         }
         if self.recording {
-            s.events.push(Event {
-                actor,
-                func: "VIOLATION".into(),
-                text: format!("[{property}] {message}"),
-                violation: true,
-            });
+            let text = format!("[{property}] {message}");
+            s.events.push(Event::step(actor, "VIOLATION", text, true));
         }
         let events = s.events.len();
         s.violations.push(Violation {

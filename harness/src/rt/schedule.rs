@@ -22,15 +22,18 @@ pub(crate) struct OpLog {
 }
 
 impl OpLog {
-    /// Logs one operation of `actor`.
-    pub(crate) fn note(&mut self, actor: usize, kind: OpKind) {
+    /// Logs one operation of `actor`; returns the actor it preempted, if any.
+    pub(crate) fn note(&mut self, actor: usize, kind: OpKind) -> Option<usize> {
+        let mut preempted = None;
         if let Some((prev, OpKind::Run)) = self.last {
             if prev != actor {
                 self.preemptions += 1;
+                preempted = Some(prev);
             }
         }
         self.steps += 1;
         self.last = Some((actor, kind));
+        preempted
     }
 }
 

@@ -5,13 +5,26 @@ use std::sync::PoisonError;
 
 use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
-use crate::rt::{self, backend, note_op, Backend, OpKind};
+use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
 /// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
 pub struct Condvar {
     inner: CondvarInner,
     /// Harness bookkeeping: actors waiting, marked runnable again by any notify.
     waiters: std::sync::atomic::AtomicU64,
+    /// What recorded executions mark about it.
+    kind: Kind,
+}
+
+/// What recorded executions mark about a condvar.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A model's wait queue: blocking, notifies and wake-ups are marked.
+    Queue,
+    /// An `RwSem`'s: the rwsem marks its blocking itself (with its holders).
+    RwSem,
+    /// The harness's own (parked spinners): nothing is marked.
+    Internal,
 }
 
 enum CondvarInner {
@@ -28,14 +41,29 @@ impl Default for Condvar {
 
 impl Condvar {
     pub fn new() -> Self {
+        Self::of(Kind::Queue)
+    }
+
+    pub(super) fn of(kind: Kind) -> Self {
         Condvar {
             inner: construct!(CondvarInner, sync::Condvar()),
             waiters: std::sync::atomic::AtomicU64::new(0),
+            kind,
         }
     }
 
+    /// The wait queue's identity for the recorder; `None` for the harness's own.
+    fn marked(&self, rec: bool) -> Option<usize> {
+        (rec && self.kind != Kind::Internal).then_some(self as *const Self as usize)
+    }
+
     pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        note_op(OpKind::Wait);
+        let rec = note_op(OpKind::Wait);
+        if rec && self.kind == Kind::Queue {
+            marks::note(|_| Mark::Blocked {
+                on: Wait::Queue { name: None },
+            });
+        }
         let me = rt::block_current();
         self.waiters.fetch_or(me, Ordering::Relaxed);
         let state = guard.state;
@@ -55,6 +83,12 @@ impl Condvar {
             _ => unreachable!("condvar and mutex built under different engines"),
         };
         super::barrier::after_spin_lock();
+        if let Some(addr) = self.marked(rec) {
+            marks::woken(addr);
+        }
+        if let Some(addr) = state.marked().filter(|_| rec) {
+            marks::lock_taken(addr, false, state.waiters.load(Ordering::Relaxed));
+        }
         self.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
         state.held.store(true, Ordering::Relaxed);
@@ -68,13 +102,17 @@ impl Condvar {
     /// Wakes one waiter. Every waiter is marked runnable: the harness cannot know which one the
     /// engine picks, and over-approximating keeps livelock verdicts sound.
     pub fn notify_one(&self) {
-        note_op(OpKind::Run);
+        if let Some(addr) = self.marked(note_op(OpKind::Run)) {
+            marks::notified(addr);
+        }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
         dispatch!(&self.inner, CondvarInner, c => c.notify_one())
     }
 
     pub fn notify_all(&self) {
-        note_op(OpKind::Run);
+        if let Some(addr) = self.marked(note_op(OpKind::Run)) {
+            marks::notified(addr);
+        }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
         dispatch!(&self.inner, CondvarInner, c => c.notify_all())
     }

@@ -6,7 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 
 use super::Ordering;
-use crate::rt::{self, backend, note_op, Backend, OpKind};
+use crate::rt::{self, backend, marks, note_op, Backend, OpKind};
 
 /// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
 /// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
@@ -21,6 +21,15 @@ pub struct Mutex<T> {
 pub(super) struct LockState {
     pub(super) held: std::sync::atomic::AtomicBool,
     pub(super) waiters: std::sync::atomic::AtomicU64,
+    /// The harness's own lock (a parked spinner's): recorded executions mark nothing about it.
+    pub(super) internal: bool,
+}
+
+impl LockState {
+    /// The lock's identity for the recorder; `None` for the harness's own locks.
+    pub(super) fn marked(&self) -> Option<usize> {
+        (!self.internal).then_some(self as *const Self as usize)
+    }
 }
 
 enum MutexInner<T> {
@@ -49,8 +58,18 @@ impl<T> Mutex<T> {
         }
     }
 
-    fn guard<'a>(&'a self, inner: GuardInner<'a, T>) -> MutexGuard<'a, T> {
+    /// A lock of the harness itself (recorded executions mark nothing about it).
+    pub(crate) fn internal(v: T) -> Self {
+        let mut m = Self::new(v);
+        m.state.internal = true;
+        m
+    }
+
+    fn guard<'a>(&'a self, inner: GuardInner<'a, T>, rec: bool, waited: bool) -> MutexGuard<'a, T> {
         super::barrier::after_spin_lock();
+        if let Some(addr) = self.state.marked().filter(|_| rec) {
+            marks::lock_taken(addr, waited, self.state.waiters.load(Ordering::Relaxed));
+        }
         self.state.held.store(true, Ordering::Relaxed);
         // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
         rt::block(self.state.waiters.load(Ordering::Relaxed));
@@ -63,12 +82,15 @@ impl<T> Mutex<T> {
 
     pub fn lock(&self) -> MutexGuard<'_, T> {
         let contended = self.state.held.load(Ordering::Relaxed);
-        note_op(if contended { OpKind::Wait } else { OpKind::Run });
+        let rec = note_op(if contended { OpKind::Wait } else { OpKind::Run });
         // Register as a waiter first: the engine may preempt us before it acquires, and whoever
         // takes the lock meanwhile marks its waiters blocked.
         let me = rt::current_bit();
         self.state.waiters.fetch_or(me, Ordering::Relaxed);
         if contended {
+            if let Some(addr) = self.state.marked().filter(|_| rec) {
+                marks::lock_blocks(addr);
+            }
             rt::block(me);
             rt::before_blocking();
         }
@@ -83,7 +105,7 @@ impl<T> Mutex<T> {
         };
         self.state.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
-        self.guard(g)
+        self.guard(g, rec, contended)
     }
 
     /// Actors currently waiting for this lock (harness bookkeeping).
@@ -92,13 +114,13 @@ impl<T> Mutex<T> {
     }
 
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        note_op(OpKind::Run);
+        let rec = note_op(OpKind::Run);
         let g = match &self.inner {
             MutexInner::Std(m) => m.try_lock().ok().map(GuardInner::Std),
             MutexInner::Loom(m) => m.try_lock().ok().map(GuardInner::Loom),
             MutexInner::Shuttle(m) => m.try_lock().ok().map(GuardInner::Shuttle),
         };
-        g.map(|g| self.guard(g))
+        g.map(|g| self.guard(g, rec, false))
     }
 }
 
@@ -112,6 +134,11 @@ impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
         self.state.held.store(false, Ordering::Relaxed);
+        // Not while unwinding: the engine (loom after a deadlock) may be gone.
+        let rec = rt::recording() && !std::thread::panicking();
+        if let Some(addr) = self.state.marked().filter(|_| rec) {
+            marks::lock_released(addr);
+        }
         rt::unblock(self.state.waiters.load(Ordering::Relaxed));
     }
 }

@@ -4,13 +4,41 @@
 //! starvation of writers). Whether a new reader may "steal" the lock past a waiting writer is a
 //! parameter, because the latency arguments in the mrelease discussion depend on it.
 
+use super::condvar::Kind;
 use super::{Condvar, Mutex};
+use crate::rt::{self, marks, Mark, Wait};
 
 #[derive(Debug, Default)]
 struct RwState {
     readers: u32,
     writer: bool,
     waiting_writers: u32,
+    /// Recorded executions: bit per actor holding it (for the blocked mark).
+    holders: u64,
+}
+
+impl RwState {
+    /// Recorded executions: marks the current actor blocked on this rwsem (`write`: as writer).
+    fn mark_blocked(&self, write: bool) {
+        if rt::recording() {
+            let holders = (0..64).filter(|a| self.holders & 1 << a != 0).collect();
+            marks::note(|_| Mark::Blocked {
+                on: Wait::RwSem { write, holders },
+            });
+        }
+    }
+
+    /// Recorded executions: the current actor holds (`true`) or left it.
+    fn hold(&mut self, held: bool) {
+        if rt::recording() {
+            let me = rt::current_bit();
+            if held {
+                self.holders |= me;
+            } else {
+                self.holders &= !me;
+            }
+        }
+    }
 }
 
 /// `struct rw_semaphore` (e.g. `mm->mmap_lock`).
@@ -25,8 +53,8 @@ impl RwSem {
     /// `init_rwsem()`. With `reader_stealing`, new readers may pass a waiting writer.
     pub fn new(reader_stealing: bool) -> Self {
         RwSem {
-            state: Mutex::new(RwState::default()),
-            wait: Condvar::new(),
+            state: Mutex::internal(RwState::default()),
+            wait: Condvar::of(Kind::RwSem),
             reader_stealing,
         }
     }
@@ -38,10 +66,14 @@ impl RwSem {
     /// `down_read()`: blocks while a writer holds the lock or (without stealing) waits for it.
     pub fn down_read(&self) {
         let mut s = self.state.lock();
+        if !self.reader_may_enter(&s) {
+            s.mark_blocked(false);
+        }
         while !self.reader_may_enter(&s) {
             s = self.wait.wait(s);
         }
         s.readers += 1;
+        s.hold(true);
     }
 
     /// `down_read_trylock()`.
@@ -50,6 +82,7 @@ impl RwSem {
         let ok = self.reader_may_enter(&s);
         if ok {
             s.readers += 1;
+            s.hold(true);
         }
         ok
     }
@@ -59,6 +92,7 @@ impl RwSem {
         let mut s = self.state.lock();
         assert!(s.readers > 0, "model error: up_read() without down_read()");
         s.readers -= 1;
+        s.hold(false);
         if s.readers == 0 {
             self.wait.notify_all();
         }
@@ -68,11 +102,15 @@ impl RwSem {
     pub fn down_write(&self) {
         let mut s = self.state.lock();
         s.waiting_writers += 1;
+        if s.writer || s.readers > 0 {
+            s.mark_blocked(true);
+        }
         while s.writer || s.readers > 0 {
             s = self.wait.wait(s);
         }
         s.waiting_writers -= 1;
         s.writer = true;
+        s.hold(true);
     }
 
     /// `down_write_trylock()`.
@@ -81,6 +119,7 @@ impl RwSem {
         let ok = !s.writer && s.readers == 0;
         if ok {
             s.writer = true;
+            s.hold(true);
         }
         ok
     }
@@ -90,6 +129,7 @@ impl RwSem {
         let mut s = self.state.lock();
         assert!(s.writer, "model error: up_write() without down_write()");
         s.writer = false;
+        s.hold(false);
         self.wait.notify_all();
     }
 

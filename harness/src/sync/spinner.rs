@@ -6,7 +6,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use super::{Condvar, Mutex};
-use crate::rt::{current_actor, current_ctx, ExecCtx, Park, SpinLimit, NO_LIVELOCK};
+use crate::rt::{
+    current_actor, current_ctx, marks, recording, ExecCtx, Mark, Park, SpinLimit, NO_LIVELOCK,
+};
 use crate::thread::yield_now;
 
 /// A spin-wait loop (`cpu_relax()` in a retry loop, `smp_cond_load_acquire()`).
@@ -21,6 +23,8 @@ pub struct Spinner {
     last_progress: u64,
     idle_spins: u32,
     idle_since: Instant,
+    /// Recorded executions: whether this loop's spinning was marked yet.
+    marked: bool,
 }
 
 impl Spinner {
@@ -32,6 +36,7 @@ impl Spinner {
             last_progress: u64::MAX,
             idle_spins: 0,
             idle_since: Instant::now(),
+            marked: false,
         }
     }
 
@@ -46,6 +51,11 @@ impl Spinner {
             return false;
         }
         cx.spinning.fetch_or(1 << self.actor, Relaxed);
+        if !self.marked && recording() {
+            self.marked = true;
+            let what = self.what.to_string();
+            marks::note(|_| Mark::Spins { what });
+        }
         let now = cx.progress.load(Relaxed);
         if now != self.last_progress {
             self.last_progress = now;
@@ -125,8 +135,8 @@ fn park(cx: &ExecCtx, actor: usize, seen: u64) {
     let me = 1 << actor;
     cx.parked.fetch_or(me, Relaxed);
     let lot = cx.park_with(|| ParkLot {
-        lock: Mutex::new(()),
-        cv: Condvar::new(),
+        lock: Mutex::internal(()),
+        cv: Condvar::of(super::condvar::Kind::Internal),
     });
     let mut g = lot.lock.lock();
     while cx.progress.load(Relaxed) == seen

@@ -64,7 +64,12 @@ fn reports(
     for v in model.variants {
         for spec in defaults::engines() {
             match &recorded {
-                Some(r) => match r.find(v.name, &spec, &params.0) {
+                // Recorded under the budget the check ran (a variant may declare more schedules).
+                Some(r) => match r.find(
+                    v.name,
+                    &spec.with_min_pct_schedules(v.min_pct_schedules),
+                    &params.0,
+                ) {
                     Some(found) => out.push(found.clone()),
                     None => missing.push(format!("{} under {spec}", v.name)),
                 },

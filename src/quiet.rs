@@ -27,7 +27,7 @@ pub fn install(verbose: bool) {
 }
 
 /// Drops only the engines' own lines from stderr (unless `KMODEL_VERBOSE` is set); panics still
-/// print. What `cargo test` runs through [`crate::testing`] uses, so a green suite's log is not
+/// print. The `cargo test` integration uses it, so a green suite's log is not
 /// a wall of "Test deadlocked" lines from expected deadlocks.
 pub fn install_engine_filter() {
     if !verbose_from_env() {

@@ -74,7 +74,7 @@ pub struct Variant {
     /// PCT schedules shuttle-pct needs to reach this variant's declared violations at the
     /// default seed and depth, when the default budget is too few; declared like a verdict (say
     /// in a comment at which schedule it was found). Checks under shuttle-pct run at least this
-    /// many (see [`EngineSpec::with_min_pct_schedules`](crate::engine::EngineSpec)).
+    /// many (`EngineSpec::with_min_pct_schedules`).
     pub min_pct_schedules: Option<u64>,
     /// The model's own typed description of this variant (its design, ablation, scene),
     /// read back with [`Variant::design`]; models never decode the variant's name.

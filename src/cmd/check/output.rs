@@ -169,7 +169,7 @@ fn model_error(r: &VariantReport, e: &str) -> String {
 
 /// The verdicts, one block per check: a line naming the check and what it explored, then a
 /// row per property (declared, observed, where the first violation was found), aligned over
-/// all blocks and wrapped to the table width.
+/// all blocks.
 fn verdict_table(reports: &[VariantReport]) -> String {
     const HEADER: [&str; 4] = ["  PROPERTY", "DECLARED", "OBSERVED", "FIRST VIOLATION"];
     let mut blocks: Vec<(String, Vec<Vec<String>>)> = vec![];
@@ -221,7 +221,10 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             .max()
             .map(|w| w as u16)
     };
-    let widths = [width(0), width(1), width(2), None];
+    // Every column at its content's width: a squeezed FIRST VIOLATION column wrapped to a
+    // character per line in logs. The table is as wide as its longest row (about 110 columns
+    // with every model's names), never broken mid-word.
+    let widths = [width(0), width(1), width(2), width(3)];
     let mut out = table::render_fixed(Some(&HEADER), &[], &widths);
     for (head, rows) in &blocks {
         out += head;

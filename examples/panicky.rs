@@ -6,10 +6,9 @@ use std::process::ExitCode;
 
 use kmodel_harness::prelude::*;
 
-const PROPS: &[Property] = &[Property {
-    id: "never",
-    claim: "the counter never reaches 3",
-}];
+properties! {
+    NEVER = "never": "the counter never reaches 3";
+}
 
 fn scenario(v: &Variant, _: &Params) -> Scenario {
     let boom = *v.design::<bool>();
@@ -28,9 +27,7 @@ fn scenario(v: &Variant, _: &Params) -> Scenario {
         };
         x.fetch_add(1, Ordering::Relaxed);
         a.join();
-        kmodel_harness::check("never", x.load(Ordering::Relaxed) < 3, || {
-            "reached 3".into()
-        });
+        kmodel_harness::check(NEVER, x.load(Ordering::Relaxed) < 3, || "reached 3".into());
     })
 }
 
@@ -40,12 +37,12 @@ static PANICKY: Model = Model {
     references: &[],
     params: &[],
     param_check: None,
-    properties: PROPS,
+    properties: PROPERTIES,
     variants: &[
         Variant {
             name: "boom",
             summary: "an actor indexes out of bounds",
-            expect: &[("never", Holds)],
+            expect: expect![NEVER => Holds],
             engines: Engines::All,
             min_pct_schedules: None,
             design: &true,
@@ -54,7 +51,7 @@ static PANICKY: Model = Model {
         Variant {
             name: "fine",
             summary: "no panic",
-            expect: &[("never", Holds)],
+            expect: expect![NEVER => Holds],
             engines: Engines::All,
             min_pct_schedules: None,
             design: &false,

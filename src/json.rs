@@ -2,10 +2,10 @@
 //! --json` print, and the JSON Schemas (generated with schemars) of every JSON file kmodel
 //! writes, as `kmodel schema NAME` prints them and `schema/` publishes them.
 
-use kmodel_harness::check::VariantReport;
 use kmodel_harness::results::Results;
 use kmodel_harness::sweep::SweepReport;
 use kmodel_harness::trace::Trace;
+use kmodel_harness::verdict::VariantReport;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 

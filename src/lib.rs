@@ -8,7 +8,7 @@
 //! Exit codes (the contract CI relies on; README "Exit codes"):
 //! - 0: every declared verdict was reached as declared by a complete exploration of what was
 //!   asked (replay: the trace reproduced; explain/merge/report: done);
-//! - 1: a verdict differs from the declared one, a replay diverged, or the model panicked
+//! - 1: a verdict differs from the declared one, a replay diverged, or the model panics
 //!   ("model error in MODEL/VARIANT under ENGINE: ...");
 //! - 2: bad input or an I/O error (one line on stderr, `kmodel: error: ...`);
 //! - 3: inconclusive: a time budget, shuttle-dfs's schedule cap or a run of 0 executions left a

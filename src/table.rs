@@ -60,8 +60,8 @@ pub fn render_fixed(
 
 /// One Markdown matrix per model: a row per variant, a column per property, each cell the
 /// verdict all engines agree on (or how they differ), then what loom explored.
-pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> String {
-    use kmodel_harness::check::Agreement;
+pub fn markdown_matrix(reports: &[kmodel_harness::verdict::VariantReport]) -> String {
+    use kmodel_harness::verdict::Agreement;
     let mut out = String::new();
     let mut models: Vec<&str> = reports.iter().map(|r| r.model.as_str()).collect();
     models.dedup();
@@ -69,9 +69,9 @@ pub fn markdown_matrix(reports: &[kmodel_harness::check::VariantReport]) -> Stri
         let of_model: Vec<_> = reports.iter().filter(|r| r.model == model).collect();
         let mut props: Vec<&str> = vec![];
         for r in &of_model {
-            for p in &r.properties {
+            for p in r.properties.iter() {
                 if !props.contains(&p.property.as_str()) {
-                    props.push(&p.property);
+                    props.push(p.property.as_str());
                 }
             }
         }

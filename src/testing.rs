@@ -15,13 +15,13 @@
 
 use std::path::{Path, PathBuf};
 
-use kmodel_harness::check::{
-    check_variant, defaults, replay_trace, Agreement, PropertyResult, VariantReport,
-};
-use kmodel_harness::engine::{self, Coverage, EngineKind, EngineSpec, Options};
+use kmodel_harness::check::check_variant;
+use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Options, Reach};
+use kmodel_harness::replay::replay_trace;
 use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
-use kmodel_harness::{Expect, Model};
+use kmodel_harness::verdict::{Agreement, Exit, PropertyResult, RunOutcome, VariantReport};
+use kmodel_harness::Model;
 pub use libtest_mimic::{Arguments, Failed, Trial};
 
 /// The engines the suite runs: the CLI's defaults (loom bound 2, shuttle-pct 2000 schedules of
@@ -74,8 +74,10 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
                     };
                     let r = check_variant(model, variant, &spec, &params, opts);
                     if let Some(e) = &r.error {
-                        return Err(e.clone().into());
+                        return Err(e.to_string().into());
                     }
+                    // The CLI's contract: anything but exit 0 (strict, nothing partial) fails.
+                    let outcome = RunOutcome::of_checks(std::slice::from_ref(&r));
                     let wrong: Vec<String> = r
                         .properties
                         .iter()
@@ -95,8 +97,14 @@ pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec
                             )
                         })
                         .collect();
-                    if !wrong.is_empty() {
-                        return Err(wrong.join("\n").into());
+                    if !wrong.is_empty() || outcome.exit_code(false, true) != Exit::Ok {
+                        let why = outcome.inconclusive.join("\n");
+                        return Err(if wrong.is_empty() {
+                            why
+                        } else {
+                            wrong.join("\n")
+                        }
+                        .into());
                     }
                     if verdicts_only() {
                         return Ok(());
@@ -155,30 +163,24 @@ fn committed_results_match(dir: &Path, model: &Model, r: &VariantReport) -> Resu
     let Some(old) = recorded.find(&r.variant, &r.engine, &r.params) else {
         return Ok(());
     };
-    let verdicts = |r: &VariantReport| -> Vec<(String, bool, Option<u64>)> {
+    let verdicts = |r: &VariantReport| -> Vec<(kmodel_harness::PropertyId, bool, Option<u64>)> {
         r.properties
             .iter()
-            .map(|p| {
-                (
-                    p.property.clone(),
-                    p.violated,
-                    p.found_at.map(|f| f.execution),
-                )
-            })
+            .map(|p| (p.property, p.violated, p.found_at.map(|f| f.execution)))
             .collect()
     };
     // An exploration that stopped because every property was already violated stops wherever
     // its workers noticed (with two workers, at a count that varies): only its verdicts and
     // first-violation executions are deterministic.
-    let stopped_early = |r: &VariantReport| r.coverage == Some(Coverage::AllViolated);
+    let stopped_early = |r: &VariantReport| {
+        (r.coverage.as_ref()).is_some_and(|c| r.engine.reach(c) == Reach::AllViolated)
+    };
     let same_coverage = old.explored == r.explored || (stopped_early(old) && stopped_early(r));
     if !same_coverage || verdicts(old) != verdicts(r) {
         return Err(format!(
-            "{} is out of date for {}/{} under {} (recorded: {}; now: {}): re-record with `cargo run --release -- check {} --out {}`",
+            "{} is out of date for {} (recorded: {}; now: {}): re-record with `cargo run --release -- check {} --out {}`",
             results::path(dir, model.name).display(),
-            r.model,
-            r.variant,
-            r.engine.name(),
+            r.label(),
             old.explored,
             r.explored,
             model.name,
@@ -236,7 +238,7 @@ pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<T
             for m in registry {
                 for v in m.variants {
                     for p in m.properties {
-                        if v.expected(p.id).is_some_and(Expect::observable) {
+                        if v.expected(p.id).observable() {
                             let recorded = EngineKind::ALL.into_iter().any(|engine| {
                                 files.contains(&trace::path(&dir, m.name, v.name, "", p.id, engine))
                             });

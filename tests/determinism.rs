@@ -7,12 +7,13 @@
 
 use std::path::Path;
 
-use kmodel_harness::check::{check_variant, replay_trace, VariantReport};
+use kmodel_harness::check::check_variant;
 use kmodel_harness::engine::{EngineSpec, Options};
 use kmodel_harness::model::lookup;
-use kmodel_harness::replay::{validate, ReplayError};
+use kmodel_harness::replay::{replay_trace, validate};
 use kmodel_harness::results::is_results_file;
 use kmodel_harness::trace::Trace;
+use kmodel_harness::verdict::{Error, VariantReport};
 use kmodel_models::REGISTRY;
 
 const REPLAYS: usize = 3;
@@ -104,7 +105,7 @@ fn committed_counterexamples_that_are_current_replay_to_the_same_events() {
         let t = Trace::load(&f).expect("committed trace loads");
         match validate(REGISTRY, &t) {
             Ok(_) => replays_identically(&t),
-            Err(e @ ReplayError::Stale { .. }) => {
+            Err(e @ Error::Stale { .. }) => {
                 println!("skipped {}: {e}", f.display());
             }
             Err(e) => panic!("{}: {e}", f.display()),
@@ -113,12 +114,12 @@ fn committed_counterexamples_that_are_current_replay_to_the_same_events() {
 }
 
 /// (executions, per property: where it was first found).
-fn fingerprint(r: &VariantReport) -> (u64, Vec<(String, Option<u64>)>) {
+fn fingerprint(r: &VariantReport) -> (u64, Vec<(kmodel_harness::PropertyId, Option<u64>)>) {
     (
         r.executions,
         r.properties
             .iter()
-            .map(|p| (p.property.clone(), p.found_at.map(|f| f.execution)))
+            .map(|p| (p.property, p.found_at.map(|f| f.execution)))
             .collect(),
     )
 }

@@ -4,7 +4,7 @@
 //! reported as a violation of the property the owner named (as KASAN would report the access)
 //! and the access is skipped, never wrapped.
 
-use crate::rt::fatal_violation;
+use crate::rt::{fatal_violation, PropertyId};
 use crate::sync::{AtomicU64, Ordering};
 
 pub const BITS_PER_LONG: usize = 64;
@@ -20,14 +20,14 @@ pub struct Bitmap {
     words: Vec<AtomicU64>,
     nbits: usize,
     /// Property violated by an out-of-range access.
-    oob_property: &'static str,
+    oob_property: PropertyId,
     name: &'static str,
 }
 
 impl Bitmap {
     /// `DECLARE_BITMAP(name, nbits)`, zeroed. `oob_property` is the property an out-of-range
     /// access violates.
-    pub fn new(name: &'static str, nbits: usize, oob_property: &'static str) -> Self {
+    pub fn new(name: &'static str, nbits: usize, oob_property: PropertyId) -> Self {
         Bitmap {
             words: (0..bits_to_longs(nbits))
                 .map(|_| AtomicU64::new(0))

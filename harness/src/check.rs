@@ -1,22 +1,15 @@
-//! Checking a variant: explore it under one engine, compare each property with its declared
-//! verdict, and turn every violation into a replayable trace. Re-exports the [`verdict`] and
-//! [`replay`] API so `check::*` is the one entry point.
-//!
-//! [`verdict`]: crate::verdict
-//! [`replay`]: crate::replay
+//! Checking a variant: explore it under one engine, judge each property against its declared
+//! verdict (`verdict::judge`), and turn every violation into a replayable trace.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
 use crate::model::{Model, Params, Variant};
+use crate::rt::PropertyId;
 use crate::trace::{Trace, FORMAT, VERSION};
-use crate::verdict::agreement;
-
-pub use crate::engine::defaults;
-pub use crate::replay::{replay_trace, ReplayError};
-pub use crate::verdict::{
-    merge_shards, Agreement, FoundAt, FoundKey, PropertyResult, VariantReport,
+use crate::verdict::{
+    judge, partial, Error, FoundAt, FoundKey, PropertyResult, Scope, VariantReport, Verdicts,
 };
 
 /// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
@@ -52,7 +45,7 @@ pub fn check_scene(
         elapsed_secs: 0.0,
         coverage: None,
         explored: String::new(),
-        properties: vec![],
+        properties: Verdicts::default(),
         skipped: None,
         error: None,
         shard: opts.shard,
@@ -64,7 +57,7 @@ pub fn check_scene(
     let scenario = match model.scenario_for(variant, params, scene) {
         Ok(s) => s,
         Err(e) => {
-            report.error = Some(e);
+            report.error = Some(Error::BadInput(e));
             return report;
         }
     };
@@ -77,7 +70,7 @@ pub fn check_scene(
     let (x, found_by) = match explore_minimal(spec, &scenario, opts) {
         Ok(x) => x,
         Err(e) => {
-            report.error = Some(e.to_string());
+            report.error = Some(e.into());
             return report;
         }
     };
@@ -85,14 +78,13 @@ pub fn check_scene(
     report.elapsed_secs = x.elapsed.as_secs_f64();
     report.explored = spec.describe(&x.coverage, x.executions);
     report.coverage = Some(x.coverage.clone());
-    let complete = spec.is_complete(&x.coverage);
 
-    let mut ids: Vec<String> = model.properties.iter().map(|p| p.id.to_string()).collect();
+    let mut ids: Vec<PropertyId> = model.properties.iter().map(|p| p.id).collect();
     ids.extend(
         x.found
             .keys()
             .filter(|k| !ids.contains(k))
-            .cloned()
+            .copied()
             .collect::<Vec<_>>(),
     );
     // A generated scene is judged against the sweep verdicts by its caller.
@@ -101,16 +93,13 @@ pub fn check_scene(
         None => model.declared(variant, params),
     };
     for id in ids {
-        let expected = variant_expected(declared, &id);
+        let expected = declared.map(|d| d.of(id));
         let found = x.found.get(&id);
         let mut result = PropertyResult {
-            property: id.clone(),
+            property: id,
             expected,
             violated: found.is_some(),
-            agreement: match declared {
-                Some(_) => agreement(expected, found.is_some(), spec, complete, &x.coverage),
-                None => Agreement::Undeclared,
-            },
+            agreement: judge(expected, found.is_some(), spec, Scope::Check(&x.coverage)),
             found_at: found.map(|f| FoundAt {
                 execution: f.execution,
                 seconds: f.after.as_secs_f64(),
@@ -127,11 +116,14 @@ pub fn check_scene(
             let spec = &found_by[&id];
             match engine::counterexample(spec, &scenario, f) {
                 Ok((token, replayed)) => {
-                    if replayed.violation_of(&id).is_none() {
-                        report.error = Some(format!(
-                            "{id}: replaying execution {} did not reproduce the violation",
-                            f.execution
-                        ));
+                    if replayed.violation_of(id).is_none() {
+                        report.error = Some(
+                            Error::ReplayDiverged(format!(
+                                "replaying execution {} did not reproduce the violation",
+                                f.execution
+                            ))
+                            .of_property(id),
+                        );
                     }
                     result.trace = Some(make_trace(
                         model,
@@ -139,31 +131,19 @@ pub fn check_scene(
                         spec,
                         params,
                         scene,
-                        &id,
+                        id,
                         result.found_in.expect("set for every finding"),
                         split,
                         token,
                         replayed,
                     ));
                 }
-                Err(e) => report.error = Some(format!("{id}: {e}")),
+                Err(e) => report.error = Some(Error::from(e).of_property(id)),
             }
         }
         report.properties.push(result);
     }
     report
-}
-
-/// The declared verdict of property `id` in a verdict table (Holds unless listed); `None`
-/// without a table.
-fn variant_expected(table: Option<&[(&str, crate::Expect)]>, id: &str) -> Option<crate::Expect> {
-    let table = table?;
-    Some(
-        table
-            .iter()
-            .find(|(p, _)| *p == id)
-            .map_or(crate::Expect::Holds, |&(_, e)| e),
-    )
 }
 
 /// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
@@ -174,13 +154,13 @@ pub fn explore_minimal(
     spec: &EngineSpec,
     scenario: &crate::model::Scenario,
     opts: Options,
-) -> Result<(Exploration, BTreeMap<String, EngineSpec>), engine::EngineError> {
+) -> Result<(Exploration, BTreeMap<PropertyId, EngineSpec>), engine::EngineError> {
     let EngineSpec::Loom {
         preemption_bound: Some(k),
     } = *spec
     else {
         let x = engine::explore(spec, scenario, opts)?;
-        let by = x.found.keys().map(|p| (p.clone(), spec.clone())).collect();
+        let by = x.found.keys().map(|&p| (p, spec.clone())).collect();
         return Ok((x, by));
     };
     let start = Instant::now();
@@ -216,17 +196,14 @@ pub fn explore_minimal(
         for (p, mut f) in x.found {
             if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
                 f.after += offset;
-                by.insert(slot.key().clone(), pass.clone());
+                by.insert(*slot.key(), pass.clone());
                 slot.insert(f);
             }
         }
         total.coverage = x.coverage;
         let all = (opts.properties > 0 && total.found.len() >= opts.properties)
             || (opts.stop_at.as_ref()).is_some_and(|p| total.found.contains_key(p));
-        if matches!(
-            total.coverage,
-            Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
-        ) {
+        if partial(&pass, &total.coverage) {
             break;
         }
         if all && bound < k {
@@ -249,7 +226,7 @@ fn make_trace(
     spec: &EngineSpec,
     params: &Params,
     scene: Option<&serde_json::Value>,
-    property: &str,
+    property: PropertyId,
     key: FoundKey,
     split: bool,
     replay: engine::ReplayToken,
@@ -274,7 +251,7 @@ fn make_trace(
         engine_version: spec.version(),
         memory_model: spec.memory_model().into(),
         source_hash: model.source_hash(),
-        property: property.into(),
+        property,
         claim: model.property(property).map_or("", |p| p.claim).into(),
         message,
         found_at_execution: key.execution,

@@ -31,20 +31,17 @@ pub mod trace;
 pub mod variant;
 pub mod verdict;
 
-pub use model::{
-    Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
-};
+pub use model::{Engines, Model, Param, ParamVerdicts, Params, Scenario, Variant};
 pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub use sync::{RwSem, Spinner};
+pub use verdict::{Declared, Expect, Property, PropertyId};
 
 /// Everything a model needs.
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
     pub use crate::lkmm::*;
-    pub use crate::model::{
-        Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
-    };
+    pub use crate::model::{Engines, Model, Param, ParamVerdicts, Params, Scenario, Variant};
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
     };
@@ -54,6 +51,7 @@ pub mod prelude {
         Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
-    pub use crate::{expect, params};
+    pub use crate::verdict::{Declared, Expect, Property, PropertyId};
+    pub use crate::{expect, params, properties};
     pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

@@ -7,7 +7,8 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 pub use crate::param::{Param, ParamError, Params};
-pub use crate::variant::{Engines, Expect, ParamVerdicts, Property, Scenario, Variant};
+pub use crate::variant::{Engines, ParamVerdicts, Scenario, Variant};
+pub use crate::verdict::{Declared, Expect, Property, PropertyId};
 
 /// Constraints between parameters that single ranges cannot state.
 pub type ParamCheck = fn(&Params) -> Result<(), String>;
@@ -51,7 +52,7 @@ impl Model {
         self.variants.iter().find(|v| v.name == name)
     }
 
-    pub fn property(&self, id: &str) -> Option<&'static Property> {
+    pub fn property(&self, id: PropertyId) -> Option<&'static Property> {
         self.properties.iter().find(|p| p.id == id)
     }
 
@@ -68,11 +69,7 @@ impl Model {
     /// The verdict table declared for `variant` with `params`: the variant's own with the
     /// defaults, a [`ParamVerdicts`] entry naming exactly the non-default values, else `None`
     /// (nothing declared: what a check observes is a finding).
-    pub fn declared(
-        &self,
-        variant: &Variant,
-        params: &Params,
-    ) -> Option<&'static [(&'static str, Expect)]> {
+    pub fn declared(&self, variant: &Variant, params: &Params) -> Option<Declared> {
         if params.is_default(self.params) {
             return Some(variant.expect);
         }
@@ -138,8 +135,9 @@ impl Model {
             }
         }
         for v in self.variants {
-            for (p, _) in v.expect.iter().chain(v.sweep.unwrap_or_default()) {
-                if self.property(p).is_none() {
+            let sweep = v.sweep.unwrap_or(Declared::HOLDS);
+            for (p, _) in v.expect.entries().iter().chain(sweep.entries()) {
+                if self.property(*p).is_none() {
                     return Err(format!(
                         "{}/{}: verdict for unknown property {p}",
                         self.name, v.name
@@ -160,7 +158,9 @@ impl Model {
                 Ok(_) => {}
                 Err(e) => return Err(format!("{what}: {e}")),
             }
-            if let Some((p, _)) = d.expect.iter().find(|(p, _)| self.property(p).is_none()) {
+            if let Some((p, _)) =
+                (d.expect.entries().iter()).find(|(p, _)| self.property(*p).is_none())
+            {
                 return Err(format!("{what}: verdict for unknown property {p}"));
             }
         }
@@ -172,7 +172,7 @@ impl Model {
         }
         for p in self.properties {
             let breakable = self.variants.iter().any(|v| {
-                v.expected(p.id) != Some(Expect::Holds)
+                v.expected(p.id) != Expect::Holds
                     || v.sweep_expected(p.id).is_some_and(|e| e != Expect::Holds)
             });
             if !breakable {

@@ -78,7 +78,7 @@ fn kmodel_scenario() -> Scenario {
             h.join();
         }
         check(
-            "sum",
+            PropertyId::new("sum"),
             a.load(Ordering::Relaxed) == (THREADS * OPS) as u32,
             || "lost update".into(),
         );

@@ -132,7 +132,7 @@ impl Results {
     pub fn record(&mut self, model: &Model, report: &VariantReport) {
         let mut r = report.clone();
         r.elapsed_secs = 0.0;
-        for p in &mut r.properties {
+        for p in r.properties.iter_mut() {
             p.trace = None;
             if let Some(f) = &mut p.found_at {
                 *f = FoundAt {

@@ -10,12 +10,14 @@ use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
 
-use crate::check::{self, Agreement};
-use crate::engine::{self, Coverage, EngineSpec, Options, Shard};
+use crate::check;
+use crate::engine::{self, defaults, EngineSpec, Options, Shard};
 use crate::model::{Expect, Model, Variant};
+use crate::rt::PropertyId;
 use crate::scene::{SceneBounds, SceneSize, SceneSpace};
 use crate::thread::LOOM_MAX_SPAWNED;
 use crate::trace::Trace;
+use crate::verdict::{judge, partial, Agreement, CheckLabel, Error, Judged, Scope, Verdicts};
 
 /// Which scenes a sweep visits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -99,7 +101,7 @@ pub struct SceneFinding {
 /// One property's outcome over the sweep.
 #[derive(Clone, Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SweepProperty {
-    pub property: String,
+    pub property: PropertyId,
     pub expected: Expect,
     pub violated: bool,
     pub agreement: Agreement,
@@ -128,28 +130,57 @@ pub struct SweepReport {
     pub complete: bool,
     /// What was covered, in words.
     pub covered: String,
-    pub properties: Vec<SweepProperty>,
-    pub error: Option<String>,
+    pub properties: Verdicts<SweepProperty>,
+    pub error: Option<Error>,
     #[serde(default)]
     pub shard: Shard,
 }
 
-impl SweepReport {
-    pub fn as_expected(&self) -> bool {
-        self.error.is_none()
-            && self
-                .properties
-                .iter()
-                .all(|p| p.agreement != Agreement::Unexpected)
+impl Judged for SweepProperty {
+    fn property(&self) -> PropertyId {
+        self.property
     }
 
-    /// Some declared verdict was left unestablished (budget, partial scenes, random sweep
-    /// that missed an expected violation).
-    pub fn inconclusive(&self) -> bool {
-        self.properties
-            .iter()
-            .any(|p| p.agreement == Agreement::NotReached)
-            || self.scenes == 0
+    fn declared(&self) -> Option<Expect> {
+        Some(self.expected)
+    }
+
+    fn violated(&self) -> bool {
+        self.violated
+    }
+
+    fn agreement(&self) -> &Agreement {
+        &self.agreement
+    }
+}
+
+impl SweepReport {
+    /// `model/variant`.
+    pub fn label(&self) -> CheckLabel<'_> {
+        CheckLabel::new(&self.model, &self.variant)
+    }
+
+    pub fn as_expected(&self) -> bool {
+        self.error.is_none() && self.properties.as_expected()
+    }
+
+    /// Why some declared verdict was left unestablished (`None`: none was): a declared
+    /// violation not reached (budget, partial scenes, a random sweep that missed it), or no
+    /// scene explored at all.
+    pub fn inconclusive_why(&self) -> Option<String> {
+        let unreached: Vec<&str> = self.properties.not_reached().map(|p| p.as_str()).collect();
+        if !unreached.is_empty() {
+            Some(format!(
+                "{}: {}; declared violation not reached: {}",
+                self.label(),
+                self.covered,
+                unreached.join(", ")
+            ))
+        } else if self.scenes == 0 {
+            Some(format!("{}: no scene explored", self.label()))
+        } else {
+            None
+        }
     }
 
     /// Scenes explored per second.
@@ -178,20 +209,24 @@ struct Explorer<'a> {
 }
 
 impl Explorer<'_> {
-    fn explore(&mut self, scene: &serde_json::Value) -> Result<BTreeMap<String, String>, String> {
-        let scenario = self.space.scenario(self.variant, scene)?;
+    fn explore(
+        &mut self,
+        scene: &serde_json::Value,
+    ) -> Result<BTreeMap<PropertyId, String>, Error> {
+        let scenario = (self.space.scenario(self.variant, scene)).map_err(Error::BadInput)?;
         let opts = Options {
             jobs: self.opts.jobs,
             properties: self.model.properties.len(),
             ..Options::default()
         };
-        let (x, _) = check::explore_minimal(&self.opts.engine, &scenario, opts)
-            .map_err(|e| format!("{e} (scene {scene})"))?;
+        let (x, _) = check::explore_minimal(&self.opts.engine, &scenario, opts).map_err(|e| {
+            match Error::from(e) {
+                Error::ModelPanic(m) => Error::ModelPanic(format!("{m} (scene {scene})")),
+                other => Error::EngineRefused(format!("{} (scene {scene})", other.detail())),
+            }
+        })?;
         self.executions += x.executions;
-        if matches!(
-            x.coverage,
-            Coverage::StoppedByDeadlock | Coverage::TimeBudget { .. }
-        ) {
+        if partial(&self.opts.engine, &x.coverage) {
             self.partial += 1;
         }
         Ok(x.found
@@ -205,7 +240,7 @@ impl Explorer<'_> {
         &mut self,
         strategy: &proptest::strategy::BoxedStrategy<serde_json::Value>,
         mut runner: TestRunner,
-        property: &str,
+        property: PropertyId,
     ) -> (serde_json::Value, u32) {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
             unreachable!("the same generation succeeded before")
@@ -223,7 +258,7 @@ impl Explorer<'_> {
             let still = fits
                 && self
                     .explore(&cur)
-                    .is_ok_and(|found| found.contains_key(property));
+                    .is_ok_and(|found| found.contains_key(&property));
             if still {
                 best = cur;
                 more = tree.simplify();
@@ -263,21 +298,24 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         stopped_by_budget: false,
         complete: false,
         covered: String::new(),
-        properties: vec![],
+        properties: Verdicts::default(),
         error: None,
         shard: opts.shard,
     };
     let Some(space) = model.scenes else {
-        report.error = Some(format!("model {} has no scene language", model.name));
+        report.error = Some(Error::BadInput(format!(
+            "model {} has no scene language",
+            model.name
+        )));
         return report;
     };
-    if variant.sweep.is_none() {
-        report.error = Some(format!(
-            "{}/{} declares no sweep verdicts (another variant sweeps its design)",
-            model.name, variant.name
-        ));
+    let Some(declared) = variant.sweep else {
+        report.error = Some(Error::BadInput(format!(
+            "{} declares no sweep verdicts (another variant sweeps its design)",
+            report.label()
+        )));
         return report;
-    }
+    };
     let mut ex = Explorer {
         model,
         variant,
@@ -287,7 +325,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         partial: 0,
     };
     // First finding per property: (scene index, scene, message, runner snapshot for shrinking).
-    let mut found: BTreeMap<String, (u64, serde_json::Value, String, Option<TestRunner>)> =
+    let mut found: BTreeMap<PropertyId, (u64, serde_json::Value, String, Option<TestRunner>)> =
         BTreeMap::new();
     let over_budget = |start: &Instant| opts.budget.is_some_and(|b| start.elapsed() >= b);
     let mut visit = |i: u64,
@@ -295,12 +333,12 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
                      snapshot: Option<&TestRunner>,
                      ex: &mut Explorer,
                      report: &mut SweepReport|
-     -> Result<(), String> {
-        let size = space.check(&scene)?;
+     -> Result<(), Error> {
+        let size = space.check(&scene).map_err(Error::BadInput)?;
         if opts.given.is_none() && !size.within(&opts.bounds) {
-            return Err(format!(
-                "model error: generated scene of size {size} outside the bounds"
-            ));
+            return Err(Error::ModelPanic(format!(
+                "generated scene of size {size} outside the bounds"
+            )));
         }
         if !engine_runs(&opts.engine, &size) {
             report.skipped += 1;
@@ -318,7 +356,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         Ok(())
     };
     let strategy = space.strategy(&opts.bounds);
-    let result: Result<(), String> = (|| {
+    let result: Result<(), Error> = (|| {
         if let Some(given) = &opts.given {
             for (i, scene) in given.iter().enumerate() {
                 visit(i as u64, scene.clone(), None, &mut ex, &mut report)?;
@@ -330,8 +368,8 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
                 let mut scenes: Vec<(SceneSize, serde_json::Value)> = space
                     .enumerate(&opts.bounds)
                     .into_iter()
-                    .map(|s| Ok((space.check(&s)?, s)))
-                    .collect::<Result<_, String>>()?;
+                    .map(|s| Ok((space.check(&s).map_err(Error::BadInput)?, s)))
+                    .collect::<Result<_, Error>>()?;
                 // Smallest first, so the first violating scene is a smallest one.
                 scenes.sort_by_key(|(size, _)| *size);
                 for (i, (_, scene)) in scenes.into_iter().enumerate() {
@@ -351,7 +389,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
                     let snapshot = runner.clone();
                     let tree = strategy
                         .new_tree(&mut runner)
-                        .map_err(|e| format!("model error: scene generation failed: {e}"))?;
+                        .map_err(|e| Error::ModelPanic(format!("scene generation failed: {e}")))?;
                     if !opts.shard.owns(i) {
                         continue;
                     }
@@ -376,19 +414,19 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         && report.skipped == 0
         && report.error.is_none();
 
-    let mut ids: Vec<String> = model.properties.iter().map(|p| p.id.to_string()).collect();
+    let mut ids: Vec<PropertyId> = model.properties.iter().map(|p| p.id).collect();
     ids.extend(
         found
             .keys()
             .filter(|k| !ids.contains(k))
-            .cloned()
+            .copied()
             .collect::<Vec<_>>(),
     );
     for id in ids {
-        let expected = variant.sweep_expected(&id).unwrap_or(Expect::Holds);
+        let expected = declared.of(id);
         let finding = found.remove(&id).map(|(first, scene, message, snapshot)| {
             let (scene, shrink_runs) = match snapshot {
-                Some(runner) => ex.shrink(&strategy, runner, &id),
+                Some(runner) => ex.shrink(&strategy, runner, id),
                 None => (scene, 0),
             };
             let size = space.check(&scene).unwrap_or_default();
@@ -403,32 +441,18 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
                 trace: None,
             };
             if opts.record {
-                match record(model, variant, &f, &id, opts) {
+                match record(model, variant, &f, id, opts) {
                     Ok(t) => {
                         f.message = t.message.clone();
                         f.trace = Some(t);
                     }
-                    Err(e) => report.error = Some(format!("{id}: {e}")),
+                    Err(e) => report.error = Some(e.of_property(id)),
                 }
             }
             f
         });
         let violated = finding.is_some();
-        let should = match expected {
-            Expect::Holds => false,
-            Expect::Violated => true,
-            Expect::ViolatedWeakMemory => opts.engine.weak_memory(),
-            Expect::BeyondEngine => false,
-        };
-        // A sweep verdict is declared for the design, over scenes of any size: a bounded sweep
-        // that misses a declared violation has not reached it (its scene may be larger), but a
-        // violation of a declared Holds is a verdict change whatever the bounds.
-        let agreement = match (should, violated) {
-            (a, b) if a == b => Agreement::AsExpected,
-            (true, false) => Agreement::NotReached,
-            (false, true) => Agreement::Unexpected,
-            _ => unreachable!(),
-        };
+        let agreement = judge(Some(expected), violated, &opts.engine, Scope::Sweep);
         report.properties.push(SweepProperty {
             property: id,
             expected,
@@ -449,11 +473,11 @@ fn record(
     model: &'static Model,
     variant: &'static Variant,
     f: &SceneFinding,
-    property: &str,
+    property: PropertyId,
     opts: &SweepOptions,
-) -> Result<Trace, String> {
+) -> Result<Trace, Error> {
     let loom = EngineSpec::Loom {
-        preemption_bound: Some(check::defaults::PREEMPTIONS),
+        preemption_bound: Some(defaults::PREEMPTIONS),
     };
     // loom first (fewest preemptions, C11) when the scene fits it; the sweep's engine otherwise.
     let mut engines = vec![];
@@ -463,7 +487,7 @@ fn record(
     if !engines.contains(&opts.engine) {
         engines.push(opts.engine.clone());
     }
-    let params = model.params(&BTreeMap::new()).map_err(|e| e.to_string())?;
+    let params = (model.params(&BTreeMap::new())).map_err(|e| Error::BadInput(e.to_string()))?;
     for spec in engines {
         let r = check::check_scene(
             model,
@@ -474,7 +498,7 @@ fn record(
             engine::Options {
                 jobs: opts.jobs,
                 properties: model.properties.len(),
-                stop_at: Some(property.to_string()),
+                stop_at: Some(property),
                 ..Options::default()
             },
         );
@@ -490,7 +514,9 @@ fn record(
             return Ok(t);
         }
     }
-    Err("the shrunk scene's violation was not found again when recording its trace".into())
+    Err(Error::ReplayDiverged(
+        "the shrunk scene's violation was not found again when recording its trace".into(),
+    ))
 }
 
 /// The sweep's coverage statement.

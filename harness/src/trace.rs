@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::{EngineKind, EngineSpec, ReplayToken};
 use crate::param::{Param, Params};
-use crate::rt::{Event, Schedule};
+use crate::rt::{Event, PropertyId, Schedule};
 
 /// Identifies kmodel trace files.
 pub const FORMAT: &str = "kmodel-trace";
@@ -33,7 +33,7 @@ pub struct Trace {
     pub memory_model: String,
     /// Hash of the model's source files when recorded.
     pub source_hash: String,
-    pub property: String,
+    pub property: PropertyId,
     pub claim: String,
     pub message: String,
     /// Execution index at which the exploration found it (within `found_in_subtree`, if set).
@@ -125,7 +125,7 @@ impl Trace {
             &self.model,
             &self.variant,
             &Params(self.params.clone()).non_default(declared),
-            &self.property,
+            self.property,
             self.engine.kind(),
         )
     }
@@ -140,7 +140,7 @@ pub fn path(
     model: &str,
     variant: &str,
     params: &str,
-    property: &str,
+    property: PropertyId,
     engine: EngineKind,
 ) -> PathBuf {
     dir.join(model)
@@ -153,7 +153,7 @@ pub fn sweep_path(
     model: &str,
     variant: &str,
     params: &str,
-    property: &str,
+    property: PropertyId,
     engine: EngineKind,
 ) -> PathBuf {
     dir.join(model)
@@ -161,7 +161,7 @@ pub fn sweep_path(
         .join(file_name(variant, params, property, engine))
 }
 
-fn file_name(variant: &str, params: &str, property: &str, engine: EngineKind) -> String {
+fn file_name(variant: &str, params: &str, property: PropertyId, engine: EngineKind) -> String {
     let at = if params.is_empty() {
         String::new()
     } else {

@@ -5,54 +5,10 @@ use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use crate::verdict::{Declared, Expect, PropertyId};
 
 /// The body of one execution: builds fresh state, spawns the actors, joins them, checks.
 pub type Scenario = Arc<dyn Fn() + Send + Sync>;
-
-/// An expected (or observed) verdict for one property.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum Expect {
-    /// No execution violates the property.
-    Holds,
-    /// Some sequentially consistent execution violates it: every engine can find it.
-    Violated,
-    /// Only executions outside sequential consistency violate it: loom (C11) finds it,
-    /// the SC engines (shuttle, and stress in practice) must not.
-    ViolatedWeakMemory,
-    /// The outcome is allowed (LKMM `Sometimes`, or a possible bug) but no engine here can
-    /// produce it: loom never builds load buffering, the SC engines no weak outcome, and a
-    /// barrier mapping may be stronger than the kernel's. No loom or shuttle run may observe
-    /// it (if one does, the declaration is out of date); the verdict says "beyond this engine"
-    /// instead of claiming Holds.
-    BeyondEngine,
-}
-
-impl Expect {
-    /// Whether loom or shuttle are expected to show a violation (and a trace is committed).
-    pub fn observable(self) -> bool {
-        matches!(self, Expect::Violated | Expect::ViolatedWeakMemory)
-    }
-}
-
-impl fmt::Display for Expect {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Expect::Holds => "Holds",
-            Expect::Violated => "Violated",
-            Expect::ViolatedWeakMemory => "Violated (weak memory only)",
-            Expect::BeyondEngine => "beyond this engine",
-        })
-    }
-}
-
-/// A named claim, phrased in kernel terms.
-#[derive(Clone, Copy, Debug)]
-pub struct Property {
-    pub id: &'static str,
-    pub claim: &'static str,
-}
 
 /// Which engines can run a variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,7 +25,7 @@ pub struct Variant {
     pub summary: &'static str,
     /// Declared verdicts that differ from Holds (see [`expect!`](crate::expect)); every
     /// property not listed is declared to hold.
-    pub expect: &'static [(&'static str, Expect)],
+    pub expect: Declared,
     pub engines: Engines,
     /// PCT schedules shuttle-pct needs to reach this variant's declared violations at the
     /// default seed and depth, when the default budget is too few; declared like a verdict (say
@@ -81,7 +37,7 @@ pub struct Variant {
     pub design: &'static (dyn Any + Send + Sync),
     /// Declared verdicts over the model's generated scenes (Holds by default), for a variant
     /// whose design is swept; `None` when another variant sweeps the same design.
-    pub sweep: Option<&'static [(&'static str, Expect)]>,
+    pub sweep: Option<Declared>,
 }
 
 impl fmt::Debug for Variant {
@@ -94,23 +50,14 @@ impl fmt::Debug for Variant {
 }
 
 impl Variant {
-    /// The declared verdict for `property` (Holds unless the variant's table says otherwise).
-    pub fn expected(&self, property: &str) -> Option<Expect> {
-        Some(
-            self.expect
-                .iter()
-                .find(|(p, _)| *p == property)
-                .map_or(Expect::Holds, |&(_, e)| e),
-        )
+    /// The declared verdict for `property` with the default parameters.
+    pub fn expected(&self, property: PropertyId) -> Expect {
+        self.expect.of(property)
     }
 
     /// The declared sweep verdict for `property`, if the variant is swept.
-    pub fn sweep_expected(&self, property: &str) -> Option<Expect> {
-        self.sweep.map(|t| {
-            t.iter()
-                .find(|(p, _)| *p == property)
-                .map_or(Expect::Holds, |&(_, e)| e)
-        })
+    pub fn sweep_expected(&self, property: PropertyId) -> Option<Expect> {
+        self.sweep.map(|t| t.of(property))
     }
 
     /// The model's typed design for this variant. Panics only on a model bug (a variant whose
@@ -135,13 +82,5 @@ pub struct ParamVerdicts {
     pub variant: &'static str,
     /// The parameters that differ from their defaults (every other one at its default).
     pub params: &'static [(&'static str, u32)],
-    pub expect: &'static [(&'static str, Expect)],
-}
-
-/// A variant's declared verdicts, Holds by default: `expect![NO_SPURIOUS_ESRCH => Violated]`.
-#[macro_export]
-macro_rules! expect {
-    ($($property:expr => $verdict:expr),* $(,)?) => {
-        &[$(($property, $verdict)),*]
-    };
+    pub expect: Declared,
 }

@@ -22,7 +22,9 @@ fn lost_update() -> Scenario {
             c.join();
         }
         let v = read_once(&*x);
-        check("no-lost-update", v == 2, || format!("x = {v}"));
+        check(PropertyId::new("no-lost-update"), v == 2, || {
+            format!("x = {v}")
+        });
     })
 }
 

@@ -4,7 +4,9 @@
 use kmodel_harness::engine::{self, EngineSpec, Exploration, Options};
 use kmodel_harness::prelude::*;
 
-const BOTH_ZERO: &str = "sb-not-both-zero";
+const BOTH_ZERO: PropertyId = PropertyId::new("sb-not-both-zero");
+const FIRST: PropertyId = PropertyId::new("first");
+const SECOND: PropertyId = PropertyId::new("second");
 
 /// SB (store buffering): `x = 1; [smp_mb();] r0 = y` || `y = 1; [smp_mb();] r1 = x`.
 fn store_buffering(with_mb: bool) -> Scenario {
@@ -168,7 +170,7 @@ fn spinning_under_the_relievers_lock_is_a_livelock() {
         let x = run(&spec, &sc);
         let f = x
             .found
-            .get(NO_LIVELOCK)
+            .get(&NO_LIVELOCK)
             .unwrap_or_else(|| panic!("{spec}: {:?}", x.found.keys()));
         let (_, r) = engine::counterexample(&spec, &sc, f).expect("replay");
         assert!(r.violation_of(NO_LIVELOCK).is_some(), "{spec}");
@@ -182,8 +184,8 @@ fn two_claims() -> Scenario {
         let x1 = x.clone();
         let t = spawn("CPU0", move || x1.store(1, Ordering::Relaxed));
         let seen = x.load(Ordering::Relaxed);
-        check("first", seen == 0, || "saw x = 1".into());
-        check("second", seen == 0, || "still saw x = 1".into());
+        check(FIRST, seen == 0, || "saw x = 1".into());
+        check(SECOND, seen == 0, || "still saw x = 1".into());
         t.join();
     })
 }
@@ -199,7 +201,7 @@ fn one_violation_never_hides_another() {
         let (_, r) =
             engine::counterexample(&spec, &two_claims(), &x.found["second"]).expect("replay");
         assert!(
-            r.violation_of("first").is_some() && r.violation_of("second").is_some(),
+            r.violation_of(FIRST).is_some() && r.violation_of(SECOND).is_some(),
             "{spec}"
         );
     }
@@ -242,7 +244,7 @@ fn sb_without_barrier_is_a_weak_memory_outcome() {
     for spec in engines() {
         let x = run(&spec, &store_buffering(false));
         assert_eq!(
-            x.found.contains_key(BOTH_ZERO),
+            x.found.contains_key(&BOTH_ZERO),
             spec.weak_memory(),
             "{spec}"
         );
@@ -265,7 +267,7 @@ fn abba_deadlock_is_a_verdict_with_a_replayable_trace() {
         let x = run(&spec, &sc);
         let f = x
             .found
-            .get(NO_DEADLOCK)
+            .get(&NO_DEADLOCK)
             .unwrap_or_else(|| panic!("{spec}: no deadlock found"));
         let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
         let v = replayed
@@ -286,7 +288,7 @@ fn hopeless_spin_is_a_livelock_not_a_hang() {
         let x = run(&spec, &sc);
         let f = x
             .found
-            .get(NO_LIVELOCK)
+            .get(&NO_LIVELOCK)
             .unwrap_or_else(|| panic!("{spec}: no livelock found"));
         let (_, replayed) = engine::counterexample(&spec, &sc, f).expect("replay");
         assert!(replayed.violation_of(NO_LIVELOCK).is_some(), "{spec}");
@@ -312,9 +314,11 @@ fn stress_runs_on_os_threads() {
 
 // ---- end to end: a litmus "model" through check, trace file, replay and rendering ----
 
-use kmodel_harness::check::{check_variant, replay_trace, Agreement, ReplayError};
+use kmodel_harness::check::check_variant;
 use kmodel_harness::render;
+use kmodel_harness::replay::replay_trace;
 use kmodel_harness::trace::Trace;
+use kmodel_harness::verdict::{Agreement, Error, Exit};
 
 const SB_PROPS: &[Property] = &[Property {
     id: BOTH_ZERO,
@@ -332,7 +336,7 @@ static SB: Model = Model {
         Variant {
             name: "no-mb",
             summary: "no barrier between the store and the load",
-            expect: &[(BOTH_ZERO, ViolatedWeakMemory)],
+            expect: expect![BOTH_ZERO => ViolatedWeakMemory],
             engines: Engines::All,
             min_pct_schedules: None,
             design: &false,
@@ -341,7 +345,7 @@ static SB: Model = Model {
         Variant {
             name: "mb",
             summary: "smp_mb() between the store and the load",
-            expect: &[(BOTH_ZERO, Holds)],
+            expect: expect![BOTH_ZERO => Holds],
             engines: Engines::All,
             min_pct_schedules: None,
             design: &true,
@@ -399,13 +403,13 @@ fn stale_and_bad_traces_are_input_errors() {
     t.source_hash = "0000".into();
     let e = replay_trace(&[&SB], &t).unwrap_err();
     assert!(
-        matches!(e, ReplayError::Stale { .. }) && e.is_input_error(),
+        matches!(e, Error::Stale { .. }) && e.exit() == Exit::Input,
         "{e}"
     );
     t.model = "nope".into();
     assert!(matches!(
         replay_trace(&[&SB], &t).unwrap_err(),
-        ReplayError::Unknown(_)
+        Error::BadInput(_)
     ));
 
     let json = sb_trace(&EngineSpec::Loom {

@@ -29,17 +29,34 @@ pub use cpumask::{ipi_mask_cost_rows, ipi_mask_cost_table, IpiMaskCostRow};
 use scene::{Actor, Call, Kind, Mask, Op, Scene};
 pub use space::IpiScenes;
 
-pub const FUNC_DONE: &str = "func-done-on-return";
-pub const EXACTLY_ONCE: &str = "exactly-once";
-pub const NO_LATE_INFO: &str = "no-info-after-return";
-pub const CSD_EXCLUSIVE: &str = "csd-single-owner";
-pub const WAIT_MASK_MATCHES: &str = "wait-set-is-queued-set";
-pub const PREEMPT_BALANCED: &str = "preempt-count-balanced";
-pub const WAIT_BOUNDED: &str = "csd-wait-bounded";
-/// csd_unlock(): `WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK))`.
-pub const CSD_UNLOCK_LOCKED: &str = "warn-csd-unlock-not-locked";
-/// smp_call_function_many_cond(): `lockdep_assert_irqs_enabled()` on an online CPU.
-pub const IRQS_ENABLED: &str = "lockdep-assert-irqs-enabled";
+properties! {
+    FUNC_DONE = "func-done-on-return":
+        "when a SCF_WAIT call returns, func(info) has finished on every targeted CPU";
+    EXACTLY_ONCE = "exactly-once":
+        "each targeted CPU runs the call's func exactly once; no other CPU runs it";
+    NO_LATE_INFO = "no-info-after-return":
+        "no CPU reads a call's info after the caller returned (info on its stack)";
+    CSD_EXCLUSIVE = "csd-single-owner":
+        "a csd is owned by one call at a time (csd_lock() has a single acquirer)";
+    WAIT_MASK_MATCHES = "wait-set-is-queued-set":
+        "the set of csds a call waits on is the set it queued to";
+    PREEMPT_BALANCED = "preempt-count-balanced":
+        "preempt_count is balanced on every path (no underflow, zero at task exit)";
+    NO_DEADLOCK:
+        "no deadlock: no cycle of CPUs waiting for each other (locks, or csd waits \
+         with IRQs disabled)";
+    WAIT_BOUNDED = "csd-wait-bounded":
+        "a waiter only waits for its own call: once its func finished on CPU c, \
+         csd_lock_wait() on c's csd is not extended by a later owner of that csd";
+    /// csd_unlock(): `WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK))`.
+    CSD_UNLOCK_LOCKED = "warn-csd-unlock-not-locked":
+        "csd_unlock(): WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)) never fires (a \
+         csd is unlocked only while locked)";
+    /// smp_call_function_many_cond(): `lockdep_assert_irqs_enabled()` on an online CPU.
+    IRQS_ENABLED = "lockdep-assert-irqs-enabled":
+        "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
+         the caller's CPU is online";
+}
 
 /// The design knobs a variant sets (see [`design_of`]).
 #[derive(Clone, Copy, Debug, Default)]
@@ -256,52 +273,7 @@ pub static MODEL: Model = Model {
     ],
     params: Knobs::PARAMS,
     param_check: None,
-    properties: &[
-        Property {
-            id: FUNC_DONE,
-            claim: "when a SCF_WAIT call returns, func(info) has finished on every targeted CPU",
-        },
-        Property {
-            id: EXACTLY_ONCE,
-            claim: "each targeted CPU runs the call's func exactly once; no other CPU runs it",
-        },
-        Property {
-            id: NO_LATE_INFO,
-            claim: "no CPU reads a call's info after the caller returned (info on its stack)",
-        },
-        Property {
-            id: CSD_EXCLUSIVE,
-            claim: "a csd is owned by one call at a time (csd_lock() has a single acquirer)",
-        },
-        Property {
-            id: WAIT_MASK_MATCHES,
-            claim: "the set of csds a call waits on is the set it queued to",
-        },
-        Property {
-            id: PREEMPT_BALANCED,
-            claim: "preempt_count is balanced on every path (no underflow, zero at task exit)",
-        },
-        Property {
-            id: NO_DEADLOCK,
-            claim: "no deadlock: no cycle of CPUs waiting for each other (locks, or csd waits \
-                    with IRQs disabled)",
-        },
-        Property {
-            id: WAIT_BOUNDED,
-            claim: "a waiter only waits for its own call: once its func finished on CPU c, \
-                    csd_lock_wait() on c's csd is not extended by a later owner of that csd",
-        },
-        Property {
-            id: CSD_UNLOCK_LOCKED,
-            claim: "csd_unlock(): WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)) never fires (a \
-                    csd is unlocked only while locked)",
-        },
-        Property {
-            id: IRQS_ENABLED,
-            claim: "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
-                    the caller's CPU is online",
-        },
-    ],
+    properties: PROPERTIES,
     variants: &[
         Variant {
             name: "pinned-wait",

@@ -1,6 +1,6 @@
 //! Unit tests: declarations, the scene language, and small sweeps of each swept variant.
 
-use kmodel_harness::check::defaults;
+use kmodel_harness::engine::defaults;
 use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
@@ -185,11 +185,11 @@ fn opts(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) -> SweepOption
     }
 }
 
-fn found(r: &kmodel_harness::sweep::SweepReport) -> Vec<String> {
+fn found(r: &kmodel_harness::sweep::SweepReport) -> Vec<PropertyId> {
     r.properties
         .iter()
         .filter(|p| p.violated)
-        .map(|p| p.property.clone())
+        .map(|p| p.property)
         .collect()
 }
 
@@ -241,7 +241,7 @@ fn small_sweeps_reach_declared_verdicts() {
         }
         for (p, x) in v.sweep.unwrap() {
             assert!(
-                !x.observable() || seen.iter().any(|s| s == p),
+                !x.observable() || seen.contains(&p),
                 "{}/{p}: declared {x:?}, not found by the small sweeps",
                 v.name
             );

@@ -25,8 +25,11 @@ pub use table::TESTS;
 
 use kmodel_harness::prelude::*;
 
-/// The one property every test shares.
-pub const EXISTS: &str = "exists-never";
+properties! {
+    /// The one property every test shares.
+    EXISTS = "exists-never":
+        "the final state never satisfies the test's exists clause (LKMM: Result: Never)";
+}
 
 /// The `Result:` line of a test (or, for tests without one, the verdict of `linux-kernel.cat`
 /// derived by hand, stated as such).
@@ -49,7 +52,7 @@ pub struct Litmus {
     /// One line for `kmodel list`: the Result line and what the test asks.
     pub summary: &'static str,
     /// The declared verdict of [`EXISTS`].
-    pub expect: &'static [(&'static str, Expect)],
+    pub expect: Declared,
     /// Why the declared verdict is not simply the Result line (vacuous Never, beyond this
     /// engine, mapping stronger or weaker); empty when it is.
     pub why: &'static str,
@@ -58,11 +61,11 @@ pub struct Litmus {
 }
 
 /// `Result: Never`.
-pub(crate) const NEVER: &[(&str, Expect)] = &[(EXISTS, Holds)];
+pub(crate) const NEVER: Declared = expect![EXISTS => Holds];
 /// `Result: Sometimes`, forbidden under SC: loom finds it, shuttle must not.
-pub(crate) const WEAK: &[(&str, Expect)] = &[(EXISTS, ViolatedWeakMemory)];
+pub(crate) const WEAK: Declared = expect![EXISTS => ViolatedWeakMemory];
 /// LKMM allows it, no engine here can produce it.
-pub(crate) const BEYOND: &[(&str, Expect)] = &[(EXISTS, BeyondEngine)];
+pub(crate) const BEYOND: Declared = expect![EXISTS => BeyondEngine];
 
 const N: usize = TESTS.len();
 
@@ -70,7 +73,7 @@ const fn variants(t: &'static [Litmus]) -> [Variant; N] {
     let mut out = [Variant {
         name: "",
         summary: "",
-        expect: &[],
+        expect: Declared::HOLDS,
         engines: Engines::All,
         min_pct_schedules: None,
         design: &(),
@@ -119,10 +122,7 @@ pub static MODEL: Model = Model {
     ],
     params: &[],
     param_check: None,
-    properties: &[Property {
-        id: EXISTS,
-        claim: "the final state never satisfies the test's exists clause (LKMM: Result: Never)",
-    }],
+    properties: PROPERTIES,
     variants: &VARIANTS,
     param_verdicts: &[],
     source: &[

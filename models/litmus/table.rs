@@ -24,7 +24,7 @@ const fn t(
     source: &'static str,
     lkmm: Lkmm,
     exists: &'static str,
-    expect: &'static [(&'static str, Expect)],
+    expect: Declared,
     summary: &'static str,
     why: &'static str,
     run: fn(),

@@ -1,8 +1,9 @@
 //! Every litmus test exhaustively: loom without a preemption bound (C11) and shuttle's DFS over
 //! every SC schedule. The verdict suite (`tests/verdicts.rs`) runs the CLI's defaults.
 
-use kmodel_harness::check::{check_variant, Agreement};
+use kmodel_harness::check::check_variant;
 use kmodel_harness::engine::{EngineSpec, Options};
+use kmodel_harness::verdict::Agreement;
 
 use super::*;
 
@@ -49,7 +50,7 @@ fn shuttle_dfs_never_sees_a_weak_outcome() {
 #[test]
 fn table_is_consistent() {
     for t in TESTS {
-        let e = t.expect[0].1;
+        let e = t.expect.of(EXISTS);
         match t.lkmm {
             // A Never test may only be declared Violated where the mapping is weaker (said so).
             Lkmm::Never => assert!(

@@ -31,16 +31,32 @@ use kmodel_harness::prelude::*;
 pub use scene::{Actor, Checks, Next, Op, Scene, Step};
 pub use space::MmCpumaskScenes;
 
-pub const PRINTED_BIT_FRESH: &str = "printed-bit-fresh";
-pub const LINE_IS_A_SNAPSHOT: &str = "line-is-a-snapshot";
-pub const LINES_AGREE: &str = "lines-agree";
-pub const SET_MEANS_RUNNING: &str = "set-means-running";
-pub const RUNNING_MEANS_SET: &str = "running-means-set";
-pub const SUBSET_OF_CPUS_ALLOWED: &str = "subset-of-cpus-allowed";
-pub const TRACKS_MIGRATIONS: &str = "tracks-migrations";
-/// x86 `switch_mm_irqs_off()`, `prev == next`: "Even in lazy TLB mode, the CPU should stay set
-/// in the mm_cpumask."
-pub const WARN_LAZY_CPU_SET: &str = "warn-switch-mm-cpu-not-in-mm-cpumask";
+properties! {
+    PRINTED_BIT_FRESH = "printed-bit-fresh":
+        "each CPU a line shows as set (or clear) had that bit value at some instant \
+         while that line was being printed";
+    LINE_IS_A_SNAPSHOT = "line-is-a-snapshot":
+        "each line equals the value mm_cpumask held at one instant since the file was \
+         opened";
+    LINES_AGREE = "lines-agree":
+        "Cpus_active_mm and Cpus_active_mm_list describe the same set of CPUs";
+    SET_MEANS_RUNNING = "set-means-running":
+        "a CPU in Cpus_active_mm is running a thread of this process now";
+    RUNNING_MEANS_SET = "running-means-set":
+        "every CPU running a thread of this process is in Cpus_active_mm";
+    SUBSET_OF_CPUS_ALLOWED = "subset-of-cpus-allowed":
+        "Cpus_active_mm is a subset of Cpus_allowed (as printed in the same read)";
+    TRACKS_MIGRATIONS = "tracks-migrations":
+        "Cpus_active_mm changes exactly when threads migrate: a CPU joins when a \
+         thread arrives, leaves when the mm leaves it, and no CPU the process left \
+         stays in it";
+    /// x86 `switch_mm_irqs_off()`, `prev == next`: "Even in lazy TLB mode, the CPU should stay set
+    /// in the mm_cpumask."
+    WARN_LAZY_CPU_SET = "warn-switch-mm-cpu-not-in-mm-cpumask":
+        "x86 switch_mm_irqs_off(), prev == next: WARN_ON_ONCE(prev != &init_mm && \
+         !cpumask_test_cpu(cpu, mm_cpumask(next))) never fires (\"Even in lazy TLB \
+         mode, the CPU should stay set in the mm_cpumask\")";
+}
 
 /// How the architecture maintains `mm_cpumask()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -178,46 +194,7 @@ pub static MODEL: Model = Model {
     ],
     params: Knobs::PARAMS,
     param_check: Some(check_knobs),
-    properties: &[
-        Property {
-            id: PRINTED_BIT_FRESH,
-            claim: "each CPU a line shows as set (or clear) had that bit value at some instant \
-                    while that line was being printed",
-        },
-        Property {
-            id: LINE_IS_A_SNAPSHOT,
-            claim: "each line equals the value mm_cpumask held at one instant since the file was \
-                    opened",
-        },
-        Property {
-            id: LINES_AGREE,
-            claim: "Cpus_active_mm and Cpus_active_mm_list describe the same set of CPUs",
-        },
-        Property {
-            id: SET_MEANS_RUNNING,
-            claim: "a CPU in Cpus_active_mm is running a thread of this process now",
-        },
-        Property {
-            id: RUNNING_MEANS_SET,
-            claim: "every CPU running a thread of this process is in Cpus_active_mm",
-        },
-        Property {
-            id: SUBSET_OF_CPUS_ALLOWED,
-            claim: "Cpus_active_mm is a subset of Cpus_allowed (as printed in the same read)",
-        },
-        Property {
-            id: TRACKS_MIGRATIONS,
-            claim: "Cpus_active_mm changes exactly when threads migrate: a CPU joins when a \
-                    thread arrives, leaves when the mm leaves it, and no CPU the process left \
-                    stays in it",
-        },
-        Property {
-            id: WARN_LAZY_CPU_SET,
-            claim: "x86 switch_mm_irqs_off(), prev == next: WARN_ON_ONCE(prev != &init_mm && \
-                    !cpumask_test_cpu(cpu, mm_cpumask(next))) never fires (\"Even in lazy TLB \
-                    mode, the CPU should stay set in the mm_cpumask\")",
-        },
-    ],
+    properties: PROPERTIES,
     variants: VARIANTS,
     param_verdicts: &[],
     source: &[

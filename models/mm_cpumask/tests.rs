@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use kmodel_harness::check::Agreement;
 use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::scene::{SceneBounds, Scenes};
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
+use kmodel_harness::verdict::Agreement;
 use kmodel_harness::Expect;
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
@@ -144,7 +144,8 @@ fn generated_scenes_are_valid() {
 
 /// Properties the small sweeps below need not reach (declared Violated, found by larger
 /// sweeps: see the README's "Generated scenes").
-const NOT_REACHED_BY_SMALL_SWEEPS: &[&str] = &[super::LINE_IS_A_SNAPSHOT, super::WARN_LAZY_CPU_SET];
+const NOT_REACHED_BY_SMALL_SWEEPS: &[kmodel_harness::PropertyId] =
+    &[super::LINE_IS_A_SNAPSHOT, super::WARN_LAZY_CPU_SET];
 
 /// A small fixed-seed random sweep (shuttle-pct) and a small exhaustive sweep (loom k=2) of
 /// every swept variant: no verdict differs from the declared one, and every declared violation
@@ -200,14 +201,14 @@ fn small_sweeps_reach_declared_verdicts() {
                     ));
                 }
                 if p.violated {
-                    found.insert(p.property.clone());
+                    found.insert(p.property);
                 }
             }
         }
         for (p, e) in v.sweep.unwrap() {
-            if *e == Expect::Violated
-                && !found.contains(*p)
-                && !NOT_REACHED_BY_SMALL_SWEEPS.contains(p)
+            if e == Expect::Violated
+                && !found.contains(&p)
+                && !NOT_REACHED_BY_SMALL_SWEEPS.contains(&p)
             {
                 failures.push(format!("{}: {p} declared Violated, not reached", v.name));
             }

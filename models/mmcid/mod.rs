@@ -22,12 +22,27 @@ pub use scene::{Op, Scene};
 pub use space::MmcidScenes;
 pub use sys::*;
 
-pub const CID_UNIQUE: &str = "cid-unique";
-pub const CID_IN_RANGE: &str = "cid-in-range";
-pub const CIDMASK_IN_BOUNDS: &str = "cidmask-in-bounds";
-pub const NO_CID_LEAK: &str = "no-cid-leak";
-pub const NO_TRANSIT_LEFT: &str = "no-transit-left";
-pub const SWITCH_BACK: &str = "switch-back-at-recorded-thrs";
+properties! {
+    CID_UNIQUE = "cid-unique":
+        "two tasks of the mm running in user space at the same time never see the same \
+         mm_cid (and once quiet no CID has two owners)";
+    CID_IN_RANGE = "cid-in-range":
+        "every mm_cid published to user space is < num_possible_cpus()";
+    CIDMASK_IN_BOUNDS = "cidmask-in-bounds":
+        "no access to mm_cidmask(mm) beyond its num_possible_cpus() bits";
+    NO_LIVELOCK:
+        "mm_get_cid() never spins forever with its rq lock held: a free CID exists or \
+         someone who does not need that lock frees one";
+    NO_CID_LEAK = "no-cid-leak":
+        "once quiet, the bits of mm_cidmask are exactly the CIDs owned by tasks (plain) \
+         and CPUs (ONCPU)";
+    NO_TRANSIT_LEFT = "no-transit-left":
+        "once quiet, no transition state is left: mode has no TRANSIT, no sleeping task \
+         holds a TRANSIT CID, no task owns a CID in per-CPU mode, no CPU in per-task mode";
+    SWITCH_BACK = "switch-back-at-recorded-thrs":
+        "an mm whose user count dropped below the threshold recorded when it entered \
+         per-CPU mode is back in per-task mode (changelog of V3 17/20)";
+}
 
 /// Which version of the design runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,42 +157,6 @@ fn scenario(v: &Variant, p: &Params) -> Scenario {
     };
     Arc::new(move || scene.run(design, ablation))
 }
-
-const PROPERTIES: &[Property] = &[
-    Property {
-        id: CID_UNIQUE,
-        claim: "two tasks of the mm running in user space at the same time never see the same \
-                mm_cid (and once quiet no CID has two owners)",
-    },
-    Property {
-        id: CID_IN_RANGE,
-        claim: "every mm_cid published to user space is < num_possible_cpus()",
-    },
-    Property {
-        id: CIDMASK_IN_BOUNDS,
-        claim: "no access to mm_cidmask(mm) beyond its num_possible_cpus() bits",
-    },
-    Property {
-        id: NO_LIVELOCK,
-        claim: "mm_get_cid() never spins forever with its rq lock held: a free CID exists or \
-                someone who does not need that lock frees one",
-    },
-    Property {
-        id: NO_CID_LEAK,
-        claim: "once quiet, the bits of mm_cidmask are exactly the CIDs owned by tasks (plain) \
-                and CPUs (ONCPU)",
-    },
-    Property {
-        id: NO_TRANSIT_LEFT,
-        claim: "once quiet, no transition state is left: mode has no TRANSIT, no sleeping task \
-                holds a TRANSIT CID, no task owns a CID in per-CPU mode, no CPU in per-task mode",
-    },
-    Property {
-        id: SWITCH_BACK,
-        claim: "an mm whose user count dropped below the threshold recorded when it entered \
-                per-CPU mode is back in per-task mode (changelog of V3 17/20)",
-    },
-];
 
 pub static MODEL: Model = Model {
     name: "mmcid",

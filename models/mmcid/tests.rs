@@ -209,13 +209,13 @@ proptest! {
         let spec = EngineSpec::ShuttleRandom { seed: 7, schedules: 200 };
         let ex = engine::explore(&spec, &sc, Options { jobs: 1, properties: 8, ..Options::default() }).unwrap();
         for (p, f) in &ex.found {
-            if p != super::NO_TRANSIT_LEFT && std::env::var("MMCID_TRACE").is_ok() {
+            if *p != super::NO_TRANSIT_LEFT && std::env::var("MMCID_TRACE").is_ok() {
                 let (_, r) = engine::counterexample(&spec, &sc, f).unwrap();
                 for e in &r.events {
                     println!("  [{}] {}: {}", r.actors[e.actor], e.func, e.text);
                 }
             }
-            prop_assert!(p == super::NO_TRANSIT_LEFT, "{}: {}", p, f.violation.message);
+            prop_assert!(*p == super::NO_TRANSIT_LEFT, "{}: {}", p, f.violation.message);
         }
     }
 }
@@ -236,7 +236,7 @@ fn random_survey() {
         super::Design::DirectHandover,
     ] {
         let mut runner = TestRunner::deterministic();
-        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        let mut seen: BTreeMap<kmodel_harness::PropertyId, String> = BTreeMap::new();
         for _ in 0..300 {
             let a = gen_script().new_tree(&mut runner).unwrap().current();
             let b = gen_script().new_tree(&mut runner).unwrap().current();

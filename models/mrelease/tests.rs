@@ -41,9 +41,9 @@ fn esrch_is_spelled() {
 // The scene language
 
 use super::scene::{Actor, Exit, Op, Step};
-use kmodel_harness::check::Agreement;
 use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
+use kmodel_harness::verdict::Agreement;
 
 fn base() -> Scene {
     Scene {

@@ -174,7 +174,7 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
     for (v, e) in failed {
         println!("    {v}: the fixed-schedule run failed: {e}");
     }
-    let props: Vec<&str> = model.properties.iter().map(|p| p.id).collect();
+    let props: Vec<&str> = model.properties.iter().map(|p| p.id.as_str()).collect();
     println!(
         "  properties: all {} checked by every variant: {}",
         props.len(),
@@ -247,7 +247,7 @@ fn counterexamples_through(model: &Model, traces: &Path, names: &BTreeSet<&str>)
     for t in files.iter().filter_map(|p| Trace::load(p).ok()) {
         if t.events.iter().any(|e| names.contains(e.func.as_str())) {
             by_case
-                .entry((t.variant, t.property))
+                .entry((t.variant, t.property.to_string()))
                 .or_default()
                 .push(t.engine.name().to_string());
         }

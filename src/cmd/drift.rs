@@ -14,10 +14,11 @@ use std::process::ExitCode;
 use clap::Args;
 use kmodel_harness::csource::{extract, fingerprint};
 use kmodel_harness::port::{record_fingerprints, Ported};
+use kmodel_harness::verdict::Exit;
 use kmodel_harness::Model;
 
+use super::input_error;
 use super::port::{Select, Table};
-use super::{exit, input_error};
 
 #[derive(Args)]
 pub struct DriftArgs {
@@ -163,18 +164,19 @@ fn drift(registry: &[&'static Model], args: &DriftArgs) -> Result<ExitCode, Stri
         args.kernel.display()
     );
     Ok(if args.record {
-        ExitCode::from(if n("MISSING") + n("MISSING FILE") > 0 {
-            exit::VERDICT
+        if n("MISSING") + n("MISSING FILE") > 0 {
+            Exit::Verdict
         } else {
-            0
-        })
+            Exit::Ok
+        }
     } else if drifted > 0 {
-        ExitCode::from(exit::VERDICT)
+        Exit::Verdict
     } else if n("not yet pinned") > 0 {
-        ExitCode::from(exit::INCONCLUSIVE)
+        Exit::Inconclusive
     } else {
-        ExitCode::SUCCESS
-    })
+        Exit::Ok
+    }
+    .into())
 }
 
 fn print_diff(

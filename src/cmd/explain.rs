@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use kmodel_harness::check::ReplayError;
 use kmodel_harness::render::{self, Layout, TextOptions};
+use kmodel_harness::verdict::Error;
 use kmodel_harness::{replay, Model};
 
 use super::{input_error, load};
@@ -58,7 +58,7 @@ pub fn run(registry: &[&'static Model], a: ExplainArgs) -> ExitCode {
     };
     if let Err(e) = replay::validate(registry, &trace) {
         let what = match e {
-            ReplayError::Stale { .. } => "the model changed since this trace was recorded",
+            Error::Stale { .. } => "the model changed since this trace was recorded",
             _ => "this trace does not match the models of this kmodel",
         };
         if !a.force {

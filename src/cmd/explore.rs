@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kmodel_harness::check::{defaults, Agreement};
-use kmodel_harness::engine::{EngineSpec, Shard};
+use kmodel_harness::engine::{defaults, EngineSpec, Shard};
 use kmodel_harness::model::{lookup, Model, Variant};
 use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
+use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
 use kmodel_harness::Expect;
 
-use super::check::write_traces;
-use super::{exit, input_error};
+use super::check::{report_outcome, write_traces};
+use super::input_error;
 use crate::json::ExploreOutput;
 use crate::progress::{Progress, Status};
 
@@ -75,6 +75,10 @@ pub struct ExploreArgs {
     /// Overwrite trace files that differ.
     #[arg(long)]
     pub force: bool,
+    /// Accept an inconclusive sweep (exit 0 instead of 3): a declared violation this bounded
+    /// sweep did not reach, or a sweep that explored no scene.
+    #[arg(long)]
+    pub allow_partial: bool,
 }
 
 /// The sweeps a target names.
@@ -99,9 +103,8 @@ fn targets(
             Some(v) if v.sweep.is_none() => {
                 let sweeps: Vec<&str> = swept(m).map(|v| v.name).collect();
                 return Err(format!(
-                    "{}/{} declares no sweep verdicts (swept variants: {})",
-                    m.name,
-                    v.name,
+                    "{} declares no sweep verdicts (swept variants: {})",
+                    CheckLabel::new(m.name, v.name),
                     sweeps.join(", ")
                 ));
             }
@@ -182,7 +185,10 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         } else {
             String::new()
         };
-        let label = format!("{prefix}{}/{} ({mode})", model.name, variant.name);
+        let label = format!(
+            "{prefix}{} ({mode})",
+            CheckLabel::new(model.name, variant.name)
+        );
         let scenes = match mode {
             SweepMode::Random { scenes, .. } => Some(scenes),
             SweepMode::Exhaustive => None,
@@ -232,42 +238,27 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
     for line in &traces.kept {
         eprintln!("kmodel: warning: {line}");
     }
-    for line in &traces.failed {
-        eprintln!("kmodel: error: {line}");
-    }
-    if !traces.failed.is_empty() {
-        return ExitCode::from(exit::INPUT);
-    }
+    let mut outcome = RunOutcome::of_sweeps(&reports);
+    outcome.io.clone_from(&traces.failed);
     let scenes: u64 = reports.iter().map(|r| r.scenes).sum();
     let secs = start.elapsed().as_secs_f64();
-    if !args.json {
+    if !args.json && outcome.io.is_empty() {
         println!(
             "{} sweeps, {scenes} scenes in {secs:.1}s ({:.1} scenes/s)",
             reports.len(),
             scenes as f64 / secs.max(1e-9)
         );
     }
-    // A model that panicked is a model error (exit 1), not bad input.
-    if let Some(r) = reports.iter().find(|r| r.error.is_some()) {
-        let e = r.error.as_deref().unwrap_or_default();
-        match e.strip_prefix("model panicked: ") {
-            Some(m) => eprintln!("kmodel: model error in {}/{}: {m}", r.model, r.variant),
-            None => eprintln!("kmodel: error in {}/{}: {e}", r.model, r.variant),
+    report_outcome(&outcome, args.allow_partial, false);
+    let code = outcome.exit_code(args.allow_partial, false);
+    if !args.json && !outcome.unexpected(false) && outcome.io.is_empty() {
+        if outcome.inconclusive.is_empty() {
+            println!("all sweep verdicts as declared");
+        } else {
+            println!("inconclusive: some declared sweep verdicts were not reached (see stderr)");
         }
-        return ExitCode::from(exit::VERDICT);
     }
-    if reports.iter().any(|r| !r.as_expected()) {
-        eprintln!("kmodel: UNEXPECTED sweep verdicts: see FINDING lines");
-        return ExitCode::from(exit::VERDICT);
-    }
-    if reports.iter().any(SweepReport::inconclusive) {
-        eprintln!("kmodel: inconclusive: a declared violation was not reached (exit 3)");
-        return ExitCode::from(exit::INCONCLUSIVE);
-    }
-    if !args.json {
-        println!("all sweep verdicts as declared");
-    }
-    ExitCode::SUCCESS
+    code.into()
 }
 
 /// Updates the status with the scenes explored (and the ETA of a random sweep).
@@ -295,14 +286,14 @@ fn scene_progress(
 }
 
 fn print_report(r: &SweepReport) {
-    println!("\n{}/{}: {}", r.model, r.variant, r.covered);
+    println!("\n{}: {}", r.label(), r.covered);
     println!(
         "  memory model {}, {:.1} scenes/s",
         r.memory_model,
         r.scenes_per_sec()
     );
-    for p in &r.properties {
-        let observed = match (&p.finding, p.agreement.clone()) {
+    for p in r.properties.iter() {
+        let observed = match (&p.finding, &p.agreement) {
             (Some(f), _) => format!("Violated (smallest scene: {})", f.size),
             (None, Agreement::NotReached) => "not reached".into(),
             (None, _) => "not violated".into(),

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use kmodel_harness::check::{merge_shards, VariantReport};
 use kmodel_harness::model::lookup;
+use kmodel_harness::verdict::{merge_shards, VariantReport};
 use kmodel_harness::{replay, Model};
 
 use super::check::{finish, Finish, Output};

@@ -18,21 +18,12 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use kmodel_harness::trace::Trace;
-
-/// Exit codes (see the crate documentation and the README's "Exit codes").
-pub mod exit {
-    /// A verdict differs from the declared one, a replay diverged, or the model panicked.
-    pub const VERDICT: u8 = 1;
-    /// Bad input or an I/O error.
-    pub const INPUT: u8 = 2;
-    /// A budget, cap or empty run left a declared verdict unestablished.
-    pub const INCONCLUSIVE: u8 = 3;
-}
+use kmodel_harness::verdict::Exit;
 
 /// Prints one line and returns exit code 2 (usage or input error).
 pub fn input_error(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("kmodel: error: {msg}");
-    ExitCode::from(exit::INPUT)
+    Exit::Input.into()
 }
 
 /// Loads a trace file, or prints why not (exit code 2).

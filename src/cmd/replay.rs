@@ -6,10 +6,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use kmodel_harness::check::{replay_trace, ReplayError};
+use kmodel_harness::replay::replay_trace;
+use kmodel_harness::verdict::{failure_line, CheckLabel, Error, Exit};
 use kmodel_harness::Model;
 
-use super::{exit, input_error, load};
+use super::{input_error, load};
 
 pub fn run(registry: &'static [&'static Model], file: &Path, timeout: Duration) -> ExitCode {
     let trace = match load(file) {
@@ -34,10 +35,10 @@ pub fn run(registry: &'static [&'static Model], file: &Path, timeout: Duration) 
                 file.display(),
                 humantime::format_duration(timeout)
             );
-            crate::quiet::exit(exit::INPUT)
+            crate::quiet::exit(Exit::Input.code())
         }
         // The replay thread ended without an answer: it panicked outside the engines.
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(ReplayError::Model(
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Error::ModelPanic(
             "the replay stopped without a result".into(),
         )),
     };
@@ -55,20 +56,19 @@ pub fn run(registry: &'static [&'static Model], file: &Path, timeout: Duration) 
             );
             ExitCode::SUCCESS
         }
-        Err(e) if e.is_input_error() => input_error(format!("{}: {e}", file.display())),
-        Err(ReplayError::Model(m)) => {
+        Err(e) if e.exit() == Exit::Input => input_error(format!("{}: {e}", file.display())),
+        Err(e @ Error::ModelPanic(_)) => {
+            let label = CheckLabel::new(&trace.model, &trace.variant).under(&trace.engine);
             eprintln!(
-                "kmodel: model error in {}/{} under {}: {m} (replaying {})",
-                trace.model,
-                trace.variant,
-                trace.engine.name(),
+                "kmodel: {} (replaying {})",
+                failure_line(&label.to_string(), &e),
                 file.display()
             );
-            ExitCode::from(exit::VERDICT)
+            e.exit().into()
         }
         Err(e) => {
             eprintln!("kmodel: {}: {e}", file.display());
-            ExitCode::from(exit::VERDICT)
+            e.exit().into()
         }
     }
 }

@@ -12,10 +12,11 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use kmodel_harness::check::{check_variant, defaults, VariantReport};
-use kmodel_harness::engine::{default_jobs, Options};
+use kmodel_harness::check::check_variant;
+use kmodel_harness::engine::{default_jobs, defaults, Options};
 use kmodel_harness::results::{Results, ResultsError};
 use kmodel_harness::trace::{self, Trace};
+use kmodel_harness::verdict::VariantReport;
 use kmodel_harness::{render, Engines, Model};
 
 use super::input_error;

@@ -5,7 +5,10 @@
 
 use kmodel_harness::prelude::*;
 
-pub const NOT_BOTH_ZERO: &str = "not-both-zero";
+properties! {
+    NOT_BOTH_ZERO = "not-both-zero":
+        "at least one CPU sees the other's store (r0 == 1 || r1 == 1)";
+}
 
 /// The barrier each CPU runs between its store and its load (a variant's typed design).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,10 +74,7 @@ pub static MODEL: Model = Model {
     ],
     params: &[],
     param_check: None,
-    properties: &[Property {
-        id: NOT_BOTH_ZERO,
-        claim: "at least one CPU sees the other's store (r0 == 1 || r1 == 1)",
-    }],
+    properties: PROPERTIES,
     variants: VARIANTS,
     param_verdicts: &[],
     source: &[include_str!("sb.rs")],

@@ -8,21 +8,14 @@
 
 use kmodel_harness::prelude::*;
 
-pub const SNAPSHOT_CONSISTENT: &str = "snapshot-consistent";
-pub const SNAPSHOT_MATCHES_SEQUENCE: &str = "snapshot-matches-sequence";
-
-const PROPERTIES: &[Property] = &[
-    Property {
-        id: SNAPSHOT_CONSISTENT,
-        claim: "a read section that read_seqcount_retry() lets through saw both words from the \
-                same write section (no torn read)",
-    },
-    Property {
-        id: SNAPSHOT_MATCHES_SEQUENCE,
-        claim: "the words a read section keeps are those of the write section its even sequence \
-                count announced (start / 2), neither older nor newer",
-    },
-];
+properties! {
+    SNAPSHOT_CONSISTENT = "snapshot-consistent":
+        "a read section that read_seqcount_retry() lets through saw both words from the \
+         same write section (no torn read)";
+    SNAPSHOT_MATCHES_SEQUENCE = "snapshot-matches-sequence":
+        "the words a read section keeps are those of the write section its even sequence \
+         count announced (start / 2), neither older nor newer";
+}
 
 params! {
     /// The scene's knobs.

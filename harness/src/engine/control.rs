@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::ReplayToken;
 use crate::model::Scenario;
-use crate::rt::{self, Event, ExecCtx, SpinLimit, Violation};
+use crate::rt::{self, Event, ExecCtx, PropertyId, SpinLimit, Violation};
 
 /// How much of the execution space an exploration covered.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -65,7 +65,7 @@ pub struct Options {
     /// Number of properties the model declares; the exploration stops once all are violated.
     pub properties: usize,
     /// Stop as soon as this property is violated (benchmarks: time to first counterexample).
-    pub stop_at: Option<String>,
+    pub stop_at: Option<PropertyId>,
     /// Called with the running execution count, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     /// Called with loom's preemption bound as each pass of an iteratively deepened search
@@ -130,7 +130,7 @@ pub struct Exploration {
     pub elapsed: Duration,
     pub coverage: Coverage,
     /// First violation per property id.
-    pub found: BTreeMap<String, Found>,
+    pub found: BTreeMap<PropertyId, Found>,
 }
 
 /// Shared state of one exploration, across executions and worker threads.
@@ -140,7 +140,7 @@ pub(crate) struct Control {
     pub(super) executions: AtomicU64,
     stop: AtomicBool,
     stop_reason: Mutex<Option<StopReason>>,
-    found: Mutex<BTreeMap<String, Found>>,
+    found: Mutex<BTreeMap<PropertyId, Found>>,
 }
 
 impl Control {
@@ -199,11 +199,11 @@ impl Control {
             }
         }
         let found = self.found.lock().unwrap_or_else(PoisonError::into_inner);
-        let before = |p: &str| found.get(p).is_some_and(|f| f.execution < next);
-        let target = self.opts.stop_at.as_deref().is_some_and(before);
+        let before = |p: &PropertyId| found.get(p).is_some_and(|f| f.execution < next);
+        let target = self.opts.stop_at.as_ref().is_some_and(before);
         let all = self.opts.properties > 0
             && found.len() >= self.opts.properties
-            && found.keys().all(|p| before(p));
+            && found.keys().all(before);
         !(target || all)
     }
 
@@ -271,7 +271,7 @@ impl Control {
             .is_some_and(|f| (f.subtree, f.execution) <= (subtree, index));
         if !earlier {
             found.insert(
-                violation.property.clone(),
+                violation.property,
                 Found {
                     subtree,
                     execution: index,

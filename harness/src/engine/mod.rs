@@ -28,7 +28,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::model::Scenario;
-use crate::rt::{self, use_backend, Backend, Event, ExecCtx, Outcome, SpinLimit, Violation};
+use crate::rt::{
+    self, use_backend, Backend, Event, ExecCtx, Outcome, PropertyId, SpinLimit, Violation,
+};
 
 pub(crate) use self::control::Control;
 pub use self::control::{default_jobs, Coverage, Exploration, Found, Options, Shard};
@@ -37,7 +39,7 @@ pub use self::panic::{install_panic_hook, set_panic_output};
 use self::panic::{install_quiet_panic_hook, is_deadlock};
 pub(crate) use self::panic::{panic_message, StopExploration};
 pub use self::shuttle::SHUTTLE_VERSION;
-pub use self::spec::{defaults, EngineKind, EngineSpec, Settings};
+pub use self::spec::{defaults, EngineKind, EngineSpec, Reach, Settings};
 pub use crate::rt::Schedule;
 
 /// What an engine needs to re-run one execution.
@@ -61,7 +63,7 @@ pub enum ReplayToken {
 
 impl Replayed {
     /// The violation of `property`, if the execution violated it.
-    pub fn violation_of(&self, property: &str) -> Option<&Violation> {
+    pub fn violation_of(&self, property: PropertyId) -> Option<&Violation> {
         self.violations.iter().find(|v| v.property == property)
     }
 }
@@ -76,34 +78,30 @@ pub struct Replayed {
     pub schedule: Schedule,
 }
 
-/// Errors that are not verdicts: the model panicked, or a trace no longer replays.
+/// Errors that are not verdicts.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EngineError(pub String);
+pub enum EngineError {
+    /// A panic in the model (a bug in the model, reported as a model error).
+    ModelPanic(String),
+    /// The engine refused: it cannot follow a stored execution, ran none, or failed itself.
+    Refused(String),
+}
 
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        match self {
+            EngineError::ModelPanic(m) => write!(f, "panic in the model: {m}"),
+            EngineError::Refused(m) => f.write_str(m),
+        }
     }
 }
 
 impl std::error::Error for EngineError {}
 
-const MODEL_PANIC: &str = "model panicked: ";
-
 impl EngineError {
-    /// The model panicked (a bug in the model, reported as a model error).
-    pub fn model_panic(msg: &str) -> Self {
-        EngineError(format!("{MODEL_PANIC}{msg}"))
-    }
-
-    /// Whether the model panicked (rather than the engine refusing its input).
-    pub fn is_model_panic(&self) -> bool {
-        self.0.starts_with(MODEL_PANIC)
-    }
-
-    /// The panic message of a model panic, or the whole error.
-    pub fn detail(&self) -> &str {
-        self.0.strip_prefix(MODEL_PANIC).unwrap_or(&self.0)
+    /// The engine refuses, saying why in one line.
+    pub fn refused(why: impl Into<String>) -> Self {
+        EngineError::Refused(why.into())
     }
 }
 
@@ -224,7 +222,9 @@ pub fn replay(
 ) -> Result<Replayed, EngineError> {
     install_quiet_panic_hook();
     if let ReplayToken::None { why } = token {
-        return Err(EngineError(format!("this trace cannot be replayed: {why}")));
+        return Err(EngineError::refused(format!(
+            "this trace cannot be replayed: {why}"
+        )));
     }
     spec.engine().replay(scenario, token)
 }
@@ -263,7 +263,7 @@ fn recorded_execution(
             ctx.deadlocked(format!("{what}: blocked forever: {blocked}"));
             Ok(ctx.take_outcome())
         }
-        (None, None) => Err(EngineError("the engine ran no execution".into())),
+        (None, None) => Err(EngineError::refused("the engine ran no execution")),
     }
 }
 
@@ -291,11 +291,11 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
         // A panic raised inside loom or shuttle themselves (a replay path that does not fit
         // the model, a step bound) is the engine refusing its input, not a model bug.
         if self::panic::last_panic_file().is_some_and(|f| is_engine_source(&f)) {
-            return Err(EngineError(format!(
+            return Err(EngineError::refused(format!(
                 "the engine cannot follow this execution: {msg}"
             )));
         }
-        return Err(EngineError::model_panic(msg));
+        return Err(EngineError::ModelPanic(msg.to_string()));
     }
     // A spinner parked for progress that never comes: the engine sees every actor blocked.
     let (property, message) = if rt::last_execution_had_parked_spinner() {
@@ -307,7 +307,7 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
         (rt::NO_DEADLOCK, "every CPU is blocked: deadlock")
     };
     Ok(Violation {
-        property: property.into(),
+        property,
         message: message.into(),
         actor: 0,
         events: 0,

@@ -317,11 +317,11 @@ impl Engine for Shuttle {
                 .into_iter()
                 .map(|h| {
                     h.join()
-                        .unwrap_or_else(|p| Err(EngineError(panic_message(&*p))))
+                        .unwrap_or_else(|p| Err(EngineError::refused(panic_message(&*p))))
                 })
                 .collect()
         })
-        .map_err(|_| EngineError("a shuttle worker panicked".into()))?;
+        .map_err(|_| EngineError::refused("a shuttle worker panicked"))?;
         let single = results
             .into_iter()
             .collect::<Result<Vec<bool>, _>>()?
@@ -336,7 +336,7 @@ impl Engine for Shuttle {
 
     fn replay(&self, scenario: &Scenario, token: &ReplayToken) -> Result<Replayed, EngineError> {
         let ReplayToken::Shuttle { schedule } = token else {
-            return Err(EngineError("not a shuttle replay token".into()));
+            return Err(EngineError::refused("not a shuttle replay token"));
         };
         let handle = Handle(Rc::new(RefCell::new(Recorder {
             mode: Mode::Replay {
@@ -357,7 +357,7 @@ impl Engine for Shuttle {
             diverged: Some(d), ..
         } = &handle.0.borrow().mode
         {
-            return Err(EngineError(format!(
+            return Err(EngineError::refused(format!(
                 "the schedule no longer fits the model ({d})"
             )));
         }

@@ -158,6 +158,25 @@ impl FromStr for EngineKind {
     }
 }
 
+/// How far one exploration got, as the verdicts read it (see [`EngineSpec::reach`] and
+/// `verdict::judge`'s coverage rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// It covered everything it set out to (every execution up to its bound, or the schedules
+    /// it was asked to sample): a missed declared violation contradicts the declaration.
+    Whole,
+    /// It ran what it set out to, but the OS chose the schedules: it cannot contradict a
+    /// declared violation.
+    Luck,
+    /// It stopped because every property was already violated.
+    AllViolated,
+    /// A deadlock the engine cannot continue past ended it: the deadlock is the verdict, the
+    /// other properties are not established.
+    Deadlock,
+    /// A time budget or a schedule cap cut it short: declared verdicts are not established.
+    Cut,
+}
+
 /// The settings an engine takes from the command line; each engine reads its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -285,22 +304,25 @@ impl EngineSpec {
         }
     }
 
-    /// The exploration stopped before covering what it set out to: a time budget, a deadlock,
-    /// or a DFS stopped at its schedule bound (a corner of DFS order).
-    pub fn stopped_early(&self, coverage: &Coverage) -> bool {
-        let dfs_cut = self.kind() == EngineKind::ShuttleDfs && *coverage == Coverage::Sampled;
-        dfs_cut
-            || matches!(
-                coverage,
-                Coverage::TimeBudget { .. } | Coverage::StoppedByDeadlock
-            )
-    }
-
-    /// Whether an exploration covered its whole space, so that a missed expected violation is a
-    /// verdict change. Partial searches cannot contradict one: see [`Self::stopped_early`]; nor
-    /// can the stress engine's luck.
-    pub fn is_complete(&self, coverage: &Coverage) -> bool {
-        !self.stopped_early(coverage) && !self.kind().real_threads()
+    /// How far an exploration with `coverage` got (see [`Reach`]).
+    pub fn reach(&self, coverage: &Coverage) -> Reach {
+        // What a run that used up its quota means, and what "sampled" means, per engine.
+        let (finished, sampled) = match self {
+            EngineSpec::Loom { .. } => (Reach::Whole, Reach::Whole),
+            EngineSpec::ShuttleRandom { .. } | EngineSpec::ShuttlePct { .. } => {
+                (Reach::Whole, Reach::Whole)
+            }
+            // shuttle-dfs samples only when its schedule cap stopped it in a corner of DFS order.
+            EngineSpec::ShuttleDfs { .. } => (Reach::Whole, Reach::Cut),
+            EngineSpec::Stress { .. } => (Reach::Luck, Reach::Luck),
+        };
+        match coverage {
+            Coverage::Exhaustive | Coverage::ExhaustiveUpToBound { .. } => finished,
+            Coverage::Sampled => sampled,
+            Coverage::TimeBudget { .. } => Reach::Cut,
+            Coverage::AllViolated => Reach::AllViolated,
+            Coverage::StoppedByDeadlock => Reach::Deadlock,
+        }
     }
 
     /// What an exploration of `n` executions with `coverage` covered, in words.

@@ -37,7 +37,7 @@ impl Engine for Stress {
                     }));
                     let _ = tx.send(r.map_err(|p| super::panic_message(&*p)));
                 })
-                .map_err(|e| EngineError(e.to_string()))?;
+                .map_err(|e| EngineError::refused(e.to_string()))?;
             let token = || ReplayToken::None {
                 why: NOT_REPLAYABLE.into(),
             };
@@ -53,12 +53,12 @@ impl Engine for Stress {
                         );
                     }
                 }
-                Ok(Err(msg)) => return Err(EngineError(format!("model panicked: {msg}"))),
+                Ok(Err(msg)) => return Err(EngineError::ModelPanic(msg)),
                 Err(_) => {
                     // The iteration's threads are stuck for good; report what they recorded.
                     let out = ctx.take_outcome();
                     let v = Violation {
-                        property: rt::NO_DEADLOCK.into(),
+                        property: rt::NO_DEADLOCK,
                         message: format!("iteration did not finish within {WATCHDOG:?} (hung: deadlock or livelock)"),
                         actor: 0,
                         events: out.events.len(),
@@ -73,6 +73,6 @@ impl Engine for Stress {
     }
 
     fn replay(&self, _scenario: &Scenario, _token: &ReplayToken) -> Result<Replayed, EngineError> {
-        Err(EngineError(NOT_REPLAYABLE.into()))
+        Err(EngineError::refused(NOT_REPLAYABLE))
     }
 }

@@ -15,12 +15,14 @@
 //! - `event.rs`: the [`ev!`](crate::ev) macro and its sink.
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
 //! - `observe.rs`: records them at the primitives' operations (replays only).
+//! - `id.rs`: [`PropertyId`], the typed name of a property.
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
 
 mod actor;
 mod backend;
 mod event;
 mod exec;
+mod id;
 mod liveness;
 mod mark;
 pub(crate) mod observe;
@@ -36,6 +38,7 @@ pub(crate) use backend::{backend, use_backend, Backend};
 pub use event::{event_sink, EventSink};
 pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
 pub(crate) use exec::{note_op, recording};
+pub use id::PropertyId;
 pub(crate) use liveness::{
     before_blocking, begin_join, block, block_current, current_bit, end_join,
     last_execution_had_parked_spinner, note_progress, unblock,

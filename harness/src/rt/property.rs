@@ -5,12 +5,13 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::actor::current_actor;
 use super::exec::{with_ctx, ExecCtx};
+use super::id::PropertyId;
 use super::record::{Event, Violation};
 
 /// Property id of the built-in deadlock check (engine-detected: every actor blocked).
-pub const NO_DEADLOCK: &str = "no-deadlock";
+pub const NO_DEADLOCK: PropertyId = PropertyId::new("no-deadlock");
 /// Property id of the built-in livelock check (see [`crate::Spinner`]).
-pub const NO_LIVELOCK: &str = "no-livelock";
+pub const NO_LIVELOCK: PropertyId = PropertyId::new("no-livelock");
 
 impl ExecCtx {
     /// The engine found every actor blocked: that is the execution's verdict, whatever an
@@ -26,7 +27,7 @@ impl ExecCtx {
     }
 
     /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
-    pub(crate) fn violate(&self, actor: usize, property: &str, message: String, fatal: bool) {
+    pub(crate) fn violate(&self, actor: usize, property: PropertyId, message: String, fatal: bool) {
         if self.spent.load(Relaxed) {
             return;
         }
@@ -43,7 +44,7 @@ impl ExecCtx {
         }
         let events = s.events.len();
         s.violations.push(Violation {
-            property: property.into(),
+            property,
             message,
             actor,
             events,
@@ -56,7 +57,7 @@ impl ExecCtx {
 /// violation of one claim never hides another. Outside an execution a failed check panics, like
 /// `assert!`.
 #[inline]
-pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> String) -> bool {
+pub fn check(property: PropertyId, cond: bool, message: impl FnOnce() -> String) -> bool {
     if !cond {
         violation(property, message());
     }
@@ -64,17 +65,17 @@ pub fn check(property: &'static str, cond: bool, message: impl FnOnce() -> Strin
 }
 
 /// Records a violation of `property` by the current actor.
-pub fn violation(property: &str, message: String) {
+pub fn violation(property: PropertyId, message: String) {
     record(property, message, false);
 }
 
 /// Records a violation after which the model cannot continue faithfully (e.g. an out-of-bounds
 /// access it had to skip): later checks in this execution are ignored, spinners bail out.
-pub fn fatal_violation(property: &str, message: String) {
+pub fn fatal_violation(property: PropertyId, message: String) {
     record(property, message, true);
 }
 
-fn record(property: &str, message: String, fatal: bool) {
+fn record(property: PropertyId, message: String, fatal: bool) {
     let recorded = with_ctx(|cx| cx.violate(current_actor(), property, message.clone(), fatal));
     if recorded.is_none() {
         panic!("property {property} violated: {message}");

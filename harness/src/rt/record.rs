@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::id::PropertyId;
 use super::mark::Mark;
 
 /// One labelled step of one actor, e.g. `exit_mm: task->mm = NULL`, or a fact the harness
@@ -50,7 +51,7 @@ impl Event {
 /// A property's first violation in an execution.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Violation {
-    pub property: String,
+    pub property: PropertyId,
     pub message: String,
     pub actor: usize,
     /// Number of events recorded up to and including this violation's (recorded runs only).

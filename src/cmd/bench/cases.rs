@@ -3,9 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use kmodel_harness::check::{defaults, explore_minimal};
-use kmodel_harness::engine::{self, EngineKind, EngineSpec, Exploration, Options, Settings};
-use kmodel_harness::{Engines, Expect, Model, Variant};
+use kmodel_harness::check::explore_minimal;
+use kmodel_harness::engine::{
+    self, defaults, EngineKind, EngineSpec, Exploration, Options, Settings,
+};
+use kmodel_harness::verdict::complete;
+use kmodel_harness::{Engines, Expect, Model, PropertyId, Variant};
 
 use super::{BenchArgs, Row, Run};
 
@@ -34,7 +37,7 @@ pub enum Case {
     First {
         model: &'static Model,
         variant: &'static Variant,
-        property: &'static str,
+        property: PropertyId,
         engine: EngineKind,
     },
     /// loom at preemption bounds 1, 2, 3 and unbounded, each while the previous one finished
@@ -58,7 +61,7 @@ pub fn cases(registry: &'static [&'static Model]) -> Vec<Case> {
     let mut cases = vec![];
     for model in registry {
         for variant in model.variants {
-            for &(property, expect) in variant.expect {
+            for &(property, expect) in variant.expect.entries() {
                 if expect == Expect::Holds {
                     continue;
                 }
@@ -80,7 +83,8 @@ pub fn cases(registry: &'static [&'static Model]) -> Vec<Case> {
     }
     for model in registry {
         for variant in model.variants {
-            if !variant.expect.iter().any(|&(_, e)| e == Expect::Holds) {
+            // loom's reach matters where something is declared to hold.
+            if !(model.properties.iter()).any(|p| variant.expected(p.id) == Expect::Holds) {
                 continue;
             }
             cases.push(Case::Holds { model, variant });
@@ -106,8 +110,8 @@ fn one_worker(properties: usize) -> Options {
     }
 }
 
-fn run_of(x: &Exploration, property: &str) -> Run {
-    let found = x.found.get(property);
+fn run_of(x: &Exploration, property: PropertyId) -> Run {
+    let found = x.found.get(&property);
     Run {
         found: found.is_some(),
         executions: x.executions,
@@ -131,7 +135,7 @@ pub fn measure(
             let params = model.params(&BTreeMap::new())?;
             let scenario = (model.scenario)(variant, &params);
             let opts = Options {
-                stop_at: Some(property.to_string()),
+                stop_at: Some(*property),
                 // Real threads get a time budget rather than their full iteration count.
                 budget: engine.real_threads().then_some(args.stress_budget),
                 ..one_worker(model.properties.len())
@@ -151,7 +155,7 @@ pub fn measure(
                 // loom deepens its preemption bound; other engines explore once.
                 let (x, _) = explore_minimal(&engine.spec(&settings), &scenario, opts.clone())
                     .map_err(err)?;
-                runs.push(run_of(&x, property));
+                runs.push(run_of(&x, *property));
             }
             Ok(vec![Row::First {
                 target: target(model, variant),
@@ -184,7 +188,7 @@ pub fn measure(
                     continue;
                 }
                 let x = engine::explore(spec, &scenario, opts.clone()).map_err(err)?;
-                finished = spec.is_complete(&x.coverage);
+                finished = complete(spec, &x.coverage);
                 rows.push(Row::Holds {
                     target: target(model, variant),
                     engine: spec.label(),
@@ -217,7 +221,7 @@ pub fn measure(
                 value: *value,
                 executions: x.executions,
                 secs: x.elapsed.as_secs_f64(),
-                complete: spec.is_complete(&x.coverage),
+                complete: complete(&spec, &x.coverage),
             }])
         }
     }

@@ -17,8 +17,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kmodel_harness::check::defaults;
 use kmodel_harness::engine::default_jobs;
+use kmodel_harness::engine::defaults;
 use kmodel_harness::overhead::{self, Overhead};
 use kmodel_harness::Model;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use kmodel_harness::check::defaults;
+use kmodel_harness::engine::defaults;
 use kmodel_harness::engine::{EngineKind, EngineSpec};
 
 use super::cases::{FIRST_ENGINES, HOLDS_BOUNDS, SCALING_MODEL, SCALING_VARIANT};

@@ -8,9 +8,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kmodel_harness::check::{check_variant, defaults, VariantReport};
-use kmodel_harness::engine::{default_jobs, EngineKind, EngineSpec, Options, Settings, Shard};
+use kmodel_harness::check::check_variant;
+use kmodel_harness::engine::{
+    default_jobs, defaults, EngineKind, EngineSpec, Options, Settings, Shard,
+};
 use kmodel_harness::model::lookup;
+use kmodel_harness::verdict::{CheckLabel, Exit, VariantReport};
 use kmodel_harness::{Model, Variant};
 
 use super::input_error;
@@ -20,8 +23,8 @@ use crate::worker::{self, Tick};
 mod output;
 mod results;
 
-pub(crate) use output::write_traces;
 pub use output::{finish, Finish, Output};
+pub(crate) use output::{report_outcome, write_traces};
 
 #[derive(Args)]
 pub struct CheckArgs {
@@ -190,7 +193,7 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
             // Input was validated before the workers started: a worker that fails is a bug.
             Err(e) => {
                 eprintln!("kmodel: internal error: {e}");
-                return ExitCode::from(super::exit::VERDICT);
+                return Exit::Verdict.into();
             }
         }
     } else {
@@ -264,7 +267,9 @@ impl Running {
             _ => None,
         };
         Running {
-            label: format!("{}/{} under {}", model.name, variant.name, spec.name()),
+            label: CheckLabel::new(model.name, variant.name)
+                .under(spec)
+                .to_string(),
             total,
             bound: None,
             executions: 0,

@@ -6,11 +6,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use kmodel_harness::check::{Agreement, FoundAt, VariantReport};
 use kmodel_harness::trace::Trace;
+use kmodel_harness::verdict::{failure_line, Agreement, FoundAt, RunOutcome, VariantReport};
 use kmodel_harness::{Expect, Model};
 
-use crate::cmd::exit;
 use crate::json::CheckOutput;
 use crate::table;
 
@@ -37,10 +36,8 @@ pub struct Finish<'a> {
     pub strict: bool,
 }
 
-/// Writes the traces, prints the reports, and returns the exit code: 2 when a trace could not
-/// be written, else 1 when a verdict differs or a model failed (or, with `strict`, a finding
-/// where nothing is declared), else 3 when the run was inconclusive (unless `allow_partial`),
-/// else 0. Every failure is also one line on stderr.
+/// Writes the traces, prints the reports, and returns the exit code of their
+/// [`RunOutcome`] (the README's contract). Every failure is also one line on stderr.
 pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
     let Finish {
         registry,
@@ -55,32 +52,13 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
         registry,
         reports
             .iter()
-            .flat_map(|r| &r.properties)
+            .flat_map(|r| r.properties.iter())
             .filter_map(|p| p.trace.as_ref()),
         out,
         force,
     );
-    let findings: Vec<String> = reports
-        .iter()
-        .filter(|r| r.findings().next().is_some())
-        .map(|r| {
-            let props: Vec<&str> = r.findings().map(|p| p.property.as_str()).collect();
-            format!(
-                "{}/{} under {}: {}",
-                r.model,
-                r.variant,
-                r.engine.name(),
-                props.join(", ")
-            )
-        })
-        .collect();
-    let unexpected =
-        !reports.iter().all(VariantReport::as_expected) || (strict && !findings.is_empty());
-    let inconclusive: Vec<String> = reports
-        .iter()
-        .filter(|r| r.inconclusive())
-        .map(VariantReport::inconclusive_why)
-        .collect();
+    let mut outcome = RunOutcome::of_checks(&reports);
+    outcome.io.clone_from(&traces.failed);
     match output {
         Output::Json => println!(
             "{}",
@@ -94,30 +72,29 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
             for line in &traces.listed {
                 println!("{line}");
             }
-            summary(&reports, started.elapsed());
+            summary(&reports, &outcome, started.elapsed());
         }
     }
     for line in &traces.kept {
         eprintln!("kmodel: warning: {line}");
     }
-    for r in &reports {
-        if let Some(e) = &r.error {
-            eprintln!("kmodel: {}", model_error(r, e));
-        }
+    report_outcome(&outcome, allow_partial, strict);
+    outcome.exit_code(allow_partial, strict).into()
+}
+
+/// The outcome's lines on stderr: each failed check, the unexpected verdicts, findings, why the
+/// run is inconclusive, and files that could not be written.
+pub(crate) fn report_outcome(outcome: &RunOutcome, allow_partial: bool, strict: bool) {
+    for (label, e) in &outcome.failed {
+        eprintln!("kmodel: {}", failure_line(label, e));
     }
-    let unexpected_in: Vec<String> = reports
-        .iter()
-        // A failed check already has its own line.
-        .filter(|r| !r.as_expected() && r.error.is_none())
-        .map(|r| format!("{}/{} under {}", r.model, r.variant, r.engine.name()))
-        .collect();
-    if !unexpected_in.is_empty() {
+    if !outcome.unexpected.is_empty() {
         eprintln!(
             "kmodel: UNEXPECTED verdicts in: {}",
-            unexpected_in.join(", ")
+            outcome.unexpected.join(", ")
         );
     }
-    if !findings.is_empty() {
+    if !outcome.findings.is_empty() {
         eprintln!(
             "kmodel: {} (no verdicts declared for these parameters{}): {}",
             if strict { "FINDINGS" } else { "findings" },
@@ -126,11 +103,11 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
             } else {
                 ""
             },
-            findings.join("; ")
+            outcome.findings.join("; ")
         );
     }
-    if !unexpected && !inconclusive.is_empty() {
-        for why in &inconclusive {
+    if !outcome.unexpected(strict) && !outcome.inconclusive.is_empty() {
+        for why in &outcome.inconclusive {
             eprintln!("kmodel: inconclusive: {why}");
         }
         if !allow_partial {
@@ -139,31 +116,8 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
             );
         }
     }
-    for line in &traces.failed {
+    for line in &outcome.io {
         eprintln!("kmodel: error: {line}");
-    }
-    if !traces.failed.is_empty() {
-        ExitCode::from(exit::INPUT)
-    } else if unexpected {
-        ExitCode::from(exit::VERDICT)
-    } else if !inconclusive.is_empty() && !allow_partial {
-        ExitCode::from(exit::INCONCLUSIVE)
-    } else {
-        ExitCode::SUCCESS
-    }
-}
-
-/// One line for a check that failed: "model error in M/V under E: <panic message>" when the
-/// model panicked.
-fn model_error(r: &VariantReport, e: &str) -> String {
-    let what = format!("{}/{} under {}", r.model, r.variant, r.engine.name());
-    match e.find("model panicked: ") {
-        Some(i) => format!(
-            "model error in {what}: {}{}",
-            &e[..i],
-            &e[i + "model panicked: ".len()..]
-        ),
-        None => format!("error in {what}: {e}"),
     }
 }
 
@@ -174,7 +128,7 @@ fn verdict_table(reports: &[VariantReport]) -> String {
     const HEADER: [&str; 4] = ["  PROPERTY", "DECLARED", "OBSERVED", "FIRST VIOLATION"];
     let mut blocks: Vec<(String, Vec<Vec<String>>)> = vec![];
     for r in reports {
-        let what = format!("{}/{} under {}", r.model, r.variant, r.engine.label());
+        let what = r.label().with_settings();
         if let Some(why) = &r.skipped {
             blocks.push((format!("{what}: skipped: {why}"), vec![]));
             continue;
@@ -184,7 +138,7 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             head += &format!("; ERROR: {e}");
         }
         let mut rows = vec![];
-        for p in &r.properties {
+        for p in r.properties.iter() {
             let declared = match (&p.agreement, p.expected) {
                 (Agreement::Undeclared, _) => "- (params)".to_string(),
                 (_, Some(e)) => e.to_string(),
@@ -309,12 +263,7 @@ pub(crate) fn write_traces<'a>(
     }
 }
 
-fn summary(reports: &[VariantReport], elapsed: Duration) {
-    let unexpected: Vec<String> = reports
-        .iter()
-        .filter(|r| !r.as_expected())
-        .map(|r| format!("{}/{} under {}", r.model, r.variant, r.engine.name()))
-        .collect();
+fn summary(reports: &[VariantReport], outcome: &RunOutcome, elapsed: Duration) {
     let mut per_engine: BTreeMap<&str, (u64, f64)> = BTreeMap::new();
     for r in reports {
         let e = per_engine.entry(r.engine.name()).or_default();
@@ -333,7 +282,7 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
     }
     let declared_violations = reports
         .iter()
-        .flat_map(|r| &r.properties)
+        .flat_map(|r| r.properties.iter())
         .filter(|p| {
             p.violated && p.agreement != Agreement::Undeclared && p.expected != Some(Expect::Holds)
         })
@@ -343,15 +292,18 @@ fn summary(reports: &[VariantReport], elapsed: Duration) {
         reports.len(),
         elapsed.as_secs_f64()
     );
+    let unexpected: Vec<&str> = (outcome.failed.iter().map(|(label, _)| label.as_str()))
+        .chain(outcome.unexpected.iter().map(String::as_str))
+        .collect();
     if !unexpected.is_empty() {
         println!("UNEXPECTED verdicts in: {}", unexpected.join(", "));
-    } else if reports.iter().any(VariantReport::inconclusive) {
+    } else if !outcome.inconclusive.is_empty() {
         println!("inconclusive: some declared verdicts were not established (see stderr)");
-    } else if reports.iter().any(|r| r.findings().next().is_some()) {
+    } else if !outcome.findings.is_empty() {
         println!("findings where no verdict is declared for these parameters (see stderr)");
     } else if reports
         .iter()
-        .flat_map(|r| &r.properties)
+        .flat_map(|r| r.properties.iter())
         .any(|p| p.agreement == Agreement::Undeclared)
     {
         println!("no violations; no verdicts are declared for these parameters");

@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
-use kmodel_harness::check::VariantReport;
 use kmodel_harness::model::Model;
 use kmodel_harness::results::{self, Results};
+use kmodel_harness::verdict::VariantReport;
 
 /// Adds `reports` (whole, unsharded checks) to the results of their models under `out`: a
 /// results file recorded from another model source is started afresh. A file that cannot be

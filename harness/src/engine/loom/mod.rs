@@ -61,7 +61,7 @@ impl Loom {
             Some(path) => {
                 let file = TempPath::new("subtree");
                 std::fs::write(&file.0, path.to_string())
-                    .map_err(|e| EngineError(e.to_string()))?;
+                    .map_err(|e| EngineError::refused(e.to_string()))?;
                 builder.checkpoint_file = Some(file.0.clone());
                 Some(file)
             }
@@ -147,7 +147,7 @@ impl Loom {
         let file = TempPath::new("probe");
         let written = prefix.map(|p| p.to_string());
         if let Some(text) = &written {
-            std::fs::write(&file.0, text).map_err(|e| EngineError(e.to_string()))?;
+            std::fs::write(&file.0, text).map_err(|e| EngineError::refused(e.to_string()))?;
         }
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());
@@ -166,7 +166,7 @@ impl Loom {
         match std::fs::read_to_string(&file.0) {
             Ok(text) if Some(&text) != written.as_ref() => serde_json::from_str(&text)
                 .map(Some)
-                .map_err(|e| EngineError(format!("loom checkpoint: {e}"))),
+                .map_err(|e| EngineError::refused(format!("loom checkpoint: {e}"))),
             _ => Ok(None),
         }
     }
@@ -221,7 +221,8 @@ impl Engine for Loom {
         let _b = use_backend(Backend::Loom);
         let file = TempPath::new("capture");
         if let Some(path) = prefix {
-            std::fs::write(&file.0, path.to_string()).map_err(|e| EngineError(e.to_string()))?;
+            std::fs::write(&file.0, path.to_string())
+                .map_err(|e| EngineError::refused(e.to_string()))?;
         }
         // loom writes the checkpoint at the top of iteration `i` (1-based) when
         // `i % interval == 0`, then stops because `i >= max_permutations`.
@@ -238,24 +239,25 @@ impl Engine for Loom {
             })
         }));
         if let Err(p) = r {
-            return Err(EngineError(format!(
+            return Err(EngineError::refused(format!(
                 "loom did not reach execution {iteration} again: {}",
                 panic_message(&*p)
             )));
         }
         let text = std::fs::read_to_string(&file.0)
-            .map_err(|e| EngineError(format!("loom wrote no checkpoint: {e}")))?;
+            .map_err(|e| EngineError::refused(format!("loom wrote no checkpoint: {e}")))?;
         let path = serde_json::from_str(&text)
-            .map_err(|e| EngineError(format!("loom checkpoint: {e}")))?;
+            .map_err(|e| EngineError::refused(format!("loom checkpoint: {e}")))?;
         Ok(ReplayToken::Loom { path })
     }
 
     fn replay(&self, scenario: &Scenario, token: &ReplayToken) -> Result<Replayed, EngineError> {
         let ReplayToken::Loom { path } = token else {
-            return Err(EngineError("not a loom replay token".into()));
+            return Err(EngineError::refused("not a loom replay token"));
         };
         let file = TempPath::new("replay");
-        std::fs::write(&file.0, path.to_string()).map_err(|e| EngineError(e.to_string()))?;
+        std::fs::write(&file.0, path.to_string())
+            .map_err(|e| EngineError::refused(e.to_string()))?;
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());
         // Run iteration 1 (the loaded path); stop at the top of iteration 2.

@@ -8,7 +8,7 @@ pub mod mmcid;
 pub mod mrelease;
 
 /// Every model kmodel knows.
-pub const REGISTRY: &[&Model] = &[
+pub const REGISTRY: &[&dyn Model] = &[
     &mm_cpumask::MODEL,
     &mrelease::MODEL,
     &ipi_mask::MODEL,

@@ -100,7 +100,7 @@ enum Command {
 }
 
 /// Parses the command line and runs the subcommand over `registry`.
-pub fn run(registry: &'static [&'static Model]) -> ExitCode {
+pub fn run(registry: &'static [&'static dyn Model]) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
@@ -137,7 +137,7 @@ fn one_line(clap_error: &str) -> String {
         .join(" ")
 }
 
-fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
+fn dispatch(registry: &'static [&'static dyn Model], command: Command) -> ExitCode {
     match command {
         Command::List => list::run(registry),
         Command::Check(args) => check::run(registry, args),

@@ -55,19 +55,19 @@ pub fn engines() -> Vec<EngineSpec> {
 /// One case per model (`model/declarations`: [`Model::validate`]) and one per (model, variant,
 /// engine): the variant must reach exactly its declared verdicts, and each counterexample must
 /// equal its committed trace under `traces` when there is one.
-pub fn verdict_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<Trial> {
+pub fn verdict_trials(registry: &'static [&'static dyn Model], traces: &Path) -> Vec<Trial> {
     let mut trials = vec![];
     for &model in registry {
         trials.push(Trial::test(
-            format!("{}/declarations", model.name),
+            format!("{}/declarations", model.name()),
             move || model.validate().map_err(Failed::from),
         ));
-        for variant in model.variants {
+        for variant in model.variants() {
             for spec in engines() {
-                let name = format!("{}/{}/{}", model.name, variant.name, spec.name());
+                let name = format!("{}/{}/{}", model.name(), variant.name, spec.name());
                 let traces = traces.to_path_buf();
                 trials.push(Trial::test(name, move || {
-                    let params = model.params(&Default::default())?;
+                    let params = model.resolve(&Default::default())?;
                     let opts = Options {
                         jobs: engine::default_jobs(),
                         ..Options::default()
@@ -131,11 +131,11 @@ fn verdicts_only() -> bool {
 /// notice from one they do not.
 fn committed_traces_match(
     dir: &Path,
-    model: &Model,
+    model: &dyn Model,
     props: &[PropertyResult],
 ) -> Result<(), Failed> {
     for t in props.iter().filter_map(|p| p.trace.as_ref()) {
-        let path = t.path_in(dir, model.params);
+        let path = t.path_in(dir, model.params());
         if let Ok(mut committed) = Trace::load(&path) {
             committed.source_hash.clone_from(&t.source_hash);
             if &committed != t {
@@ -156,7 +156,7 @@ fn committed_traces_match(
 /// A fresh check must reach what the committed results (which `kmodel report` renders) say:
 /// the same verdicts and the same coverage (executions included: the engines are
 /// deterministic). Results recorded from another model source are `kmodel report`'s to refuse.
-fn committed_results_match(dir: &Path, model: &Model, r: &VariantReport) -> Result<(), Failed> {
+fn committed_results_match(dir: &Path, model: &dyn Model, r: &VariantReport) -> Result<(), Failed> {
     let Ok(recorded) = Results::load(dir, model) else {
         return Ok(());
     };
@@ -179,11 +179,11 @@ fn committed_results_match(dir: &Path, model: &Model, r: &VariantReport) -> Resu
     if !same_coverage || verdicts(old) != verdicts(r) {
         return Err(format!(
             "{} is out of date for {} (recorded: {}; now: {}): re-record with `cargo run --release -- check {} --out {}`",
-            results::path(dir, model.name).display(),
+            results::path(dir, model.name()).display(),
             r.label(),
             old.explored,
             r.explored,
-            model.name,
+            model.name(),
             dir.file_name().map_or("traces".into(), |d| d.to_string_lossy()),
         )
         .into());
@@ -214,7 +214,7 @@ pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
 
 /// One case per committed trace under `traces` (`replay <path>`: it replays to the same
 /// violation and events), and one that every expected violation of every variant has a trace.
-pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<Trial> {
+pub fn trace_trials(registry: &'static [&'static dyn Model], traces: &Path) -> Vec<Trial> {
     let mut trials: Vec<Trial> = trace_files(traces)
         .into_iter()
         .map(|path| {
@@ -235,15 +235,22 @@ pub fn trace_trials(registry: &'static [&'static Model], traces: &Path) -> Vec<T
         move || {
             let files = trace_files(&dir);
             let mut missing = vec![];
-            for m in registry {
-                for v in m.variants {
-                    for p in m.properties {
+            for &m in registry {
+                for v in m.variants() {
+                    for p in m.properties() {
                         if v.expected(p.id).observable() {
                             let recorded = EngineKind::ALL.into_iter().any(|engine| {
-                                files.contains(&trace::path(&dir, m.name, v.name, "", p.id, engine))
+                                files.contains(&trace::path(
+                                    &dir,
+                                    m.name(),
+                                    v.name,
+                                    "",
+                                    p.id,
+                                    engine,
+                                ))
                             });
                             if !recorded {
-                                missing.push(format!("{}/{}--{}.*.json", m.name, v.name, p.id));
+                                missing.push(format!("{}/{}--{}.*.json", m.name(), v.name, p.id));
                             }
                         }
                     }
@@ -275,7 +282,7 @@ pub fn run(trials: Vec<Trial>) -> ! {
 
 /// Runs [`verdict_trials`] and [`trace_trials`] over `registry`, then exits. What
 /// [`test_main!`](crate::test_main) expands to.
-pub fn main(registry: &'static [&'static Model], traces: &Path) -> ! {
+pub fn main(registry: &'static [&'static dyn Model], traces: &Path) -> ! {
     let mut trials = verdict_trials(registry, traces);
     trials.extend(trace_trials(registry, traces));
     run(trials)

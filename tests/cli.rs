@@ -35,7 +35,7 @@ fn list_names_every_model() {
     assert!(out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     for m in kmodel_models::REGISTRY {
-        assert!(stdout.contains(m.name), "{stdout}");
+        assert!(stdout.contains(m.name()), "{stdout}");
     }
 }
 
@@ -53,11 +53,11 @@ fn unknown_model_variant_engine_and_flags_exit_2() {
     assert_input_error(&kmodel(&["check", "--frobnicate"]), "--frobnicate");
     if let Some(m) = kmodel_models::REGISTRY.first() {
         assert_input_error(
-            &kmodel(&["check", &format!("{}/nope", m.name)]),
+            &kmodel(&["check", &format!("{}/nope", m.name())]),
             "has no variant 'nope'",
         );
         assert_input_error(
-            &kmodel(&["check", m.name, "--param", "nope=1"]),
+            &kmodel(&["check", m.name(), "--param", "nope=1"]),
             "has no parameter nope",
         );
     }
@@ -148,14 +148,14 @@ fn first_committed_trace() -> Option<std::path::PathBuf> {
 fn check_never_overwrites_a_saved_trace_without_force() {
     // The first variant that declares a violation gives a trace to play with.
     let Some((m, v)) = kmodel_models::REGISTRY.iter().find_map(|m| {
-        m.variants
-            .iter()
+        m.variants()
+            .into_iter()
             .find(|v| {
                 v.expect
                     .into_iter()
                     .any(|(_, e)| e == kmodel_harness::Expect::Violated)
             })
-            .map(|v| (m.name, v.name))
+            .map(|v| (m.name(), v.name))
     }) else {
         return;
     };

@@ -21,7 +21,7 @@ const REPLAYS: usize = 3;
 fn check(target: &str, spec: &EngineSpec, jobs: usize) -> VariantReport {
     let (m, v) = lookup(REGISTRY, target).expect("known target");
     let v = v.expect("a variant");
-    let params = m.params(&Default::default()).expect("defaults");
+    let params = m.resolve(&Default::default()).expect("defaults");
     let opts = Options {
         jobs,
         ..Options::default()

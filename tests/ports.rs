@@ -34,7 +34,7 @@ fn defines(src: &str, name: &str) -> bool {
 fn every_port_table_is_valid_and_names_existing_rust_items() {
     let mut problems = Vec::new();
     for m in kmodel_models::REGISTRY {
-        let Some(file) = m.port else { continue };
+        let Some(file) = m.card().port else { continue };
         let port = match file.parse() {
             Ok(p) => p,
             Err(e) => {
@@ -49,13 +49,13 @@ fn every_port_table_is_valid_and_names_existing_rust_items() {
                 Ok(src) if defines(&src, f.port.name()) => {}
                 Ok(_) => problems.push(format!(
                     "{}: {} -> {}: no `fn {}` (or struct/const/...) in {}",
-                    m.name,
+                    m.name(),
                     f.kernel,
                     f.port,
                     f.port.name(),
                     path.display()
                 )),
-                Err(e) => problems.push(format!("{}: {}: {e}", m.name, path.display())),
+                Err(e) => problems.push(format!("{}: {}: {e}", m.name(), path.display())),
             }
         }
     }
@@ -66,17 +66,17 @@ fn every_port_table_is_valid_and_names_existing_rust_items() {
 fn every_model_readme_shows_its_port_table() {
     let mut stale = Vec::new();
     for m in kmodel_models::REGISTRY {
-        let Some(file) = m.port else { continue };
+        let Some(file) = m.card().port else { continue };
         let Ok(port) = file.parse() else { continue }; // reported by the test above
         let readme = std::fs::read_to_string(file.readme()).unwrap_or_default();
-        let want = port.markdown(m.name);
+        let want = port.markdown(m.name());
         if readme_section(&readme).map(str::trim_end) != Some(want.trim_end()) {
             stale.push(format!(
                 "{}: its \"{}\" section is not what {} renders: regenerate with `cargo run --release -- port {} --update-readme`",
                 file.readme().display(),
                 README_HEADING.trim_start_matches("# "),
                 file.path().display(),
-                m.name
+                m.name()
             ));
         }
     }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use crate::engine::{self, Coverage, EngineSpec, Exploration, Options, Replayed};
-use crate::model::{Model, Params, Variant};
+use crate::model::{Model, Params, VariantCard};
 use crate::rt::PropertyId;
 use crate::trace::{Trace, FORMAT, VERSION};
 use crate::verdict::{
@@ -15,8 +15,8 @@ use crate::verdict::{
 /// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
 /// declares it needs).
 pub fn check_variant(
-    model: &'static Model,
-    variant: &'static Variant,
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
     spec: &EngineSpec,
     params: &Params,
     opts: Options,
@@ -28,15 +28,15 @@ pub fn check_variant(
 /// Checks `variant` of `model` under `spec` on a generated `scene` (the variant's scripted
 /// scene when `None`); traces carry the scene.
 pub fn check_scene(
-    model: &'static Model,
-    variant: &'static Variant,
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
     spec: &EngineSpec,
     params: &Params,
     scene: Option<&serde_json::Value>,
     opts: Options,
 ) -> VariantReport {
     let mut report = VariantReport {
-        model: model.name.into(),
+        model: model.name().into(),
         variant: variant.name.into(),
         engine: spec.clone(),
         params: params.0.clone(),
@@ -64,7 +64,7 @@ pub fn check_scene(
     // A sharded loom search is split into subtrees; findings name theirs.
     let split = matches!(spec, EngineSpec::Loom { .. }) && opts.shard.count > 1;
     let opts = Options {
-        properties: model.properties.len(),
+        properties: model.properties().len(),
         ..opts
     };
     let (x, found_by) = match explore_minimal(spec, &scenario, opts) {
@@ -79,7 +79,7 @@ pub fn check_scene(
     report.explored = spec.describe(&x.coverage, x.executions);
     report.coverage = Some(x.coverage.clone());
 
-    let mut ids: Vec<PropertyId> = model.properties.iter().map(|p| p.id).collect();
+    let mut ids: Vec<PropertyId> = model.properties().iter().map(|p| p.id).collect();
     ids.extend(
         x.found
             .keys()
@@ -221,8 +221,8 @@ pub fn explore_minimal(
 
 #[allow(clippy::too_many_arguments)]
 fn make_trace(
-    model: &Model,
-    variant: &Variant,
+    model: &dyn Model,
+    variant: &VariantCard,
     spec: &EngineSpec,
     params: &Params,
     scene: Option<&serde_json::Value>,
@@ -243,7 +243,7 @@ fn make_trace(
     Trace {
         format: FORMAT.into(),
         version: VERSION,
-        model: model.name.into(),
+        model: model.name().into(),
         variant: variant.name.into(),
         params: params.0.clone(),
         scene: scene.cloned(),

@@ -31,7 +31,10 @@ pub mod trace;
 pub mod variant;
 pub mod verdict;
 
-pub use model::{Engines, Model, Param, ParamVerdicts, Params, Scenario, Variant};
+pub use model::{
+    Engines, KernelModel, Model, ModelCard, ModelTable, Param, ParamSet, ParamVerdicts, Params,
+    Scenario, Variant, VariantCard,
+};
 pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub use sync::{RwSem, Spinner};
 pub use verdict::{Declared, Expect, Property, PropertyId};
@@ -41,17 +44,20 @@ pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
     pub use crate::lkmm::*;
-    pub use crate::model::{Engines, Model, Param, ParamVerdicts, Params, Scenario, Variant};
+    pub use crate::model::{
+        Engines, KernelModel, Model, ModelCard, ModelTable, Param, ParamSet, ParamVerdicts, Params,
+        Scenario, Variant, VariantCard,
+    };
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
     };
-    pub use crate::scene::{SceneBounds, SceneSize, Scenes};
+    pub use crate::scene::{NoScenes, SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
         Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::verdict::{Declared, Expect, Property, PropertyId};
-    pub use crate::{expect, params, properties};
+    pub use crate::{expect, params, properties, sources};
     pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

@@ -142,14 +142,44 @@ pub fn resolve(
     Ok(Params(p))
 }
 
-/// A Rust type a parameter value converts to (`u32`, `usize`, `u64`, `bool`).
+/// A model's typed parameters: what [`params!`](crate::params) declares (or `()` for none).
+pub trait ParamSet: Copy + PartialEq + fmt::Debug + Send + Sync + 'static {
+    /// The parameter table: name, default, range, meaning.
+    const PARAMS: &'static [Param];
+    /// Every parameter at its default.
+    const DEFAULT: Self;
+    /// Reads validated [`Params`] (every declared parameter present).
+    fn read(p: &Params) -> Self;
+    /// The values as [`Params`] (to validate a declared set against the ranges).
+    fn values(&self) -> Params;
+}
+
+/// A model without parameters.
+impl ParamSet for () {
+    const PARAMS: &'static [Param] = &[];
+    const DEFAULT: Self = ();
+
+    fn read(_: &Params) -> Self {}
+
+    fn values(&self) -> Params {
+        Params::default()
+    }
+}
+
+/// A Rust type a parameter value converts to and from (`u32`, `usize`, `u64`, `bool`).
 pub trait ParamValue {
     fn from_param(v: u32) -> Self;
+    /// The value as declared parameters hold it (saturating; ranges are checked after).
+    fn to_param(&self) -> u32;
 }
 
 impl ParamValue for u32 {
     fn from_param(v: u32) -> Self {
         v
+    }
+
+    fn to_param(&self) -> u32 {
+        *self
     }
 }
 
@@ -157,17 +187,29 @@ impl ParamValue for u64 {
     fn from_param(v: u32) -> Self {
         u64::from(v)
     }
+
+    fn to_param(&self) -> u32 {
+        u32::try_from(*self).unwrap_or(u32::MAX)
+    }
 }
 
 impl ParamValue for usize {
     fn from_param(v: u32) -> Self {
         v as usize
     }
+
+    fn to_param(&self) -> u32 {
+        u32::try_from(*self).unwrap_or(u32::MAX)
+    }
 }
 
 impl ParamValue for bool {
     fn from_param(v: u32) -> Self {
         v != 0
+    }
+
+    fn to_param(&self) -> u32 {
+        u32::from(*self)
     }
 }
 
@@ -184,8 +226,10 @@ impl ParamValue for bool {
 /// assert_eq!(Knobs::PARAMS[0].name, "nr_vmas");
 /// ```
 ///
-/// `Knobs::PARAMS` is the declaration for [`Model::params`](crate::Model); `Knobs::from(&p)`
-/// reads a validated [`Params`] into the struct.
+/// `Knobs` implements [`ParamSet`] (the model's `type Params`): `Knobs::PARAMS` is the table the
+/// CLI validates against, `Knobs::DEFAULT` every default (`Knobs { lazy: true, ..Knobs::DEFAULT
+/// }` names a parameter set, e.g. for declared parameter verdicts), `Knobs::from(&p)` reads a
+/// validated [`Params`].
 #[macro_export]
 macro_rules! params {
     (
@@ -211,21 +255,42 @@ macro_rules! params {
                     help: $help,
                 }, )*
             ];
+
+            /// Every parameter at its default.
+            pub const DEFAULT: Self = $name { $( $field: $default, )* };
         }
 
-        impl From<&$crate::Params> for $name {
-            fn from(p: &$crate::Params) -> Self {
+        impl $crate::param::ParamSet for $name {
+            const PARAMS: &'static [$crate::Param] = $name::PARAMS;
+            const DEFAULT: Self = $name::DEFAULT;
+
+            fn read(p: &$crate::Params) -> Self {
                 $name {
                     $( $field: <$ty as $crate::param::ParamValue>::from_param(
                         p.get(stringify!($field)),
                     ), )*
                 }
             }
+
+            fn values(&self) -> $crate::Params {
+                $crate::Params(::std::collections::BTreeMap::from([
+                    $( (
+                        stringify!($field).to_string(),
+                        $crate::param::ParamValue::to_param(&self.$field),
+                    ), )*
+                ]))
+            }
+        }
+
+        impl From<&$crate::Params> for $name {
+            fn from(p: &$crate::Params) -> Self {
+                <$name as $crate::param::ParamSet>::read(p)
+            }
         }
 
         impl Default for $name {
             fn default() -> Self {
-                $name { $( $field: $default, )* }
+                $name::DEFAULT
             }
         }
     };

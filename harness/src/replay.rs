@@ -3,15 +3,15 @@
 //! it, and check it ends in the same violation with the same events.
 
 use crate::engine::{self, EngineError, EngineKind, Replayed};
-use crate::model::{Model, Params, Variant};
+use crate::model::{Model, Params, VariantCard};
 use crate::rt::{NO_DEADLOCK, NO_LIVELOCK};
 use crate::trace::Trace;
 use crate::verdict::{CheckLabel, Error};
 
 /// What a valid trace refers to.
 pub struct Validated {
-    pub model: &'static Model,
-    pub variant: &'static Variant,
+    pub model: &'static dyn Model,
+    pub variant: &'static VariantCard,
     pub params: Params,
 }
 
@@ -19,12 +19,13 @@ pub struct Validated {
 /// property, engine, parameters (names and ranges, like the command line), the generated scene
 /// (the model's scene language), the engine-specific replay data, and last the model source
 /// hash (so a trace relabelled to another model is reported as unknown, not stale).
-pub fn validate(registry: &[&'static Model], trace: &Trace) -> Result<Validated, Error> {
+pub fn validate(registry: &[&'static dyn Model], trace: &Trace) -> Result<Validated, Error> {
     let (model, variant) = registry
         .iter()
-        .find(|m| m.name == trace.model)
+        .find(|m| m.name() == trace.model)
+        .copied()
         .ok_or_else(|| {
-            let names: Vec<_> = registry.iter().map(|x| x.name).collect();
+            let names: Vec<_> = registry.iter().map(|x| x.name()).collect();
             Error::BadInput(format!(
                 "unknown model '{}' (models: {})",
                 trace.model,
@@ -33,35 +34,35 @@ pub fn validate(registry: &[&'static Model], trace: &Trace) -> Result<Validated,
         })
         .and_then(|m| {
             m.variant(&trace.variant).map(|v| (m, v)).ok_or_else(|| {
-                let names: Vec<_> = m.variants.iter().map(|x| x.name).collect();
+                let names: Vec<_> = m.variants().into_iter().map(|x| x.name).collect();
                 Error::BadInput(format!(
                     "unknown variant '{}' for model {} (variants: {})",
                     trace.variant,
-                    m.name,
+                    m.name(),
                     names.join(", ")
                 ))
             })
         })?;
     let builtin = [NO_DEADLOCK, NO_LIVELOCK].contains(&trace.property);
     if model.property(trace.property).is_none() && !builtin {
-        let names: Vec<_> = model.properties.iter().map(|p| p.id).collect();
+        let names: Vec<_> = model.properties().iter().map(|p| p.id).collect();
         return Err(Error::BadInput(format!(
             "unknown property '{}' for model {} (properties: {})",
             trace.property,
-            model.name,
+            model.name(),
             names.join(", ")
         )));
     }
     trace.engine.kind().runs(variant.engines).map_err(|why| {
-        let label = CheckLabel::new(model.name, variant.name);
+        let label = CheckLabel::new(model.name(), variant.name);
         Error::BadInput(format!("{label}: {why}"))
     })?;
     let params = model
-        .params(&trace.params)
+        .resolve(&trace.params)
         .map_err(|e| Error::BadInput(e.to_string()))?;
     if let Some(scene) = &trace.scene {
-        let space = model.scenes.ok_or_else(|| {
-            Error::BadInput(format!("model {} has no scene language", model.name))
+        let space = model.scenes().ok_or_else(|| {
+            Error::BadInput(format!("model {} has no scene language", model.name()))
         })?;
         space.check(scene).map_err(Error::BadInput)?;
     }
@@ -89,7 +90,7 @@ pub fn validate(registry: &[&'static Model], trace: &Trace) -> Result<Validated,
 }
 
 /// Re-runs a stored trace and checks it ends in the same violation with the same events.
-pub fn replay_trace(registry: &[&'static Model], trace: &Trace) -> Result<Replayed, Error> {
+pub fn replay_trace(registry: &[&'static dyn Model], trace: &Trace) -> Result<Replayed, Error> {
     let Validated {
         model,
         variant,

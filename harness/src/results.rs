@@ -78,29 +78,29 @@ impl std::fmt::Display for ResultsError {
 
 impl Results {
     /// An empty record for `model` as it is now.
-    pub fn new(model: &Model) -> Results {
+    pub fn new(model: &dyn Model) -> Results {
         Results {
             format: FORMAT.into(),
             version: VERSION,
-            model: model.name.into(),
+            model: model.name().into(),
             source_hash: model.source_hash(),
             reports: vec![],
         }
     }
 
     /// Reads the results of `model` under `dir`, refusing a missing, unreadable or stale file.
-    pub fn load(dir: &Path, model: &Model) -> Result<Results, ResultsError> {
-        let p = path(dir, model.name);
+    pub fn load(dir: &Path, model: &dyn Model) -> Result<Results, ResultsError> {
+        let p = path(dir, model.name());
         let shown = p.display().to_string();
         let text = std::fs::read_to_string(&p).map_err(|_| ResultsError::Missing(shown.clone()))?;
         let r: Results = serde_json::from_str(&text)
             .map_err(|e| ResultsError::Unreadable(shown.clone(), e.to_string()))?;
-        if r.format != FORMAT || r.version != VERSION || r.model != model.name {
+        if r.format != FORMAT || r.version != VERSION || r.model != model.name() {
             return Err(ResultsError::Unreadable(
                 shown,
                 format!(
                     "expected format {FORMAT} version {VERSION} of model {}",
-                    model.name
+                    model.name()
                 ),
             ));
         }
@@ -129,7 +129,7 @@ impl Results {
 
     /// Records `report` (a whole, unsharded check of this model), replacing the earlier report
     /// of the same check, and keeps the reports in the model's variant order.
-    pub fn record(&mut self, model: &Model, report: &VariantReport) {
+    pub fn record(&mut self, model: &dyn Model, report: &VariantReport) {
         let mut r = report.clone();
         r.elapsed_secs = 0.0;
         for p in r.properties.iter_mut() {
@@ -144,7 +144,7 @@ impl Results {
         self.reports
             .retain(|x| !(x.variant == r.variant && x.engine == r.engine && x.params == r.params));
         self.reports.push(r);
-        let rank = |v: &str| model.variants.iter().position(|x| x.name == v);
+        let rank = |v: &str| model.variants().into_iter().position(|x| x.name == v);
         self.reports.sort_by(|a, b| {
             (rank(&a.variant), a.engine.name(), &a.params).cmp(&(
                 rank(&b.variant),

@@ -1,8 +1,9 @@
 //! Scenes as data: a model's space of scenes (system size, a sequential set-up, a program per
 //! actor), generated and shrunk with proptest, enumerated up to a size, stored in traces.
 //!
-//! A model implements [`Scenes`] with its own typed scene; the harness sees it through the
-//! object-safe [`SceneSpace`], with scenes as JSON values at the boundary (traces, shards).
+//! A model implements [`Scenes`] with its own typed scene (and runs it under its own typed
+//! design); the harness sees it through the object-safe [`SceneSpace`], with scenes as JSON
+//! values at the boundary (traces, shards).
 
 use std::fmt;
 
@@ -10,7 +11,7 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::variant::{Scenario, Variant};
+use crate::variant::Scenario;
 
 /// The largest scenes a sweep considers. Every bound is inclusive; sizes start at one CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -76,6 +77,8 @@ impl fmt::Display for SceneSize {
 /// A model's scene language, typed. Implement this; the harness uses it as a [`SceneSpace`].
 pub trait Scenes: Send + Sync + 'static {
     type Scene: Clone + fmt::Debug + Serialize + DeserializeOwned + Send + Sync + 'static;
+    /// The model's design type: what a scene runs under (the model's `type Design`).
+    type Design;
 
     /// The default bounds of an exhaustive sweep (every scene, loom): small enough for CI.
     const EXHAUSTIVE: SceneBounds;
@@ -95,8 +98,9 @@ pub trait Scenes: Send + Sync + 'static {
     /// The scene's size.
     fn size(&self, scene: &Self::Scene) -> SceneSize;
 
-    /// The execution body: fresh state, the set-up, the actors, the "once quiet" checks.
-    fn scenario(&self, variant: &Variant, scene: &Self::Scene) -> Scenario;
+    /// The execution body under `design`: fresh state, the set-up, the actors, the "once
+    /// quiet" checks.
+    fn scenario(&self, design: &Self::Design, scene: &Self::Scene) -> Scenario;
 
     /// The scene as a short script a reviewer reads before the timeline, one line per step.
     fn script(&self, scene: &Self::Scene) -> String;
@@ -110,11 +114,11 @@ pub trait SceneSpace: Send + Sync {
     fn enumerate(&self, b: &SceneBounds) -> Vec<serde_json::Value>;
     /// Parses and validates a stored scene.
     fn check(&self, scene: &serde_json::Value) -> Result<SceneSize, String>;
-    fn scenario(&self, variant: &Variant, scene: &serde_json::Value) -> Result<Scenario, String>;
     fn script(&self, scene: &serde_json::Value) -> Result<String, String>;
 }
 
-fn parse<S: Scenes>(space: &S, v: &serde_json::Value) -> Result<S::Scene, String> {
+/// Parses and validates a stored scene of `space`'s language.
+pub fn parse<S: Scenes>(space: &S, v: &serde_json::Value) -> Result<S::Scene, String> {
     let scene: S::Scene =
         serde_json::from_value(v.clone()).map_err(|e| format!("malformed scene: {e}"))?;
     space
@@ -148,12 +152,49 @@ impl<S: Scenes> SceneSpace for S {
         parse(self, scene).map(|s| self.size(&s))
     }
 
-    fn scenario(&self, variant: &Variant, scene: &serde_json::Value) -> Result<Scenario, String> {
-        parse(self, scene).map(|s| Scenes::scenario(self, variant, &s))
-    }
-
     fn script(&self, scene: &serde_json::Value) -> Result<String, String> {
         parse(self, scene).map(|s| Scenes::script(self, &s))
+    }
+}
+
+/// The scene language of a model without one (`type Scenes = NoScenes<Design>`): it has no
+/// scenes, and `kmodel explore` refuses the model.
+pub struct NoScenes<D>(std::marker::PhantomData<fn() -> D>);
+
+impl<D: 'static> Scenes for NoScenes<D> {
+    type Scene = ();
+    type Design = D;
+
+    const EXHAUSTIVE: SceneBounds = SceneBounds {
+        cpus: 0,
+        actors: 0,
+        ops: 0,
+        setup: 0,
+    };
+    const RANDOM: SceneBounds = Self::EXHAUSTIVE;
+
+    fn strategy(&self, _: &SceneBounds) -> BoxedStrategy<()> {
+        proptest::strategy::Just(()).boxed()
+    }
+
+    fn enumerate(&self, _: &SceneBounds) -> Vec<()> {
+        vec![]
+    }
+
+    fn validate(&self, _: &()) -> Result<(), String> {
+        Err("this model has no scene language".into())
+    }
+
+    fn size(&self, _: &()) -> SceneSize {
+        SceneSize::default()
+    }
+
+    fn scenario(&self, _: &D, _: &()) -> Scenario {
+        std::sync::Arc::new(|| {})
+    }
+
+    fn script(&self, _: &()) -> String {
+        String::new()
     }
 }
 

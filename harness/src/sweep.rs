@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check;
 use crate::engine::{self, defaults, EngineSpec, Options, Shard};
-use crate::model::{Expect, Model, Variant};
+use crate::model::{Expect, Model, Params, VariantCard};
 use crate::rt::PropertyId;
 use crate::scene::{SceneBounds, SceneSize, SceneSpace};
 use crate::thread::LOOM_MAX_SPAWNED;
@@ -200,9 +200,11 @@ fn engine_runs(engine: &EngineSpec, size: &SceneSize) -> bool {
 
 /// The per-scene explorer: the properties one scene violates, with messages.
 struct Explorer<'a> {
-    model: &'static Model,
-    variant: &'static Variant,
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
     space: &'static dyn SceneSpace,
+    /// The model's default parameters (scenes carry their own sizes).
+    params: Params,
     opts: &'a SweepOptions,
     executions: u64,
     partial: u64,
@@ -213,10 +215,12 @@ impl Explorer<'_> {
         &mut self,
         scene: &serde_json::Value,
     ) -> Result<BTreeMap<PropertyId, String>, Error> {
-        let scenario = (self.space.scenario(self.variant, scene)).map_err(Error::BadInput)?;
+        let scenario = (self.model)
+            .scenario_for(self.variant, &self.params, Some(scene))
+            .map_err(Error::BadInput)?;
         let opts = Options {
             jobs: self.opts.jobs,
-            properties: self.model.properties.len(),
+            properties: self.model.properties().len(),
             ..Options::default()
         };
         let (x, _) = check::explore_minimal(&self.opts.engine, &scenario, opts).map_err(|e| {
@@ -281,10 +285,14 @@ fn seeded_runner(seed: u64) -> TestRunner {
 }
 
 /// Sweeps `variant` of `model` over generated scenes.
-pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptions) -> SweepReport {
+pub fn sweep(
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
+    opts: &SweepOptions,
+) -> SweepReport {
     let start = Instant::now();
     let mut report = SweepReport {
-        model: model.name.into(),
+        model: model.name().into(),
         variant: variant.name.into(),
         engine: opts.engine.clone(),
         memory_model: opts.engine.memory_model().into(),
@@ -302,10 +310,10 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         error: None,
         shard: opts.shard,
     };
-    let Some(space) = model.scenes else {
+    let Some(space) = model.scenes() else {
         report.error = Some(Error::BadInput(format!(
             "model {} has no scene language",
-            model.name
+            model.name()
         )));
         return report;
     };
@@ -316,10 +324,18 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         )));
         return report;
     };
+    let params = match model.resolve(&BTreeMap::new()) {
+        Ok(p) => p,
+        Err(e) => {
+            report.error = Some(Error::BadInput(e.to_string()));
+            return report;
+        }
+    };
     let mut ex = Explorer {
         model,
         variant,
         space,
+        params,
         opts,
         executions: 0,
         partial: 0,
@@ -414,7 +430,7 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
         && report.skipped == 0
         && report.error.is_none();
 
-    let mut ids: Vec<PropertyId> = model.properties.iter().map(|p| p.id).collect();
+    let mut ids: Vec<PropertyId> = model.properties().iter().map(|p| p.id).collect();
     ids.extend(
         found
             .keys()
@@ -470,8 +486,8 @@ pub fn sweep(model: &'static Model, variant: &'static Variant, opts: &SweepOptio
 /// Records a replayable trace of a finding's scene: loom with the default bound (lowest bound
 /// first) when the scene fits loom, else the sweep's engine.
 fn record(
-    model: &'static Model,
-    variant: &'static Variant,
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
     f: &SceneFinding,
     property: PropertyId,
     opts: &SweepOptions,
@@ -487,7 +503,7 @@ fn record(
     if !engines.contains(&opts.engine) {
         engines.push(opts.engine.clone());
     }
-    let params = (model.params(&BTreeMap::new())).map_err(|e| Error::BadInput(e.to_string()))?;
+    let params = (model.resolve(&BTreeMap::new())).map_err(|e| Error::BadInput(e.to_string()))?;
     for spec in engines {
         let r = check::check_scene(
             model,
@@ -497,7 +513,7 @@ fn record(
             Some(&f.scene),
             engine::Options {
                 jobs: opts.jobs,
-                properties: model.properties.len(),
+                properties: model.properties().len(),
                 stop_at: Some(property),
                 ..Options::default()
             },

@@ -1,8 +1,7 @@
 //! A variant of a model: one design with its declared verdicts (a litmus test's `Result:`
-//! line) and its typed design value; the properties and verdicts it speaks of.
+//! line) and its typed design value. [`Variant`] is what a model declares (built with const
+//! methods, so defaults are not repeated); [`VariantCard`] is what the registry and the CLI see.
 
-use std::any::Any;
-use std::fmt;
 use std::sync::Arc;
 
 use crate::verdict::{Declared, Expect, PropertyId};
@@ -18,9 +17,9 @@ pub enum Engines {
     ShuttleOnly(&'static str),
 }
 
-/// One design (or posting) of the modelled mechanism.
-#[derive(Clone, Copy)]
-pub struct Variant {
+/// A variant as the registry and the CLI see it: its name, summary and declared verdicts.
+#[derive(Clone, Copy, Debug)]
+pub struct VariantCard {
     pub name: &'static str,
     pub summary: &'static str,
     /// Declared verdicts that differ from Holds (see [`expect!`](crate::expect)); every
@@ -32,24 +31,12 @@ pub struct Variant {
     /// in a comment at which schedule it was found). Checks under shuttle-pct run at least this
     /// many (`EngineSpec::with_min_pct_schedules`).
     pub min_pct_schedules: Option<u64>,
-    /// The model's own typed description of this variant (its design, ablation, scene),
-    /// read back with [`Variant::design`]; models never decode the variant's name.
-    pub design: &'static (dyn Any + Send + Sync),
     /// Declared verdicts over the model's generated scenes (Holds by default), for a variant
     /// whose design is swept; `None` when another variant sweeps the same design.
     pub sweep: Option<Declared>,
 }
 
-impl fmt::Debug for Variant {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Variant")
-            .field("name", &self.name)
-            .field("expect", &self.expect)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Variant {
+impl VariantCard {
     /// The declared verdict for `property` with the default parameters.
     pub fn expected(&self, property: PropertyId) -> Expect {
         self.expect.of(property)
@@ -59,28 +46,79 @@ impl Variant {
     pub fn sweep_expected(&self, property: PropertyId) -> Option<Expect> {
         self.sweep.map(|t| t.of(property))
     }
+}
 
-    /// The model's typed design for this variant. Panics only on a model bug (a variant whose
-    /// design is of another type than its model reads), which the registry tests catch.
-    pub fn design<D: Any>(&self) -> &'static D {
-        self.design.downcast_ref::<D>().unwrap_or_else(|| {
-            panic!(
-                "model error: variant {} has no design of type {}",
-                self.name,
-                std::any::type_name::<D>()
-            )
-        })
+/// One design (or posting) of the modelled mechanism: its card and the model's own typed
+/// description of it (its design, ablation, scene), which the scenario reads.
+///
+/// ```
+/// # use kmodel_harness::prelude::*;
+/// # properties! { TORN = "torn": "no torn read"; }
+/// #[derive(Clone, Copy, Debug)]
+/// struct Design { retry: bool }
+/// const VARIANTS: &[Variant<Design>] = &[
+///     Variant::new("correct", "the reader retries", Design { retry: true }),
+///     Variant::new("no-retry", "the reader never retries", Design { retry: false })
+///         .expect(expect![TORN => Violated]),
+/// ];
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Variant<D> {
+    pub card: VariantCard,
+    pub design: D,
+}
+
+impl<D> Variant<D> {
+    /// A variant that declares every property Holds, runs under every engine with the default
+    /// budgets, and is not swept.
+    pub const fn new(name: &'static str, summary: &'static str, design: D) -> Self {
+        Variant {
+            card: VariantCard {
+                name,
+                summary,
+                expect: Declared::HOLDS,
+                engines: Engines::All,
+                min_pct_schedules: None,
+                sweep: None,
+            },
+            design,
+        }
+    }
+
+    /// Its declared verdicts (`expect![...]`; Holds for every property not listed).
+    pub const fn expect(mut self, expect: Declared) -> Self {
+        self.card.expect = expect;
+        self
+    }
+
+    /// Its declared verdicts over generated scenes: the variant sweeps its design.
+    pub const fn sweep(mut self, sweep: Declared) -> Self {
+        self.card.sweep = Some(sweep);
+        self
+    }
+
+    /// Loom cannot run it (more than 4 spawned actors, or another reason, stated).
+    pub const fn shuttle_only(mut self, why: &'static str) -> Self {
+        self.card.engines = Engines::ShuttleOnly(why);
+        self
+    }
+
+    /// shuttle-pct needs at least `schedules` to reach its declared violations (say in a
+    /// comment at which schedule it was found).
+    pub const fn min_pct_schedules(mut self, schedules: u64) -> Self {
+        self.card.min_pct_schedules = Some(schedules);
+        self
     }
 }
 
 /// Verdicts a variant declares for one non-default parameter set: the whole table for those
-/// parameters (Holds by default, as in [`Variant::expect`]), e.g. mrelease's `exit-mm-pointer`
-/// with `parent_reaps=1`. A check with other non-default parameters has no declared verdicts:
-/// its violations are findings, not failures.
+/// parameters (Holds by default, as in [`VariantCard::expect`]), e.g. mrelease's
+/// `exit-mm-pointer` with `parent_reaps=1`. A check with other non-default parameters has no
+/// declared verdicts: its violations are findings, not failures.
 #[derive(Clone, Copy, Debug)]
-pub struct ParamVerdicts {
+pub struct ParamVerdicts<P> {
     pub variant: &'static str,
-    /// The parameters that differ from their defaults (every other one at its default).
-    pub params: &'static [(&'static str, u32)],
+    /// The typed parameters (`Knobs { parent_reaps: true, ..Knobs::DEFAULT }`).
+    pub params: P,
     pub expect: Declared,
 }

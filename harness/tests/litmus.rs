@@ -325,43 +325,38 @@ const SB_PROPS: &[Property] = &[Property {
     claim: "SB: at least one CPU sees the other's store",
 }];
 
-static SB: Model = Model {
-    name: "sb",
-    question: "Can both CPUs miss each other's store (store buffering)?",
-    references: &["tools/memory-model/litmus-tests/SB+fencembonceonces.litmus"],
-    params: &[],
-    param_check: None,
-    properties: SB_PROPS,
-    variants: &[
-        Variant {
-            name: "no-mb",
-            summary: "no barrier between the store and the load",
-            expect: expect![BOTH_ZERO => ViolatedWeakMemory],
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &false,
-            sweep: None,
-        },
-        Variant {
-            name: "mb",
-            summary: "smp_mb() between the store and the load",
-            expect: expect![BOTH_ZERO => Holds],
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &true,
-            sweep: None,
-        },
-    ],
-    param_verdicts: &[],
-    source: &[include_str!("litmus.rs")],
-    scenario: |v, _| store_buffering(*v.design::<bool>()),
-    scenes: None,
-    port: None,
-};
+/// Store buffering as a model: the design is whether both CPUs run smp_mb().
+struct Sb;
+static SB: Sb = Sb;
+
+impl KernelModel for Sb {
+    type Design = bool;
+    type Params = ();
+    type Scenes = NoScenes<bool>;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "sb",
+        question: "Can both CPUs miss each other's store (store buffering)?",
+        references: &["tools/memory-model/litmus-tests/SB+fencembonceonces.litmus"],
+        properties: SB_PROPS,
+        source: kmodel_harness::sources!["litmus.rs"],
+        port: None,
+    };
+    const VARIANTS: &'static [Variant<bool>] = &[
+        Variant::new("no-mb", "no barrier between the store and the load", false)
+            .expect(expect![BOTH_ZERO => ViolatedWeakMemory]),
+        Variant::new("mb", "smp_mb() between the store and the load", true)
+            .expect(expect![BOTH_ZERO => Holds]),
+    ];
+
+    fn scenario(with_mb: &bool, _: &()) -> Scenario {
+        store_buffering(*with_mb)
+    }
+}
 
 fn sb_trace(spec: &EngineSpec) -> Trace {
     let v = SB.variant("no-mb").unwrap();
-    let params = SB.params(&Default::default()).unwrap();
+    let params = SB.resolve(&Default::default()).unwrap();
     let report = check_variant(&SB, v, spec, &params, Options::default());
     assert!(report.as_expected(), "{report:?}");
     report.properties[0].trace.clone().expect("a trace")
@@ -370,9 +365,9 @@ fn sb_trace(spec: &EngineSpec) -> Trace {
 #[test]
 fn declared_verdicts_hold_per_engine() {
     SB.validate().unwrap();
-    let params = SB.params(&Default::default()).unwrap();
+    let params = SB.resolve(&Default::default()).unwrap();
     for spec in engines() {
-        for v in SB.variants {
+        for v in SB.variants() {
             let r = check_variant(&SB, v, &spec, &params, Options::default());
             assert!(r.as_expected(), "{spec} {}: {r:?}", v.name);
             assert!(r

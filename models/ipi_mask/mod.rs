@@ -237,9 +237,9 @@ pub fn scripted(which: Which, b_calls: usize) -> Scene {
     }
 }
 
-fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let which = *variant.design::<Which>();
-    let scene = scripted(which, Knobs::from(params).b_calls);
+fn scenario(which: &Which, k: &Knobs) -> Scenario {
+    let which = *which;
+    let scene = scripted(which, k.b_calls);
     let design = design_of(which);
     Arc::new(move || run::run(&scene, design))
 }
@@ -257,12 +257,21 @@ params! {
     }
 }
 
-pub static MODEL: Model = Model {
-    name: "ipi-mask",
-    question: "Once csd_lock_wait() in smp_call_function_many_cond() runs preemptible, is the \
+/// The model, as the registry holds it (`&MODEL`).
+pub struct IpiMask;
+pub static MODEL: IpiMask = IpiMask;
+
+impl KernelModel for IpiMask {
+    type Design = Which;
+    type Params = Knobs;
+    type Scenes = IpiScenes;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "ipi-mask",
+        question: "Once csd_lock_wait() in smp_call_function_many_cond() runs preemptible, is the \
                per-CPU cfd->cpumask still safe as the wait mask, and does the task-local mask \
                (pointer or stashed in the pointer word) fix it?",
-    references: &[
+        references: &[
         "kernel/smp.c: smp_call_function_many_cond(), csd_lock(), csd_unlock(), csd_lock_wait(), \
          __flush_smp_call_function_queue(), llist_add()",
         "include/linux/smp_types.h: CSD_FLAG_LOCK, CSD_TYPE_SYNC",
@@ -271,187 +280,153 @@ pub static MODEL: Model = Model {
          (Chuyi Zhou, 2026-06-16) and Thomas Gleixner's review (2026-06-26)",
         "[PATCH v8 06/14] smp: Enable preemption early in smp_call_function_many_cond()",
     ],
-    params: Knobs::PARAMS,
-    param_check: None,
-    properties: PROPERTIES,
-    variants: &[
-        Variant {
-            name: "pinned-wait",
-            summary: "before the series: the caller disables preemption across the whole call \
-                      including csd_lock_wait(); wait mask is the per-CPU cfd->cpumask",
-            expect: expect![],
-            sweep: Some(expect![]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::PinnedWait,
-        },
-        Variant {
-            name: "preemptible-percpu-mask",
-            summary: "put_cpu() before the wait loop, wait mask still cfd->cpumask: task B on \
-                      the same CPU overwrites it while task A iterates it",
-            expect: expect![
-                FUNC_DONE => Violated,
-                NO_LATE_INFO => Violated,
-                WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
-            ],
-            sweep: Some(expect![
-                FUNC_DONE => Violated,
-                NO_LATE_INFO => Violated,
-                WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
-            ]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::PreemptiblePercpuMask,
-        },
-        Variant {
-            name: "task-local-mask",
-            summary: "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
-                      kmalloc'd mask); A migrates to CPU3 while waiting",
-            expect: expect![WAIT_BOUNDED => Violated],
-            sweep: Some(expect![WAIT_BOUNDED => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::TaskLocalMask,
-        },
-        Variant {
-            name: "task-local-inline",
-            summary: "the series with NR_CPUS=64: cpumask_size() fits the pointer word, mask \
-                      stashed in current->ipi_mask_val",
-            expect: expect![WAIT_BOUNDED => Violated],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::TaskLocalInline,
-        },
-        Variant {
-            name: "task-local-fallback",
-            summary: "the series, A is init_task (NULL ipi_mask_ptr, bound to CPU0, preemption \
-                      disabled): A falls back to cfd->cpumask while B uses its own mask",
-            expect: expect![WAIT_BOUNDED => Violated],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::TaskLocalFallback,
-        },
-        Variant {
-            name: "ablation-two-tasks-without-mask",
-            summary: "the fallback's assumption broken: two tasks of one CPU both without a task \
-                      mask share cfd->cpumask with a preemptible wait",
-            expect: expect![
-                FUNC_DONE => Violated,
-                NO_LATE_INFO => Violated,
-                WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
-            ],
-            sweep: Some(expect![
-                FUNC_DONE => Violated,
-                NO_LATE_INFO => Violated,
-                WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
-            ]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::AblationTwoTasksWithoutMask,
-        },
-        Variant {
-            name: "task-local-cond-bits-kept",
-            summary: "the series combined with 5.15-era cond handling (rejected CPU left in the \
-                      wait mask): A polls csd(0->2) that B owns",
-            expect: expect![WAIT_MASK_MATCHES => Violated],
-            sweep: Some(expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::TaskLocalCondBitsKept,
-        },
-        Variant {
-            name: "ablation-unpinned-queueing",
-            summary: "put_cpu() right after get_cpu(): csd_lock()'s plain RMW on the per-CPU csd \
-                      races with task B on the same CPU, and B's cpumask_clear(cfd->cpumask_ipi) \
-                      eats A's IPI (A then waits forever)",
-            expect: expect![
-                FUNC_DONE => Violated,
-                EXACTLY_ONCE => Violated,
-                NO_LATE_INFO => Violated,
-                CSD_EXCLUSIVE => Violated,
-                NO_DEADLOCK => Violated,
-                WAIT_BOUNDED => Violated,
-                CSD_UNLOCK_LOCKED => Violated
-            ],
-            // Swept by nobody: `explore --exhaustive` runs loom, which this model cannot
-            // run soundly here (UNPINNED_SC).
-            sweep: None,
-            engines: Engines::ShuttleOnly(UNPINNED_SC),
-            // shuttle-pct (seed 0, depth 3) first reaches `no-info-after-return` at schedule
-            // 7,793 since the port's llist_add() became a try_cmpxchg() loop (one more read per
-            // queueing shifts PCT's choices); the other violations come within 2,000.
-            min_pct_schedules: Some(10_000),
-            design: &Which::AblationUnpinnedQueueing,
-        },
-        Variant {
-            name: "ablation-csd-unlock-relaxed",
-            summary: "the series with csd_unlock() as WRITE_ONCE (no release): the waiter sees \
-                      the lock clear before func's stores",
-            // no-info-after-return: LKMM allows func's read of info to pass the WRITE_ONCE
-            // unlock (load buffering); loom never builds LB (see the README).
-            expect: expect![
-                FUNC_DONE => ViolatedWeakMemory,
-                NO_LATE_INFO => BeyondEngine,
-                WAIT_BOUNDED => Violated
-            ],
-            sweep: Some(expect![
-                FUNC_DONE => ViolatedWeakMemory,
-                NO_LATE_INFO => BeyondEngine,
-                WAIT_BOUNDED => Violated
-            ]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::AblationCsdUnlockRelaxed,
-        },
-        Variant {
-            name: "ablation-info-read-after-unlock",
-            summary: "the series with a flush that touches info after csd_unlock() of a SYNC \
-                      csd (e.g. a trace hook)",
-            expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated],
-            sweep: Some(expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::AblationInfoReadAfterUnlock,
-        },
-        Variant {
-            name: "ablation-put-cpu-only-if-remote",
-            summary: "the series with put_cpu() only on the run_remote path: B's call whose \
-                      cond_func rejects every CPU leaks a preempt count",
-            expect: expect![PREEMPT_BALANCED => Violated],
-            sweep: Some(expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::AblationPutCpuOnlyIfRemote,
-        },
-        Variant {
-            name: "ablation-wait-irqs-disabled",
-            summary: "before the series, callers on CPU0 and CPU1 call each other with IRQs \
-                      disabled (the lockdep_assert_irqs_enabled() case)",
-            expect: expect![NO_DEADLOCK => Violated, IRQS_ENABLED => Violated],
-            sweep: Some(expect![NO_DEADLOCK => Violated, IRQS_ENABLED => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &Which::AblationWaitIrqsDisabled,
-        },
-    ],
-    param_verdicts: &[],
-    source: &[
-        include_str!("mod.rs"),
-        include_str!("smp.rs"),
-        include_str!("ipi.rs"),
-        include_str!("call.rs"),
-        include_str!("run.rs"),
-        include_str!("scene.rs"),
-        include_str!("space.rs"),
-        include_str!("cpumask.rs"),
-    ],
-    scenario,
-    scenes: Some(&IpiScenes),
-    port: kmodel_harness::port_file!("port.toml"),
-};
+        properties: PROPERTIES,
+        source: sources!["mod.rs", "smp.rs", "ipi.rs", "call.rs", "run.rs", "scene.rs", "space.rs", "cpumask.rs"],
+        port: kmodel_harness::port_file!("port.toml"),
+    };
+    const VARIANTS: &'static [Variant<Which>] = &[
+        Variant::new(
+            "pinned-wait",
+            "before the series: the caller disables preemption across the whole call \
+             including csd_lock_wait(); wait mask is the per-CPU cfd->cpumask",
+            Which::PinnedWait,
+        )
+        .sweep(expect![]),
+        Variant::new(
+            "preemptible-percpu-mask",
+            "put_cpu() before the wait loop, wait mask still cfd->cpumask: task B on \
+             the same CPU overwrites it while task A iterates it",
+            Which::PreemptiblePercpuMask,
+        )
+        .expect(expect![
+            FUNC_DONE => Violated,
+            NO_LATE_INFO => Violated,
+            WAIT_MASK_MATCHES => Violated,
+            WAIT_BOUNDED => Violated,
+        ])
+        .sweep(expect![
+            FUNC_DONE => Violated,
+            NO_LATE_INFO => Violated,
+            WAIT_MASK_MATCHES => Violated,
+            WAIT_BOUNDED => Violated,
+        ]),
+        Variant::new(
+            "task-local-mask",
+            "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
+             kmalloc'd mask); A migrates to CPU3 while waiting",
+            Which::TaskLocalMask,
+        )
+        .expect(expect![WAIT_BOUNDED => Violated])
+        .sweep(expect![WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "task-local-inline",
+            "the series with NR_CPUS=64: cpumask_size() fits the pointer word, mask \
+             stashed in current->ipi_mask_val",
+            Which::TaskLocalInline,
+        )
+        .expect(expect![WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "task-local-fallback",
+            "the series, A is init_task (NULL ipi_mask_ptr, bound to CPU0, preemption \
+             disabled): A falls back to cfd->cpumask while B uses its own mask",
+            Which::TaskLocalFallback,
+        )
+        .expect(expect![WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "ablation-two-tasks-without-mask",
+            "the fallback's assumption broken: two tasks of one CPU both without a task \
+             mask share cfd->cpumask with a preemptible wait",
+            Which::AblationTwoTasksWithoutMask,
+        )
+        .expect(expect![
+            FUNC_DONE => Violated,
+            NO_LATE_INFO => Violated,
+            WAIT_MASK_MATCHES => Violated,
+            WAIT_BOUNDED => Violated,
+        ])
+        .sweep(expect![
+            FUNC_DONE => Violated,
+            NO_LATE_INFO => Violated,
+            WAIT_MASK_MATCHES => Violated,
+            WAIT_BOUNDED => Violated,
+        ]),
+        Variant::new(
+            "task-local-cond-bits-kept",
+            "the series combined with 5.15-era cond handling (rejected CPU left in the \
+             wait mask): A polls csd(0->2) that B owns",
+            Which::TaskLocalCondBitsKept,
+        )
+        .expect(expect![WAIT_MASK_MATCHES => Violated])
+        .sweep(expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "ablation-unpinned-queueing",
+            "put_cpu() right after get_cpu(): csd_lock()'s plain RMW on the per-CPU csd \
+             races with task B on the same CPU, and B's cpumask_clear(cfd->cpumask_ipi) \
+             eats A's IPI (A then waits forever)",
+            Which::AblationUnpinnedQueueing,
+        )
+        .expect(expect![
+            FUNC_DONE => Violated,
+            EXACTLY_ONCE => Violated,
+            NO_LATE_INFO => Violated,
+            CSD_EXCLUSIVE => Violated,
+            NO_DEADLOCK => Violated,
+            WAIT_BOUNDED => Violated,
+            CSD_UNLOCK_LOCKED => Violated,
+        ])
+        // Swept by nobody: `explore --exhaustive` runs loom, which this model cannot
+        // run soundly here (UNPINNED_SC).
+        .shuttle_only(UNPINNED_SC)
+        // shuttle-pct (seed 0, depth 3) first reaches `no-info-after-return` at schedule
+        // 7,793 since the port's llist_add() became a try_cmpxchg() loop (one more read per
+        // queueing shifts PCT's choices); the other violations come within 2,000.
+        .min_pct_schedules(10_000),
+        Variant::new(
+            "ablation-csd-unlock-relaxed",
+            "the series with csd_unlock() as WRITE_ONCE (no release): the waiter sees \
+             the lock clear before func's stores",
+            Which::AblationCsdUnlockRelaxed,
+        )
+        // no-info-after-return: LKMM allows func's read of info to pass the WRITE_ONCE
+        // unlock (load buffering); loom never builds LB (see the README).
+        .expect(expect![
+            FUNC_DONE => ViolatedWeakMemory,
+            NO_LATE_INFO => BeyondEngine,
+            WAIT_BOUNDED => Violated,
+        ])
+        .sweep(expect![
+            FUNC_DONE => ViolatedWeakMemory,
+            NO_LATE_INFO => BeyondEngine,
+            WAIT_BOUNDED => Violated,
+        ]),
+        Variant::new(
+            "ablation-info-read-after-unlock",
+            "the series with a flush that touches info after csd_unlock() of a SYNC \
+             csd (e.g. a trace hook)",
+            Which::AblationInfoReadAfterUnlock,
+        )
+        .expect(expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated])
+        .sweep(expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "ablation-put-cpu-only-if-remote",
+            "the series with put_cpu() only on the run_remote path: B's call whose \
+             cond_func rejects every CPU leaks a preempt count",
+            Which::AblationPutCpuOnlyIfRemote,
+        )
+        .expect(expect![PREEMPT_BALANCED => Violated])
+        .sweep(expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated]),
+        Variant::new(
+            "ablation-wait-irqs-disabled",
+            "before the series, callers on CPU0 and CPU1 call each other with IRQs \
+             disabled (the lockdep_assert_irqs_enabled() case)",
+            Which::AblationWaitIrqsDisabled,
+        )
+        .expect(expect![NO_DEADLOCK => Violated, IRQS_ENABLED => Violated])
+        .sweep(expect![NO_DEADLOCK => Violated, IRQS_ENABLED => Violated]),
+    ];
+    const SCENES: Option<&'static IpiScenes> = Some(&IpiScenes);
+
+    fn scenario(design: &Which, params: &Knobs) -> Scenario {
+        scenario(design, params)
+    }
+}

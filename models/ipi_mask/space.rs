@@ -57,6 +57,7 @@ pub struct IpiScenes;
 
 impl Scenes for IpiScenes {
     type Scene = Scene;
+    type Design = Which;
 
     const EXHAUSTIVE: SceneBounds = SceneBounds {
         cpus: 2,
@@ -138,8 +139,8 @@ impl Scenes for IpiScenes {
         }
     }
 
-    fn scenario(&self, variant: &Variant, scene: &Scene) -> Scenario {
-        let design = design_of(*variant.design::<Which>());
+    fn scenario(&self, which: &Which, scene: &Scene) -> Scenario {
+        let design = design_of(*which);
         let scene = scene.clone();
         Arc::new(move || super::run::run(&scene, design))
     }

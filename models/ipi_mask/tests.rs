@@ -20,11 +20,10 @@ fn scene() -> Scene {
 
 #[test]
 fn scripted_scenes_are_members() {
-    for v in MODEL.variants {
-        let which = *v.design::<Which>();
+    for v in IpiMask::VARIANTS {
         for b in 1..=4 {
-            let s = scripted(which, b);
-            validate(&s).unwrap_or_else(|e| panic!("{}: {e}", v.name));
+            let s = scripted(v.design, b);
+            validate(&s).unwrap_or_else(|e| panic!("{}: {e}", v.card.name));
             assert!(Scenes::script(&IpiScenes, &s).lines().count() <= 10);
         }
     }
@@ -172,8 +171,8 @@ fn one_cpu_scene() {
     assert!(s.handler_groups().is_empty());
 }
 
-fn swept() -> impl Iterator<Item = &'static Variant> {
-    MODEL.variants.iter().filter(|v| v.sweep.is_some())
+fn swept() -> impl Iterator<Item = &'static VariantCard> {
+    MODEL.variants().into_iter().filter(|v| v.sweep.is_some())
 }
 
 fn opts(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) -> SweepOptions {

@@ -69,73 +69,55 @@ pub(crate) const BEYOND: Declared = expect![EXISTS => BeyondEngine];
 
 const N: usize = TESTS.len();
 
-const fn variants(t: &'static [Litmus]) -> [Variant; N] {
-    let mut out = [Variant {
-        name: "",
-        summary: "",
-        expect: Declared::HOLDS,
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &(),
-        sweep: None,
-    }; N];
+const fn variants(t: &'static [Litmus]) -> [Variant<&'static Litmus>; N] {
+    let mut out = [Variant::new("", "", &t[0]); N];
     let mut i = 0;
     while i < N {
-        out[i] = Variant {
-            name: t[i].name,
-            summary: t[i].summary,
-            expect: t[i].expect,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &t[i],
-            sweep: None,
-        };
+        out[i] = Variant::new(t[i].name, t[i].summary, &t[i]).expect(t[i].expect);
         i += 1;
     }
     out
 }
 
-/// One variant per entry of [`TESTS`], in the same order.
-pub static VARIANTS: [Variant; N] = variants(TESTS);
+/// One variant per entry of [`TESTS`], in the same order; each runs its test.
+pub const VARIANTS: &[Variant<&Litmus>] = &variants(TESTS);
 
-/// The test a variant runs (its typed design).
-pub fn test_of(variant: &Variant) -> &'static Litmus {
-    variant.design::<Litmus>()
+fn scenario(test: &&'static Litmus, _params: &()) -> Scenario {
+    Arc::new(test.run)
 }
 
-fn scenario(variant: &Variant, _params: &Params) -> Scenario {
-    let run = test_of(variant).run;
-    Arc::new(run)
-}
+/// The model, as the registry holds it (`&MODEL`).
+pub struct LitmusModel;
+pub static MODEL: LitmusModel = LitmusModel;
 
-pub static MODEL: Model = Model {
-    name: "litmus",
-    question: "Does the harness's kernel barrier and atomic vocabulary, run under loom (C11) and \
+impl KernelModel for LitmusModel {
+    type Design = &'static Litmus;
+    type Params = ();
+    type Scenes = NoScenes<&'static Litmus>;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "litmus",
+        question:
+            "Does the harness's kernel barrier and atomic vocabulary, run under loom (C11) and \
                shuttle (SC), give each of the kernel's memory-model litmus tests its Result: line?",
-    references: &[
-        "tools/memory-model/litmus-tests/*.litmus (Result: lines), tools/memory-model/README",
-        "Documentation/litmus-tests/{atomic,locking}/*.litmus",
-        "tools/memory-model/linux-kernel.cat, lock.cat (po-unlock-lock-po, cumul-fence, pb)",
-        "tools/memory-model/Documentation/recipes.txt (rules of thumb), explanation.txt",
-        "Documentation/atomic_t.txt (ordering of the atomic API, failed cmpxchg unordered)",
-        "github.com/paulmckrcu/litmus manual/kernel/C-2+2W+o-wmb-o+o-wmb-o.litmus",
-    ],
-    params: &[],
-    param_check: None,
-    properties: PROPERTIES,
-    variants: &VARIANTS,
-    param_verdicts: &[],
-    source: &[
-        include_str!("mod.rs"),
-        include_str!("table.rs"),
-        include_str!("classic.rs"),
-        include_str!("locks.rs"),
-        include_str!("atomics.rs"),
-    ],
-    scenario,
-    scenes: None,
-    port: None,
-};
+        references: &[
+            "tools/memory-model/litmus-tests/*.litmus (Result: lines), tools/memory-model/README",
+            "Documentation/litmus-tests/{atomic,locking}/*.litmus",
+            "tools/memory-model/linux-kernel.cat, lock.cat (po-unlock-lock-po, cumul-fence, pb)",
+            "tools/memory-model/Documentation/recipes.txt (rules of thumb), explanation.txt",
+            "Documentation/atomic_t.txt (ordering of the atomic API, failed cmpxchg unordered)",
+            "github.com/paulmckrcu/litmus manual/kernel/C-2+2W+o-wmb-o+o-wmb-o.litmus",
+        ],
+        properties: PROPERTIES,
+        source: sources!["mod.rs", "table.rs", "classic.rs", "locks.rs", "atomics.rs"],
+        port: None,
+    };
+    const VARIANTS: &'static [Variant<&'static Litmus>] = VARIANTS;
+
+    fn scenario(design: &&'static Litmus, params: &()) -> Scenario {
+        scenario(design, params)
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The tests' shared memory and their accesses, each recorded as a kernel-named event.

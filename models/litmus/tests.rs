@@ -11,10 +11,10 @@ use super::*;
 /// (measured; set `KMODEL_LITMUS_UNBOUNDED=1` to run it). It runs at 3 preemptions instead.
 const BIG: &str = "IRIW+fencembonceonces+OnceOnce";
 
-fn agrees(spec: impl Fn(&Variant) -> EngineSpec) {
-    let params = MODEL.params(&Default::default()).unwrap();
+fn agrees(spec: impl Fn(&VariantCard) -> EngineSpec) {
+    let params = MODEL.resolve(&Default::default()).unwrap();
     let mut wrong = vec![];
-    for v in MODEL.variants {
+    for v in MODEL.variants() {
         let spec = spec(v);
         let r = check_variant(&MODEL, v, &spec, &params, Options::default());
         assert!(r.error.is_none(), "{}: {:?}", v.name, r.error);

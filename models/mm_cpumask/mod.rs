@@ -155,8 +155,7 @@ params! {
 }
 
 /// The scene needs two distinct CPUs below `nr_cpu_ids`.
-fn check_knobs(p: &Params) -> Result<(), String> {
-    let k = Knobs::from(p);
+fn check_knobs(k: &Knobs) -> Result<(), String> {
     if k.from_cpu >= k.nr_cpu_ids || k.to_cpu >= k.nr_cpu_ids || k.from_cpu == k.to_cpu {
         return Err(format!(
             "from_cpu={} and to_cpu={} must be distinct CPUs below nr_cpu_ids={}",
@@ -166,21 +165,29 @@ fn check_knobs(p: &Params) -> Result<(), String> {
     Ok(())
 }
 
-fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let setup = *variant.design::<Setup>();
-    let k = Knobs::from(params);
+fn scenario(setup: &Setup, k: &Knobs) -> Scenario {
+    let setup = *setup;
     let scene = match setup.script {
-        Script::Migration => Scene::migration(&k),
-        Script::LazyReturn => Scene::lazy_return(&k),
+        Script::Migration => Scene::migration(k),
+        Script::LazyReturn => Scene::lazy_return(k),
     };
     Arc::new(move || scene.run(setup))
 }
 
-pub static MODEL: Model = Model {
-    name: "mm-cpumask",
-    question: "What can userspace conclude from Cpus_active_mm / Cpus_active_mm_list \
+/// The model, as the registry holds it (`&MODEL`).
+pub struct MmCpumask;
+pub static MODEL: MmCpumask = MmCpumask;
+
+impl KernelModel for MmCpumask {
+    type Design = Setup;
+    type Params = Knobs;
+    type Scenes = MmCpumaskScenes;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "mm-cpumask",
+        question: "What can userspace conclude from Cpus_active_mm / Cpus_active_mm_list \
                (mm_cpumask printed without lock or snapshot), per architecture mask policy?",
-    references: &[
+        references: &[
         "fs/proc/array.c: proc_pid_status(), task_cpus_allowed(), task_cpus_active_mm() (v3 patch)",
         "lib/vsprintf.c: bitmap_string(), bitmap_list_string()",
         "include/linux/find.h: for_each_set_bitrange()",
@@ -192,124 +199,175 @@ pub static MODEL: Model = Model {
         "[v3 PATCH 1/1] fs/proc: Expose mm_cpumask in /proc/[pid]/status (Aaron Tomlin, \
          2026-01-15) and Peter Zijlstra's reply",
     ],
-    params: Knobs::PARAMS,
-    param_check: Some(check_knobs),
-    properties: PROPERTIES,
-    variants: VARIANTS,
-    param_verdicts: &[],
-    source: &[
-        include_str!("mod.rs"),
-        include_str!("format.rs"),
-        include_str!("tlb.rs"),
-        include_str!("proc.rs"),
-        include_str!("scene.rs"),
-        include_str!("space.rs"),
-    ],
-    scenario,
-    scenes: Some(&MmCpumaskScenes),
-    port: kmodel_harness::port_file!("port.toml"),
-};
+        properties: PROPERTIES,
+        source: sources!["mod.rs", "format.rs", "tlb.rs", "proc.rs", "scene.rs", "space.rs"],
+        port: kmodel_harness::port_file!("port.toml"),
+    };
+    const VARIANTS: &'static [Variant<Setup>] = VARIANTS;
+    const SCENES: Option<&'static MmCpumaskScenes> = Some(&MmCpumaskScenes);
 
-const VARIANTS: &[Variant] = &[
-    Variant {
-        name: "x86-lazy-as-posted",
-        summary: "x86 today (lazy clearing + once-a-second trim), reader as posted",
-        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::X86Lazy, Reader::AsPosted),
-    },
-    Variant {
-        name: "x86-lazy-snapshot",
-        summary: "x86 today, reader copies the mask once and prints both lines from the copy",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => ViolatedWeakMemory, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::X86Lazy, Reader::Snapshot),
-    },
-    Variant {
-        name: "x86-eager-as-posted",
-        summary: "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
-        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::X86Eager, Reader::AsPosted),
-    },
-    Variant {
-        name: "x86-eager-snapshot",
-        summary: "x86 v4.14-v6.12, snapshot reader",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::X86Eager, Reader::Snapshot),
-    },
-    Variant {
-        name: "arm64-never-set-as-posted",
-        summary: "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
-        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::Arm64NeverSet, Reader::AsPosted),
-    },
-    Variant {
-        name: "arm64-never-set-snapshot",
-        summary: "arm64-like, snapshot reader",
-        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::Arm64NeverSet, Reader::Snapshot),
-    },
-    Variant {
-        name: "sparc64-never-clear-as-posted",
-        summary: "sparc64-like: set on switch-in, never cleared, reader as posted",
-        expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::Sparc64NeverClear, Reader::AsPosted),
-    },
-    Variant {
-        name: "sparc64-never-clear-snapshot",
-        summary: "sparc64-like, snapshot reader",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(
-            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &setup(Policy::Sparc64NeverClear, Reader::Snapshot),
-    },
-    Variant {
-        name: "ablation-x86-lazy-trim-lazy-cpus",
-        summary: "x86 lazy, but the once-a-second trim also clears the bit of lazy CPUs that \
-                  keep the mm loaded (instead of skipping them); lazy-return scene",
-        expect: expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
-        sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
-        ),
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Setup {
+    fn scenario(design: &Setup, params: &Knobs) -> Scenario {
+        scenario(design, params)
+    }
+
+    fn check_params(params: &Knobs) -> Result<(), String> {
+        check_knobs(params)
+    }
+}
+
+const VARIANTS: &[Variant<Setup>] = &[
+    Variant::new(
+        "x86-lazy-as-posted",
+        "x86 today (lazy clearing + once-a-second trim), reader as posted",
+        setup(Policy::X86Lazy, Reader::AsPosted),
+    )
+    .expect(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "x86-lazy-snapshot",
+        "x86 today, reader copies the mask once and prints both lines from the copy",
+        setup(Policy::X86Lazy, Reader::Snapshot),
+    )
+    .expect(expect![
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => ViolatedWeakMemory,
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "x86-eager-as-posted",
+        "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
+        setup(Policy::X86Eager, Reader::AsPosted),
+    )
+    .expect(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+    ])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "x86-eager-snapshot",
+        "x86 v4.14-v6.12, snapshot reader",
+        setup(Policy::X86Eager, Reader::Snapshot),
+    )
+    .expect(expect![
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+    ])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "arm64-never-set-as-posted",
+        "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
+        setup(Policy::Arm64NeverSet, Reader::AsPosted),
+    )
+    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated])
+    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+    Variant::new(
+        "arm64-never-set-snapshot",
+        "arm64-like, snapshot reader",
+        setup(Policy::Arm64NeverSet, Reader::Snapshot),
+    )
+    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated])
+    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+    Variant::new(
+        "sparc64-never-clear-as-posted",
+        "sparc64-like: set on switch-in, never cleared, reader as posted",
+        setup(Policy::Sparc64NeverClear, Reader::AsPosted),
+    )
+    .expect(expect![
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "sparc64-never-clear-snapshot",
+        "sparc64-like, snapshot reader",
+        setup(Policy::Sparc64NeverClear, Reader::Snapshot),
+    )
+    .expect(expect![
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ])
+    .sweep(expect![
+        PRINTED_BIT_FRESH => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+    ]),
+    Variant::new(
+        "ablation-x86-lazy-trim-lazy-cpus",
+        "x86 lazy, but the once-a-second trim also clears the bit of lazy CPUs that \
+         keep the mm loaded (instead of skipping them); lazy-return scene",
+        Setup {
             policy: Policy::X86Lazy,
             reader: Reader::AsPosted,
             ablation: Ablation::TrimLazyCpus,
             script: Script::LazyReturn,
         },
-    },
+    )
+    .expect(expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated])
+    .sweep(expect![
+        LINE_IS_A_SNAPSHOT => Violated,
+        LINES_AGREE => Violated,
+        SET_MEANS_RUNNING => Violated,
+        RUNNING_MEANS_SET => Violated,
+        SUBSET_OF_CPUS_ALLOWED => Violated,
+        TRACKS_MIGRATIONS => Violated,
+        WARN_LAZY_CPU_SET => Violated,
+    ]),
 ];

@@ -230,6 +230,7 @@ pub struct MmCpumaskScenes;
 
 impl Scenes for MmCpumaskScenes {
     type Scene = Scene;
+    type Design = Setup;
 
     const EXHAUSTIVE: SceneBounds = SceneBounds {
         cpus: 2,
@@ -446,8 +447,8 @@ impl Scenes for MmCpumaskScenes {
         }
     }
 
-    fn scenario(&self, variant: &Variant, scene: &Scene) -> Scenario {
-        let setup = *variant.design::<Setup>();
+    fn scenario(&self, setup: &Setup, scene: &Scene) -> Scenario {
+        let setup = *setup;
         let scene = scene.clone();
         Arc::new(move || scene.run(setup))
     }

@@ -6,7 +6,7 @@ use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::scene::{SceneBounds, Scenes};
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
 use kmodel_harness::verdict::Agreement;
-use kmodel_harness::Expect;
+use kmodel_harness::{Expect, Model};
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::TestRunner;
 
@@ -19,13 +19,13 @@ fn model_validates() {
 }
 
 fn base() -> Scene {
-    Scene::migration(&Knobs::from(&MODEL.params(&BTreeMap::new()).unwrap()))
+    Scene::migration(&Knobs::from(&MODEL.resolve(&BTreeMap::new()).unwrap()))
 }
 
 #[test]
 fn scripted_scenes_are_members() {
     let s = MmCpumaskScenes;
-    let p = MODEL.params(&BTreeMap::new()).unwrap();
+    let p = MODEL.resolve(&BTreeMap::new()).unwrap();
     let k = Knobs::from(&p);
     s.validate(&Scene::migration(&k)).unwrap();
     s.validate(&Scene::lazy_return(&k)).unwrap();
@@ -35,7 +35,7 @@ fn scripted_scenes_are_members() {
         if name == "nr_cpu_ids" {
             ov.insert("to_cpu".to_string(), 70);
         }
-        let k = Knobs::from(&MODEL.params(&ov).unwrap());
+        let k = Knobs::from(&MODEL.resolve(&ov).unwrap());
         s.validate(&Scene::migration(&k)).unwrap();
     }
     // Within the random bounds (so a random sweep could have produced its shape).
@@ -182,7 +182,7 @@ fn small_sweeps_reach_declared_verdicts() {
         SweepMode::Exhaustive,
     );
     let mut failures = vec![];
-    for v in MODEL.variants.iter().filter(|v| v.sweep.is_some()) {
+    for v in MODEL.variants().into_iter().filter(|v| v.sweep.is_some()) {
         let mut found = BTreeSet::new();
         for o in [&random, &exhaustive] {
             let r = sweep(&MODEL, v, o);

@@ -130,8 +130,7 @@ params! {
 }
 
 /// The exit scene's allowed mask must fit its possible CPUs.
-fn check_knobs(p: &Params) -> Result<(), String> {
-    let k = Knobs::from(p);
+fn check_knobs(k: &Knobs) -> Result<(), String> {
     if k.exit_nr_cpus_allowed > k.exit_num_possible_cpus {
         return Err(format!(
             "exit_nr_cpus_allowed={} exceeds exit_num_possible_cpus={}",
@@ -141,28 +140,36 @@ fn check_knobs(p: &Params) -> Result<(), String> {
     Ok(())
 }
 
-fn scenario(v: &Variant, p: &Params) -> Scenario {
+fn scenario(setup: &Setup, k: &Knobs) -> Scenario {
     let &Setup {
         design,
         ablation,
         script,
         execfail,
-    } = v.design::<Setup>();
-    let k = Knobs::from(p);
+    } = setup;
     let scene = match script {
-        Script::Fork => Scene::fork(&k),
-        Script::Exit if execfail || k.exit_execfail => Scene::execfail(&k),
-        Script::Exit => Scene::exit(&k),
+        Script::Fork => Scene::fork(k),
+        Script::Exit if execfail || k.exit_execfail => Scene::execfail(k),
+        Script::Exit => Scene::exit(k),
         Script::Alloc => Scene::alloc(),
     };
     Arc::new(move || scene.run(design, ablation))
 }
 
-pub static MODEL: Model = Model {
-    name: "mmcid",
-    question: "Do per-mm concurrency IDs stay unique, bounded, allocatable and leak-free across \
+/// The model, as the registry holds it (`&MODEL`).
+pub struct Mmcid;
+pub static MODEL: Mmcid = Mmcid;
+
+impl KernelModel for Mmcid {
+    type Design = Setup;
+    type Params = Knobs;
+    type Scenes = MmcidScenes;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "mmcid",
+        question: "Do per-mm concurrency IDs stay unique, bounded, allocatable and leak-free across \
                the per-task <-> per-CPU ownership switches, in V3 and in mainline?",
-    references: &[
+        references: &[
         "kernel/sched/sched.h: mm_cid_schedin(), mm_cid_schedout(), mm_cid_from_cpu(), \
          mm_cid_from_task(), mm_get_cid()",
         "kernel/sched/core.c: mm_update_max_cids(), mm_update_cpus_allowed(), \
@@ -173,173 +180,147 @@ pub static MODEL: Model = Model {
          and Mathieu Desnoyers' review (2025-10-30)",
         "Message-ID: <87wm4brp00.ffs@tglx> (Thomas Gleixner's answer on pcpu_thrs vs max_cids)",
     ],
-    params: Knobs::PARAMS,
-    param_check: Some(check_knobs),
-    properties: PROPERTIES,
-    variants: &[
-        Variant {
-            name: "mainline",
-            summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
-                      migrated and scheduled in on CPU2",
-            expect: expect![],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::Mainline, Ablation::None, Script::Fork, false),
-        },
-        Variant {
-            name: "mainline-exit",
-            summary: "mainline, exit scene: per-CPU -> per-task by the second of two \
-                      concurrent exits while T2 is scheduled in and out",
-            expect: expect![],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::Mainline, Ablation::None, Script::Exit, false),
-        },
-        Variant {
-            name: "v3",
-            summary: "as posted in V3, fork scene",
-            expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::V3, Ablation::None, Script::Fork, false),
-        },
-        Variant {
-            name: "v3-exit",
-            summary: "as posted in V3, exit scene",
-            expect: expect![],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::V3, Ablation::None, Script::Exit, false),
-        },
-        Variant {
-            name: "direct-handover",
-            summary: "no TRANSIT in either direction, fork scene",
-            expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
-        },
-        Variant {
-            name: "direct-handover-exit",
-            summary: "no TRANSIT in either direction, exit scene",
-            expect: expect![],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::DirectHandover, Ablation::None, Script::Exit, false),
-        },
-        Variant {
-            name: "thrs-recompute",
-            summary: "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
-                      affinity path does), exit scene",
-            expect: expect![SWITCH_BACK => Violated],
-            sweep: Some(
-                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, SWITCH_BACK => Violated],
-            ),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::ThrsRecompute, Ablation::None, Script::Exit, false),
-        },
-        Variant {
-            name: "v6.19.0-exit",
-            summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
-                      ONCPU test, CPU->task walk without the UNSET test), exit scene",
-            expect: expect![CIDMASK_IN_BOUNDS => Violated],
-            sweep: Some(
-                expect![CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
-            ),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::V6190, Ablation::None, Script::Exit, false),
-        },
-        Variant {
-            name: "mainline-execfail",
-            summary: "mainline, failed-execve scene (2 CPUs): the last thread's execve() fails \
-                      after its process left per-CPU mode through the last-user path, then it \
-                      creates a thread: mm_get_cid() spins forever (finding, README)",
-            expect: expect![NO_LIVELOCK => Violated],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::Mainline, Ablation::None, Script::Exit, true),
-        },
-        Variant {
-            name: "no-schedout-drop",
-            summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
-            expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
-            sweep: Some(
-                expect![NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
-            ),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(
+        properties: PROPERTIES,
+        source: sources!["mod.rs", "cid.rs", "mode.rs", "hooks.rs", "scene.rs", "space.rs", "sys.rs"],
+        port: kmodel_harness::port_file!("port.toml"),
+    };
+    const VARIANTS: &'static [Variant<Setup>] = &[
+        Variant::new(
+            "mainline",
+            "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
+             migrated and scheduled in on CPU2",
+            setup(Design::Mainline, Ablation::None, Script::Fork, false),
+        )
+        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        Variant::new(
+            "mainline-exit",
+            "mainline, exit scene: per-CPU -> per-task by the second of two \
+             concurrent exits while T2 is scheduled in and out",
+            setup(Design::Mainline, Ablation::None, Script::Exit, false),
+        ),
+        Variant::new(
+            "v3",
+            "as posted in V3, fork scene",
+            setup(Design::V3, Ablation::None, Script::Fork, false),
+        )
+        .expect(expect![NO_LIVELOCK => Violated])
+        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        Variant::new(
+            "v3-exit",
+            "as posted in V3, exit scene",
+            setup(Design::V3, Ablation::None, Script::Exit, false),
+        ),
+        Variant::new(
+            "direct-handover",
+            "no TRANSIT in either direction, fork scene",
+            setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
+        )
+        .expect(expect![NO_LIVELOCK => Violated])
+        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        Variant::new(
+            "direct-handover-exit",
+            "no TRANSIT in either direction, exit scene",
+            setup(Design::DirectHandover, Ablation::None, Script::Exit, false),
+        ),
+        Variant::new(
+            "thrs-recompute",
+            "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
+             affinity path does), exit scene",
+            setup(Design::ThrsRecompute, Ablation::None, Script::Exit, false),
+        )
+        .expect(expect![SWITCH_BACK => Violated])
+        .sweep(expect![
+            NO_LIVELOCK => Violated,
+            NO_TRANSIT_LEFT => Violated,
+            SWITCH_BACK => Violated,
+        ]),
+        Variant::new(
+            "v6.19.0-exit",
+            "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
+             ONCPU test, CPU->task walk without the UNSET test), exit scene",
+            setup(Design::V6190, Ablation::None, Script::Exit, false),
+        )
+        .expect(expect![CIDMASK_IN_BOUNDS => Violated])
+        .sweep(expect![
+            CIDMASK_IN_BOUNDS => Violated,
+            NO_LIVELOCK => Violated,
+            NO_TRANSIT_LEFT => Violated,
+        ]),
+        Variant::new(
+            "mainline-execfail",
+            "mainline, failed-execve scene (2 CPUs): the last thread's execve() fails \
+             after its process left per-CPU mode through the last-user path, then it \
+             creates a thread: mm_get_cid() spins forever (finding, README)",
+            setup(Design::Mainline, Ablation::None, Script::Exit, true),
+        )
+        .expect(expect![NO_LIVELOCK => Violated]),
+        Variant::new(
+            "no-schedout-drop",
+            "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
+            setup(
                 Design::Mainline,
                 Ablation::NoSchedoutDrop,
                 Script::Exit,
                 false,
             ),
-        },
-        Variant {
-            name: "mainline-alloc",
-            summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
-                      and CPU3, both must allocate beyond max_cids",
-            expect: expect![],
-            sweep: None,
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(Design::Mainline, Ablation::None, Script::Alloc, false),
-        },
-        Variant {
-            name: "nonatomic-get-cid",
-            summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
-                      __set_bit() instead of test_and_set_bit()",
-            expect: expect![CID_UNIQUE => Violated],
-            sweep: Some(
-                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
-            ),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(
+        )
+        .expect(expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated])
+        .sweep(expect![
+            NO_LIVELOCK => Violated,
+            NO_CID_LEAK => Violated,
+            NO_TRANSIT_LEFT => Violated,
+        ]),
+        Variant::new(
+            "mainline-alloc",
+            "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
+             and CPU3, both must allocate beyond max_cids",
+            setup(Design::Mainline, Ablation::None, Script::Alloc, false),
+        ),
+        Variant::new(
+            "nonatomic-get-cid",
+            "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
+             __set_bit() instead of test_and_set_bit()",
+            setup(
                 Design::Mainline,
                 Ablation::NonatomicGetCid,
                 Script::Alloc,
                 false,
             ),
-        },
-        Variant {
-            name: "get-cid-no-retry",
-            summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
-                      retrying over all num_possible_cpus() CIDs",
-            expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
-            sweep: Some(
-                expect![CID_IN_RANGE => Violated, CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
-            ),
-            engines: Engines::All,
-            min_pct_schedules: None,
-            design: &setup(
+        )
+        .expect(expect![CID_UNIQUE => Violated])
+        .sweep(expect![
+            CID_UNIQUE => Violated,
+            NO_LIVELOCK => Violated,
+            NO_CID_LEAK => Violated,
+            NO_TRANSIT_LEFT => Violated,
+        ]),
+        Variant::new(
+            "get-cid-no-retry",
+            "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
+             retrying over all num_possible_cpus() CIDs",
+            setup(
                 Design::Mainline,
                 Ablation::GetCidNoRetry,
                 Script::Alloc,
                 false,
             ),
-        },
-    ],
-    param_verdicts: &[],
-    source: &[
-        include_str!("mod.rs"),
-        include_str!("cid.rs"),
-        include_str!("mode.rs"),
-        include_str!("hooks.rs"),
-        include_str!("scene.rs"),
-        include_str!("space.rs"),
-        include_str!("sys.rs"),
-    ],
-    scenario,
-    scenes: Some(&MmcidScenes),
-    port: kmodel_harness::port_file!("port.toml"),
-};
+        )
+        .expect(expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated])
+        .sweep(expect![
+            CID_IN_RANGE => Violated,
+            CIDMASK_IN_BOUNDS => Violated,
+            NO_LIVELOCK => Violated,
+            NO_CID_LEAK => Violated,
+            NO_TRANSIT_LEFT => Violated,
+        ]),
+    ];
+    const SCENES: Option<&'static MmcidScenes> = Some(&MmcidScenes);
+
+    fn scenario(design: &Setup, params: &Knobs) -> Scenario {
+        scenario(design, params)
+    }
+
+    fn check_params(params: &Knobs) -> Result<(), String> {
+        check_knobs(params)
+    }
+}

@@ -108,6 +108,7 @@ pub struct MmcidScenes;
 
 impl Scenes for MmcidScenes {
     type Scene = Scene;
+    type Design = Setup;
 
     const EXHAUSTIVE: SceneBounds = SceneBounds {
         cpus: 2,
@@ -281,8 +282,8 @@ impl Scenes for MmcidScenes {
         }
     }
 
-    fn scenario(&self, variant: &Variant, scene: &Scene) -> Scenario {
-        let setup = *variant.design::<Setup>();
+    fn scenario(&self, setup: &Setup, scene: &Scene) -> Scenario {
+        let setup = *setup;
         let scene = scene.clone();
         Arc::new(move || scene.run(setup.design, setup.ablation))
     }

@@ -1,5 +1,6 @@
 use super::cid::*;
 use super::mode::*;
+use kmodel_harness::Model;
 use proptest::prelude::*;
 
 proptest! {
@@ -82,8 +83,8 @@ fn explore() {
         }
     }
     let v = m.variant(&vname).unwrap();
-    let p = m.params(&ov).unwrap();
-    let sc = (m.scenario)(v, &p);
+    let p = m.resolve(&ov).unwrap();
+    let sc = m.scenario_for(v, &p, None).unwrap();
     let spec = match eng.as_str() {
         "loom" => EngineSpec::Loom {
             preemption_bound: Some(2),
@@ -104,7 +105,7 @@ fn explore() {
         Options {
             budget: Some(std::time::Duration::from_secs(120)),
             jobs: 1,
-            properties: m.properties.len(),
+            properties: m.properties().len(),
             ..Options::default()
         },
     )
@@ -416,7 +417,7 @@ mod scenes {
                 SweepMode::Exhaustive,
             ),
         ];
-        for v in MODEL.variants.iter().filter(|v| v.sweep.is_some()) {
+        for v in MODEL.variants().into_iter().filter(|v| v.sweep.is_some()) {
             for (engine, bounds, mode) in &runs {
                 let opts = SweepOptions {
                     shrink_runs: 0,

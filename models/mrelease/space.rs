@@ -15,6 +15,7 @@ pub struct MreleaseScenes;
 
 impl Scenes for MreleaseScenes {
     type Scene = Scene;
+    type Design = Design;
 
     /// Every actor runs on its own CPU, so `cpus` = `actors`.
     const EXHAUSTIVE: SceneBounds = SceneBounds {
@@ -231,8 +232,8 @@ impl Scenes for MreleaseScenes {
         }
     }
 
-    fn scenario(&self, variant: &Variant, scene: &Scene) -> Scenario {
-        let design = *variant.design::<Design>();
+    fn scenario(&self, design: &Design, scene: &Scene) -> Scenario {
+        let design = *design;
         let scene = scene.clone();
         Arc::new(move || scene.run(design))
     }

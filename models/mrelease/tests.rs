@@ -7,9 +7,6 @@ use proptest::prelude::*;
 #[test]
 fn model_declaration_is_valid() {
     MODEL.validate().unwrap();
-    for v in MODEL.variants {
-        let _ = v.design::<Design>();
-    }
 }
 
 proptest! {
@@ -148,7 +145,7 @@ fn validate_refuses_malformed_scenes() {
 #[test]
 fn scripted_scenes_are_valid_members() {
     let sp = MreleaseScenes;
-    for v in MODEL.variants {
+    for v in Mrelease::VARIANTS {
         for (k, val) in [
             ("victim_threads", 1),
             ("victim_threads", 2),
@@ -156,18 +153,18 @@ fn scripted_scenes_are_valid_members() {
         ] {
             let mut ov = std::collections::BTreeMap::new();
             ov.insert(k.to_string(), val);
-            let p = MODEL.params(&ov).unwrap();
-            let s = Scene::scripted(*v.design::<Design>(), &Knobs::from(&p));
+            let p = MODEL.resolve(&ov).unwrap();
+            let s = Scene::scripted(v.design, &Knobs::from(&p));
             sp.validate(&s).unwrap();
             assert!(
                 sp.size(&s).actors <= 4,
                 "{}: scripted scene fits loom",
-                v.name
+                v.card.name
             );
         }
     }
     // With the defaults, the scripted scene is inside the exhaustive space (nr_vmas aside).
-    let p = MODEL.params(&Default::default()).unwrap();
+    let p = MODEL.resolve(&Default::default()).unwrap();
     let mut s = Scene::scripted(Design::Today, &Knobs::from(&p));
     assert!(sp.size(&s).within(&MreleaseScenes::EXHAUSTIVE));
     s.nr_vmas = 1;
@@ -198,7 +195,7 @@ proptest! {
 }
 
 fn sweep_as_declared(engine: EngineSpec, bounds: SceneBounds, mode: SweepMode) {
-    for v in MODEL.variants.iter().filter(|v| v.sweep.is_some()) {
+    for v in MODEL.variants().into_iter().filter(|v| v.sweep.is_some()) {
         let opts = SweepOptions {
             shrink_runs: 0,
             record: false,

@@ -36,7 +36,7 @@ pub struct AffectedArgs {
     traces: PathBuf,
 }
 
-pub fn run(registry: &[&'static Model], args: AffectedArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], args: AffectedArgs) -> ExitCode {
     let text = if args.patch == "-" {
         let mut s = String::new();
         match std::io::stdin().read_to_string(&mut s) {
@@ -139,7 +139,7 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
         return;
     };
     let names: BTreeSet<&str> = hits.iter().map(|(f, _)| f.symbol()).collect();
-    let all: Vec<&str> = model.variants.iter().map(|v| v.name).collect();
+    let all: Vec<&str> = model.variants().into_iter().map(|v| v.name).collect();
     println!(
         "  variants: all {} ({}) — the port table lists these functions, and every variant runs the model's ports",
         all.len(),
@@ -174,7 +174,7 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
     for (v, e) in failed {
         println!("    {v}: the fixed-schedule run failed: {e}");
     }
-    let props: Vec<&str> = model.properties.iter().map(|p| p.id.as_str()).collect();
+    let props: Vec<&str> = model.properties().iter().map(|p| p.id.as_str()).collect();
     println!(
         "  properties: all {} checked by every variant: {}",
         props.len(),
@@ -182,10 +182,10 @@ fn print_model(t: &Table, hits: &[(&Ported, &Touched)], traces: &Path) {
     );
     println!(
         "    committed counterexamples whose events enter them ({}): {}",
-        traces.join(model.name).display(),
+        traces.join(model.name()).display(),
         list(&through)
     );
-    println!("  check: cargo run --release -- check {}\n", model.name);
+    println!("  check: cargo run --release -- check {}\n", model.name());
 }
 
 fn list<S: AsRef<str>>(v: &[S]) -> String {
@@ -199,11 +199,11 @@ fn list<S: AsRef<str>>(v: &[S]) -> String {
 /// The variants whose scripted scene, run once under a fixed schedule, recorded an event in
 /// one of `names`; and the variants whose run failed (with why).
 fn entered_in_fixed_run(
-    model: &Model,
+    model: &dyn Model,
     names: &BTreeSet<&str>,
 ) -> (Vec<&'static str>, Vec<(&'static str, String)>) {
     let (mut entered, mut failed) = (Vec::new(), Vec::new());
-    let params = match model.params(&BTreeMap::new()) {
+    let params = match model.resolve(&BTreeMap::new()) {
         Ok(p) => p,
         Err(e) => {
             failed.push(("(all)", e.to_string()));
@@ -216,7 +216,7 @@ fn entered_in_fixed_run(
         depth: 1,
     };
     let fixed = ReplayToken::Shuttle { schedule: vec![] };
-    for v in model.variants {
+    for v in model.variants() {
         let run = model
             .scenario_for(v, &params, None)
             .and_then(|sc| replay(&spec, &sc, &fixed).map_err(|e| e.to_string()));
@@ -233,8 +233,12 @@ fn entered_in_fixed_run(
 
 /// `variant property (engine)` for each committed trace of `model` whose events enter one of
 /// `names`; traces that do not load are skipped (`tests/traces.rs` checks them).
-fn counterexamples_through(model: &Model, traces: &Path, names: &BTreeSet<&str>) -> Vec<String> {
-    let dir = traces.join(model.name);
+fn counterexamples_through(
+    model: &dyn Model,
+    traces: &Path,
+    names: &BTreeSet<&str>,
+) -> Vec<String> {
+    let dir = traces.join(model.name());
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };

@@ -96,14 +96,14 @@ impl<'a> Tree<'a> {
     }
 }
 
-pub fn run(registry: &[&'static Model], args: DriftArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], args: DriftArgs) -> ExitCode {
     match drift(registry, &args) {
         Ok(code) => code,
         Err(e) => input_error(e),
     }
 }
 
-fn drift(registry: &[&'static Model], args: &DriftArgs) -> Result<ExitCode, String> {
+fn drift(registry: &[&'static dyn Model], args: &DriftArgs) -> Result<ExitCode, String> {
     let tables = args.select.tables(registry)?;
     let mut tree = Tree::open(&args.kernel, "--kernel")?;
     let mut old = match &args.diff {

@@ -50,7 +50,7 @@ pub struct ExplainArgs {
     force: bool,
 }
 
-pub fn run(registry: &[&'static Model], a: ExplainArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], a: ExplainArgs) -> ExitCode {
     let file = a.file.as_path();
     let trace = match load(file) {
         Ok(t) => t,

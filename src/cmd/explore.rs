@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use kmodel_harness::engine::{defaults, EngineSpec, Shard};
-use kmodel_harness::model::{lookup, Model, Variant};
+use kmodel_harness::model::{lookup, Model, VariantCard};
 use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
@@ -83,28 +83,28 @@ pub struct ExploreArgs {
 
 /// The sweeps a target names.
 fn targets(
-    registry: &[&'static Model],
+    registry: &[&'static dyn Model],
     target: Option<&str>,
-) -> Result<Vec<(&'static Model, &'static Variant)>, String> {
-    let models: Vec<(&'static Model, Option<&'static Variant>)> = match target {
+) -> Result<Vec<(&'static dyn Model, &'static VariantCard)>, String> {
+    let models: Vec<(&'static dyn Model, Option<&'static VariantCard>)> = match target {
         Some(t) => vec![lookup(registry, t)?],
         None => registry
             .iter()
-            .filter(|m| m.scenes.is_some())
+            .filter(|m| m.scenes().is_some())
             .map(|&m| (m, None))
             .collect(),
     };
     let mut out = vec![];
     for (m, v) in models {
-        if m.scenes.is_none() {
-            return Err(format!("model {} has no scene language yet", m.name));
+        if m.scenes().is_none() {
+            return Err(format!("model {} has no scene language yet", m.name()));
         }
         match v {
             Some(v) if v.sweep.is_none() => {
                 let sweeps: Vec<&str> = swept(m).map(|v| v.name).collect();
                 return Err(format!(
                     "{} declares no sweep verdicts (swept variants: {})",
-                    CheckLabel::new(m.name, v.name),
+                    CheckLabel::new(m.name(), v.name),
                     sweeps.join(", ")
                 ));
             }
@@ -115,11 +115,11 @@ fn targets(
     Ok(out)
 }
 
-fn swept(m: &'static Model) -> impl Iterator<Item = &'static Variant> {
-    m.variants.iter().filter(|v| v.sweep.is_some())
+fn swept(m: &'static dyn Model) -> impl Iterator<Item = &'static VariantCard> {
+    m.variants().into_iter().filter(|v| v.sweep.is_some())
 }
 
-pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
     let sweeps = match targets(registry, args.target.as_deref()) {
         Ok(s) => s,
         Err(e) => return input_error(e),
@@ -130,10 +130,10 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
     };
     // A given scene is input: refuse it before exploring, as a trace file is.
     for (model, _) in &sweeps {
-        let space = model.scenes.expect("targets keep models with scenes");
+        let space = model.scenes().expect("targets keep models with scenes");
         for scene in given.iter().flatten() {
             if let Err(e) = space.check(scene) {
-                return input_error(format!("{}: {e}", model.name));
+                return input_error(format!("{}: {e}", model.name()));
             }
         }
     }
@@ -148,7 +148,7 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         if total == 1 { "sweep" } else { "sweeps" }
     ));
     for (i, (model, variant)) in sweeps.into_iter().enumerate() {
-        let space = model.scenes.expect("targets keep models with scenes");
+        let space = model.scenes().expect("targets keep models with scenes");
         let base = if args.exhaustive {
             space.exhaustive_bounds()
         } else {
@@ -187,7 +187,7 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
         };
         let label = format!(
             "{prefix}{} ({mode})",
-            CheckLabel::new(model.name, variant.name)
+            CheckLabel::new(model.name(), variant.name)
         );
         let scenes = match mode {
             SweepMode::Random { scenes, .. } => Some(scenes),

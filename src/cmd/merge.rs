@@ -33,7 +33,7 @@ pub struct MergeArgs {
     allow_partial: bool,
 }
 
-pub fn run(registry: &[&'static Model], args: MergeArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], args: MergeArgs) -> ExitCode {
     let started = Instant::now();
     if let Err(e) = super::writable_dir(&args.out) {
         return input_error(e);
@@ -90,7 +90,7 @@ pub fn run(registry: &[&'static Model], args: MergeArgs) -> ExitCode {
 /// Checks a shard report against the registry as a trace file is checked: the model and
 /// variant exist, and every trace in it names a known property with parameters in range, a
 /// valid scene and well-formed replay data, recorded against the current model source.
-fn validate(registry: &[&'static Model], reports: &[VariantReport]) -> Result<(), String> {
+fn validate(registry: &[&'static dyn Model], reports: &[VariantReport]) -> Result<(), String> {
     for r in reports {
         lookup(registry, &format!("{}/{}", r.model, r.variant))?;
         for p in &r.properties {

@@ -25,7 +25,7 @@ pub struct Select {
 /// One port table to work on.
 pub struct Table {
     /// The model it belongs to (none for a bare `--port FILE`).
-    pub model: Option<&'static Model>,
+    pub model: Option<&'static dyn Model>,
     /// What to call it in output: the model name, or the file.
     pub name: String,
     pub port: Port,
@@ -35,18 +35,18 @@ pub struct Table {
 
 impl Select {
     /// The tables to read, or a one-line reason why not (exit 2).
-    pub fn tables(&self, registry: &[&'static Model]) -> Result<Vec<Table>, String> {
+    pub fn tables(&self, registry: &[&'static dyn Model]) -> Result<Vec<Table>, String> {
         if !self.ports.is_empty() {
             if !self.models.is_empty() {
                 return Err("give models or --port tables, not both".into());
             }
             return self.ports.iter().map(|p| file_table(registry, p)).collect();
         }
-        let models: Vec<&'static Model> = if self.models.is_empty() {
+        let models: Vec<&'static dyn Model> = if self.models.is_empty() {
             registry
                 .iter()
                 .copied()
-                .filter(|m| m.port.is_some())
+                .filter(|m| m.card().port.is_some())
                 .collect()
         } else {
             let mut v = Vec::new();
@@ -57,8 +57,8 @@ impl Select {
                         "{name}: port tables are per model, not per variant"
                     ));
                 }
-                if m.port.is_none() {
-                    return Err(format!("model {} has no port table", m.name));
+                if m.card().port.is_none() {
+                    return Err(format!("model {} has no port table", m.name()));
                 }
                 v.push(m);
             }
@@ -66,11 +66,11 @@ impl Select {
         };
         models
             .into_iter()
-            .filter_map(|m| m.port.map(|f| (m, f)))
+            .filter_map(|m| m.card().port.map(|f| (m, f)))
             .map(|(m, f)| {
                 Ok(Table {
                     model: Some(m),
-                    name: m.name.to_string(),
+                    name: m.name().to_string(),
                     port: f.parse()?,
                     path: f.path(),
                 })
@@ -79,7 +79,7 @@ impl Select {
     }
 }
 
-fn file_table(registry: &[&'static Model], spec: &str) -> Result<Table, String> {
+fn file_table(registry: &[&'static dyn Model], spec: &str) -> Result<Table, String> {
     let (model, file) = match spec.split_once('=') {
         Some((m, f)) => (Some(lookup(registry, m)?.0), f),
         None => (None, spec),
@@ -90,7 +90,7 @@ fn file_table(registry: &[&'static Model], spec: &str) -> Result<Table, String> 
     let port = Port::parse(&path.display().to_string(), &text)?;
     Ok(Table {
         model,
-        name: model.map_or_else(|| path.display().to_string(), |m| m.name.to_string()),
+        name: model.map_or_else(|| path.display().to_string(), |m| m.name().to_string()),
         port,
         path,
     })
@@ -108,7 +108,7 @@ pub struct PortArgs {
     update_readme: bool,
 }
 
-pub fn run(registry: &[&'static Model], args: PortArgs) -> ExitCode {
+pub fn run(registry: &[&'static dyn Model], args: PortArgs) -> ExitCode {
     let tables = match args.select.tables(registry) {
         Ok(t) => t,
         Err(e) => return input_error(e),
@@ -117,7 +117,7 @@ pub fn run(registry: &[&'static Model], args: PortArgs) -> ExitCode {
         if args.markdown {
             print!("{}", t.port.markdown(&t.name));
         } else if args.update_readme {
-            let Some(file) = t.model.and_then(|m| m.port) else {
+            let Some(file) = t.model.and_then(|m| m.card().port) else {
                 return input_error(format!("{}: a --port file has no README", t.name));
             };
             let readme = file.readme();

@@ -12,7 +12,7 @@ use kmodel_harness::Model;
 
 use super::{input_error, load};
 
-pub fn run(registry: &'static [&'static Model], file: &Path, timeout: Duration) -> ExitCode {
+pub fn run(registry: &'static [&'static dyn Model], file: &Path, timeout: Duration) -> ExitCode {
     let trace = match load(file) {
         Ok(t) => t,
         Err(code) => return code,

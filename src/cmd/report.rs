@@ -44,13 +44,13 @@ pub struct ReportArgs {
 /// The default check of every variant of `model` under the default engines: from the results
 /// recorded under `traces`, or explored again (`rerun`) when those are missing or stale.
 fn reports(
-    model: &'static Model,
+    model: &'static dyn Model,
     traces: &Path,
     rerun: bool,
     jobs: usize,
 ) -> Result<Vec<VariantReport>, ResultsError> {
     let params = model
-        .params(&Default::default())
+        .resolve(&Default::default())
         .expect("defaults are valid");
     let recorded = Results::load(traces, model);
     let recorded = match recorded {
@@ -61,8 +61,8 @@ fn reports(
     let mut missing = vec![];
     let progress = recorded
         .is_none()
-        .then(|| Progress::start(format!("report: exploring {}", model.name)));
-    for v in model.variants {
+        .then(|| Progress::start(format!("report: exploring {}", model.name())));
+    for v in model.variants() {
         for spec in defaults::engines() {
             match &recorded {
                 // Recorded under the budget the check ran (a variant may declare more schedules).
@@ -91,7 +91,7 @@ fn reports(
         p.finish("done");
     }
     if !missing.is_empty() {
-        let file = kmodel_harness::results::path(traces, model.name);
+        let file = kmodel_harness::results::path(traces, model.name());
         return Err(ResultsError::Incomplete(
             file.display().to_string(),
             missing,
@@ -102,9 +102,9 @@ fn reports(
 
 /// The committed counterexamples of `model` worth showing: loom's (minimal in preemptions),
 /// or shuttle-pct's for variants loom cannot run.
-fn counterexamples(model: &Model, traces: &Path) -> Vec<(String, Trace)> {
+fn counterexamples(model: &dyn Model, traces: &Path) -> Vec<(String, Trace)> {
     let mut out = vec![];
-    for v in model.variants {
+    for v in model.variants() {
         let Some(engine) = defaults::engines()
             .into_iter()
             .map(|s| s.kind())
@@ -112,8 +112,8 @@ fn counterexamples(model: &Model, traces: &Path) -> Vec<(String, Trace)> {
         else {
             continue;
         };
-        for p in model.properties {
-            let path = |dir: &Path| trace::path(dir, model.name, v.name, "", p.id, engine);
+        for p in model.properties() {
+            let path = |dir: &Path| trace::path(dir, model.name(), v.name, "", p.id, engine);
             if let Ok(t) = Trace::load(&path(traces)) {
                 out.push((path(Path::new("traces")).display().to_string(), t));
             }
@@ -123,30 +123,31 @@ fn counterexamples(model: &Model, traces: &Path) -> Vec<(String, Trace)> {
 }
 
 /// The dossier of one model, from its default check's `reports`.
-pub fn dossier(model: &'static Model, traces: &Path, reports: &[VariantReport]) -> String {
+pub fn dossier(model: &'static dyn Model, traces: &Path, reports: &[VariantReport]) -> String {
     let mut s = format!(
         "{MARKER}\n\n# {}\n\n**Question.** {}\n\n",
-        model.name, model.question
+        model.name(),
+        model.card().question
     );
     s += "## Kernel references\n\n";
-    for r in model.references {
+    for r in model.card().references {
         let _ = writeln!(s, "- {r}");
     }
     s += "\n## Properties\n\n";
-    for p in model.properties {
+    for p in model.properties() {
         let _ = writeln!(s, "- `{}`: {}", p.id, p.claim);
     }
     s += "\n## Variants\n\n";
-    for v in model.variants {
+    for v in model.variants() {
         let only = match v.engines {
             Engines::All => String::new(),
             Engines::ShuttleOnly(why) => format!(" *(shuttle only: {why})*"),
         };
         let _ = writeln!(s, "- `{}`: {}{only}", v.name, v.summary);
     }
-    if !model.params.is_empty() {
+    if !model.params().is_empty() {
         s += "\n## Parameters (defaults used below)\n\n";
-        for p in model.params {
+        for p in model.params() {
             let _ = writeln!(s, "- `{}={}`: {}", p.name, p.default, p.help);
         }
     }
@@ -180,9 +181,9 @@ pub fn dossier(model: &'static Model, traces: &Path, reports: &[VariantReport]) 
 
 /// The dossiers show committed counterexamples as they are: say on stderr (one line) when some
 /// no longer match the models (stale, or naming what the models no longer have).
-fn warn_about_invalid_traces(registry: &'static [&'static Model], traces: &Path) {
+fn warn_about_invalid_traces(registry: &'static [&'static dyn Model], traces: &Path) {
     let mut bad = vec![];
-    for m in registry {
+    for &m in registry {
         for (path, t) in counterexamples(m, traces) {
             if let Err(e) = kmodel_harness::replay::validate(registry, &t) {
                 bad.push(format!("{path}: {e}"));
@@ -198,12 +199,18 @@ fn warn_about_invalid_traces(registry: &'static [&'static Model], traces: &Path)
 }
 
 /// The index page.
-fn index(registry: &[&'static Model]) -> String {
+fn index(registry: &[&'static dyn Model]) -> String {
     let mut s = format!("{MARKER}\n\n# kmodel design-review dossiers\n\n");
     s += "One dossier per model: regenerate with `cargo run --release -- report`.\n\n";
     s += "| model | question |\n|---|---|\n";
-    for m in registry {
-        let _ = writeln!(s, "| [{}]({}.md) | {} |", m.name, m.name, m.question);
+    for &m in registry {
+        let _ = writeln!(
+            s,
+            "| [{}]({}.md) | {} |",
+            m.name(),
+            m.name(),
+            m.card().question
+        );
     }
     s
 }
@@ -211,17 +218,17 @@ fn index(registry: &[&'static Model]) -> String {
 /// Every file of the dossier: (file name, contents); or why results are missing or stale
 /// (one line per model).
 pub fn files(
-    registry: &'static [&'static Model],
+    registry: &'static [&'static dyn Model],
     traces: &Path,
     rerun: bool,
 ) -> Result<Vec<(PathBuf, String)>, Vec<String>> {
     let jobs = default_jobs();
     let mut out = vec![(PathBuf::from("README.md"), index(registry))];
     let mut refused = vec![];
-    for m in registry {
+    for &m in registry {
         match reports(m, traces, rerun, jobs) {
             Ok(r) => out.push((
-                PathBuf::from(format!("{}.md", m.name)),
+                PathBuf::from(format!("{}.md", m.name())),
                 dossier(m, traces, &r),
             )),
             Err(e) => refused.push(e.to_string()),
@@ -235,7 +242,7 @@ pub fn files(
 }
 
 /// Writes the dossier of every model in `registry` under `out`.
-pub fn run(registry: &'static [&'static Model], args: ReportArgs) -> ExitCode {
+pub fn run(registry: &'static [&'static dyn Model], args: ReportArgs) -> ExitCode {
     let ReportArgs {
         out,
         traces,

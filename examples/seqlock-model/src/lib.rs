@@ -7,4 +7,4 @@ pub mod sb;
 pub mod seqlock;
 
 /// Every model of this crate: what `kmodel::run` and `kmodel::test_main!` are given.
-pub const REGISTRY: &[&Model] = &[&seqlock::MODEL, &sb::MODEL];
+pub const REGISTRY: &[&dyn Model] = &[&seqlock::MODEL, &sb::MODEL];

@@ -24,64 +24,60 @@ pub enum Barrier {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Design(pub Barrier, pub Barrier);
 
-const VARIANTS: &[Variant] = &[
-    Variant {
-        name: "plain",
-        summary: "SB+poonceonces: WRITE_ONCE then READ_ONCE on both CPUs, no barrier",
-        expect: expect![NOT_BOTH_ZERO => ViolatedWeakMemory],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design(Barrier::None, Barrier::None),
-        sweep: None,
-    },
-    Variant {
-        name: "smp-wmb",
-        summary: "smp_wmb() between the store and the load on both CPUs: not enough",
-        expect: expect![NOT_BOTH_ZERO => ViolatedWeakMemory],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design(Barrier::Wmb, Barrier::Wmb),
-        sweep: None,
-    },
-    Variant {
-        name: "smp-mb-one-side",
-        summary: "smp_mb() on CPU0 only: barriers pair, one alone orders nothing for the other",
-        expect: expect![NOT_BOTH_ZERO => ViolatedWeakMemory],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design(Barrier::Mb, Barrier::None),
-        sweep: None,
-    },
-    Variant {
-        name: "smp-mb",
-        summary: "SB+fencembonceonces: smp_mb() on both CPUs (Result: Never)",
-        expect: expect![],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design(Barrier::Mb, Barrier::Mb),
-        sweep: None,
-    },
+const VARIANTS: &[Variant<Design>] = &[
+    Variant::new(
+        "plain",
+        "SB+poonceonces: WRITE_ONCE then READ_ONCE on both CPUs, no barrier",
+        Design(Barrier::None, Barrier::None),
+    )
+    .expect(expect![NOT_BOTH_ZERO => ViolatedWeakMemory]),
+    Variant::new(
+        "smp-wmb",
+        "smp_wmb() between the store and the load on both CPUs: not enough",
+        Design(Barrier::Wmb, Barrier::Wmb),
+    )
+    .expect(expect![NOT_BOTH_ZERO => ViolatedWeakMemory]),
+    Variant::new(
+        "smp-mb-one-side",
+        "smp_mb() on CPU0 only: barriers pair, one alone orders nothing for the other",
+        Design(Barrier::Mb, Barrier::None),
+    )
+    .expect(expect![NOT_BOTH_ZERO => ViolatedWeakMemory]),
+    Variant::new(
+        "smp-mb",
+        "SB+fencembonceonces: smp_mb() on both CPUs (Result: Never)",
+        Design(Barrier::Mb, Barrier::Mb),
+    ),
 ];
 
-pub static MODEL: Model = Model {
-    name: "sb",
-    question: "Which barriers make \"x = 1; r0 = y\" || \"y = 1; r1 = x\" never end with \
+/// Store buffering, as the registry holds it (`&MODEL`).
+pub struct Sb;
+pub static MODEL: Sb = Sb;
+
+impl KernelModel for Sb {
+    type Design = Design;
+    type Params = ();
+    type Scenes = NoScenes<Design>;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "sb",
+        question: "Which barriers make \"x = 1; r0 = y\" || \"y = 1; r1 = x\" never end with \
                r0 == r1 == 0?",
-    references: &[
-        "tools/memory-model/litmus-tests/SB+poonceonces.litmus (Result: Sometimes)",
-        "tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (Result: Never)",
-        "Documentation/memory-barriers.txt: SMP barrier pairing",
-    ],
-    params: &[],
-    param_check: None,
-    properties: PROPERTIES,
-    variants: VARIANTS,
-    param_verdicts: &[],
-    source: &[include_str!("sb.rs")],
-    scenario,
-    scenes: None,
-    port: None,
-};
+        references: &[
+            "tools/memory-model/litmus-tests/SB+poonceonces.litmus (Result: Sometimes)",
+            "tools/memory-model/litmus-tests/SB+fencembonceonces.litmus (Result: Never)",
+            "Documentation/memory-barriers.txt: SMP barrier pairing",
+        ],
+        properties: PROPERTIES,
+        source: sources!["sb.rs"],
+        port: None,
+    };
+    const VARIANTS: &'static [Variant<Design>] = VARIANTS;
+
+    fn scenario(design: &Design, params: &()) -> Scenario {
+        scenario(design, params)
+    }
+}
 
 fn barrier(b: Barrier) {
     match b {
@@ -108,8 +104,8 @@ fn cpu(
     })
 }
 
-fn scenario(variant: &Variant, _params: &Params) -> Scenario {
-    let Design(b0, b1) = *variant.design::<Design>();
+fn scenario(design: &Design, _params: &()) -> Scenario {
+    let Design(b0, b1) = *design;
     Arc::new(move || {
         let x = Arc::new(AtomicU32::new(0));
         let y = Arc::new(AtomicU32::new(0));

@@ -35,93 +35,89 @@ pub struct Design {
     pub retry: bool,
 }
 
-const VARIANTS: &[Variant] = &[
-    Variant {
-        name: "correct",
-        summary: "write_seqcount_begin/end with both smp_wmb(), read_seqcount_begin/retry with \
-                  smp_rmb(), the reader retries",
-        expect: expect![],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design {
+const VARIANTS: &[Variant<Design>] = &[
+    Variant::new(
+        "correct",
+        "write_seqcount_begin/end with both smp_wmb(), read_seqcount_begin/retry with \
+         smp_rmb(), the reader retries",
+        Design {
             end_wmb: true,
             reader_rmb: true,
             retry: true,
         },
-        sweep: None,
-    },
-    Variant {
-        name: "writer-no-end-wmb",
-        summary: "write_seqcount_end() without its smp_wmb(): the data stores may become visible \
-                  after the even sequence count",
-        expect: expect![
-            SNAPSHOT_CONSISTENT => ViolatedWeakMemory,
-            SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
-        ],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design {
+    ),
+    Variant::new(
+        "writer-no-end-wmb",
+        "write_seqcount_end() without its smp_wmb(): the data stores may become visible \
+         after the even sequence count",
+        Design {
             end_wmb: false,
             reader_rmb: true,
             retry: true,
         },
-        sweep: None,
-    },
-    Variant {
-        name: "reader-no-rmb",
-        summary: "read_seqcount_begin() and read_seqcount_retry() without smp_rmb(): the data \
-                  loads may be satisfied outside the two sequence count loads",
-        expect: expect![
-            SNAPSHOT_CONSISTENT => ViolatedWeakMemory,
-            SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
-        ],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design {
+    )
+    .expect(expect![
+        SNAPSHOT_CONSISTENT => ViolatedWeakMemory,
+        SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
+    ]),
+    Variant::new(
+        "reader-no-rmb",
+        "read_seqcount_begin() and read_seqcount_retry() without smp_rmb(): the data \
+         loads may be satisfied outside the two sequence count loads",
+        Design {
             end_wmb: true,
             reader_rmb: false,
             retry: true,
         },
-        sweep: None,
-    },
-    Variant {
-        name: "reader-no-retry",
-        summary: "the reader trusts read_seqcount_begin() alone and never calls \
-                  read_seqcount_retry()",
-        expect: expect![
-            SNAPSHOT_CONSISTENT => Violated,
-            SNAPSHOT_MATCHES_SEQUENCE => Violated,
-        ],
-        engines: Engines::All,
-        min_pct_schedules: None,
-        design: &Design {
+    )
+    .expect(expect![
+        SNAPSHOT_CONSISTENT => ViolatedWeakMemory,
+        SNAPSHOT_MATCHES_SEQUENCE => ViolatedWeakMemory,
+    ]),
+    Variant::new(
+        "reader-no-retry",
+        "the reader trusts read_seqcount_begin() alone and never calls \
+         read_seqcount_retry()",
+        Design {
             end_wmb: true,
             reader_rmb: true,
             retry: false,
         },
-        sweep: None,
-    },
+    )
+    .expect(expect![
+        SNAPSHOT_CONSISTENT => Violated,
+        SNAPSHOT_MATCHES_SEQUENCE => Violated,
+    ]),
 ];
 
-pub static MODEL: Model = Model {
-    name: "seqlock",
-    question: "Does a seqcount reader that read_seqcount_retry() lets through always keep one \
+/// The seqlock model, as the registry holds it (`&MODEL`).
+pub struct Seqlock;
+pub static MODEL: Seqlock = Seqlock;
+
+impl KernelModel for Seqlock {
+    type Design = Design;
+    type Params = Knobs;
+    type Scenes = NoScenes<Design>;
+
+    const CARD: &'static ModelCard = &ModelCard {
+        name: "seqlock",
+        question: "Does a seqcount reader that read_seqcount_retry() lets through always keep one \
                write section's data, and which barrier or step is each part of that guarantee?",
-    references: &[
-        "include/linux/seqlock.h: write_seqcount_begin(), write_seqcount_end(), \
+        references: &[
+            "include/linux/seqlock.h: write_seqcount_begin(), write_seqcount_end(), \
          read_seqcount_begin(), read_seqcount_retry()",
-        "Documentation/locking/seqlock.rst",
-    ],
-    params: Knobs::PARAMS,
-    param_check: None,
-    properties: PROPERTIES,
-    variants: VARIANTS,
-    param_verdicts: &[],
-    source: &[include_str!("seqlock.rs")],
-    scenario,
-    scenes: None,
-    port: None,
-};
+            "Documentation/locking/seqlock.rst",
+        ],
+        properties: PROPERTIES,
+        source: sources!["seqlock.rs"],
+        port: None,
+    };
+    const VARIANTS: &'static [Variant<Design>] = VARIANTS;
+
+    fn scenario(design: &Design, params: &Knobs) -> Scenario {
+        scenario(design, params)
+    }
+}
 
 /// `seqcount_t` and the two words it protects.
 struct Seq {
@@ -183,9 +179,8 @@ fn read_seqcount_retry(s: &Seq, start: u32, d: Design) -> bool {
     seq != start
 }
 
-fn scenario(variant: &Variant, params: &Params) -> Scenario {
-    let d = *variant.design::<Design>();
-    let k = Knobs::from(params);
+fn scenario(design: &Design, k: &Knobs) -> Scenario {
+    let (d, k) = (*design, *k);
     Arc::new(move || {
         let s = Arc::new(Seq {
             sequence: AtomicU32::new(0),

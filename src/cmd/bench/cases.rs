@@ -8,7 +8,7 @@ use kmodel_harness::engine::{
     self, defaults, EngineKind, EngineSpec, Exploration, Options, Settings,
 };
 use kmodel_harness::verdict::complete;
-use kmodel_harness::{Engines, Expect, Model, PropertyId, Variant};
+use kmodel_harness::{Engines, Expect, Model, PropertyId, VariantCard};
 
 use super::{BenchArgs, Row, Run};
 
@@ -35,16 +35,16 @@ const SCALING: [(&str, &[u32]); 3] = [
 pub enum Case {
     /// Time to the first violation of `property` under `engine`.
     First {
-        model: &'static Model,
-        variant: &'static Variant,
+        model: &'static dyn Model,
+        variant: &'static VariantCard,
         property: PropertyId,
         engine: EngineKind,
     },
     /// loom at preemption bounds 1, 2, 3 and unbounded, each while the previous one finished
     /// within the budget; then shuttle-pct throughput.
     Holds {
-        model: &'static Model,
-        variant: &'static Variant,
+        model: &'static dyn Model,
+        variant: &'static VariantCard,
     },
     /// loom k=2 on the mrelease model with one parameter changed.
     Scaling { param: &'static str, value: u32 },
@@ -57,10 +57,10 @@ impl Case {
     }
 }
 
-pub fn cases(registry: &'static [&'static Model]) -> Vec<Case> {
+pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
     let mut cases = vec![];
-    for model in registry {
-        for variant in model.variants {
+    for &model in registry {
+        for variant in model.variants() {
             for &(property, expect) in variant.expect.entries() {
                 if expect == Expect::Holds {
                     continue;
@@ -81,10 +81,10 @@ pub fn cases(registry: &'static [&'static Model]) -> Vec<Case> {
             }
         }
     }
-    for model in registry {
-        for variant in model.variants {
+    for &model in registry {
+        for variant in model.variants() {
             // loom's reach matters where something is declared to hold.
-            if !(model.properties.iter()).any(|p| variant.expected(p.id) == Expect::Holds) {
+            if !(model.properties().iter()).any(|p| variant.expected(p.id) == Expect::Holds) {
                 continue;
             }
             cases.push(Case::Holds { model, variant });
@@ -98,8 +98,8 @@ pub fn cases(registry: &'static [&'static Model]) -> Vec<Case> {
     cases
 }
 
-fn target(model: &Model, variant: &Variant) -> String {
-    format!("{}/{}", model.name, variant.name)
+fn target(model: &dyn Model, variant: &VariantCard) -> String {
+    format!("{}/{}", model.name(), variant.name)
 }
 
 fn one_worker(properties: usize) -> Options {
@@ -120,7 +120,7 @@ fn run_of(x: &Exploration, property: PropertyId) -> Run {
 }
 
 pub fn measure(
-    registry: &'static [&'static Model],
+    registry: &'static [&'static dyn Model],
     case: &Case,
     args: &BenchArgs,
 ) -> Result<Vec<Row>, String> {
@@ -132,13 +132,13 @@ pub fn measure(
             property,
             engine,
         } => {
-            let params = model.params(&BTreeMap::new())?;
-            let scenario = (model.scenario)(variant, &params);
+            let params = model.resolve(&BTreeMap::new())?;
+            let scenario = model.scenario_for(variant, &params, None)?;
             let opts = Options {
                 stop_at: Some(*property),
                 // Real threads get a time budget rather than their full iteration count.
                 budget: engine.real_threads().then_some(args.stress_budget),
-                ..one_worker(model.properties.len())
+                ..one_worker(model.properties().len())
             };
             let seeds = if engine.seeded() {
                 args.seeds.max(1)
@@ -158,18 +158,18 @@ pub fn measure(
                 runs.push(run_of(&x, *property));
             }
             Ok(vec![Row::First {
-                target: target(model, variant),
+                target: target(*model, variant),
                 property: property.to_string(),
                 engine: engine.name().to_string(),
                 runs,
             }])
         }
         Case::Holds { model, variant } => {
-            let params = model.params(&BTreeMap::new())?;
-            let scenario = (model.scenario)(variant, &params);
+            let params = model.resolve(&BTreeMap::new())?;
+            let scenario = model.scenario_for(variant, &params, None)?;
             let opts = Options {
                 budget: Some(args.budget),
-                ..one_worker(model.properties.len())
+                ..one_worker(model.properties().len())
             };
             let mut specs: Vec<EngineSpec> = match variant.engines {
                 Engines::ShuttleOnly(_) => vec![],
@@ -190,7 +190,7 @@ pub fn measure(
                 let x = engine::explore(spec, &scenario, opts.clone()).map_err(err)?;
                 finished = complete(spec, &x.coverage);
                 rows.push(Row::Holds {
-                    target: target(model, variant),
+                    target: target(*model, variant),
                     engine: spec.label(),
                     executions: x.executions,
                     secs: x.elapsed.as_secs_f64(),
@@ -206,8 +206,8 @@ pub fn measure(
                 &format!("{SCALING_MODEL}/{SCALING_VARIANT}"),
             )?;
             let variant = variant.expect("names a variant");
-            let params = model.params(&BTreeMap::from([(param.to_string(), *value)]))?;
-            let scenario = (model.scenario)(variant, &params);
+            let params = model.resolve(&BTreeMap::from([(param.to_string(), *value)]))?;
+            let scenario = model.scenario_for(variant, &params, None)?;
             let spec = EngineSpec::Loom {
                 preemption_bound: Some(defaults::PREEMPTIONS),
             };

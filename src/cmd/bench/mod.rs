@@ -105,7 +105,7 @@ pub struct Results {
 
 const GENERATOR: &str = "kmodel bench";
 
-pub fn run(registry: &'static [&'static Model], args: BenchArgs) -> ExitCode {
+pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode {
     let cases = cases(registry);
     if args.worker {
         return worker::serve(|i| {

@@ -14,7 +14,7 @@ use kmodel_harness::engine::{
 };
 use kmodel_harness::model::lookup;
 use kmodel_harness::verdict::{CheckLabel, Exit, VariantReport};
-use kmodel_harness::{Model, Variant};
+use kmodel_harness::{Model, VariantCard};
 
 use super::input_error;
 use crate::progress::{self, Progress};
@@ -125,23 +125,26 @@ fn engines(args: &CheckArgs) -> Result<Vec<EngineSpec>, String> {
     Ok(kinds.into_iter().map(|k| k.spec(&settings)).collect())
 }
 
-type Target = (&'static Model, &'static Variant);
+type Target = (&'static dyn Model, &'static VariantCard);
 
-fn targets(registry: &'static [&'static Model], spec: Option<&str>) -> Result<Vec<Target>, String> {
+fn targets(
+    registry: &'static [&'static dyn Model],
+    spec: Option<&str>,
+) -> Result<Vec<Target>, String> {
     let Some(spec) = spec else {
         return Ok(registry
             .iter()
-            .flat_map(|m| m.variants.iter().map(move |v| (*m, v)))
+            .flat_map(|m| m.variants().into_iter().map(move |v| (*m, v)))
             .collect());
     };
     let (m, v) = lookup(registry, spec)?;
     Ok(match v {
         Some(v) => vec![(m, v)],
-        None => m.variants.iter().map(|v| (m, v)).collect(),
+        None => m.variants().into_iter().map(|v| (m, v)).collect(),
     })
 }
 
-pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
+pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode {
     let specs = match engines(&args) {
         Ok(s) => s,
         Err(e) => return input_error(e),
@@ -154,11 +157,11 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
         return input_error("no models are registered");
     }
     let overrides: BTreeMap<String, u32> = args.params.iter().cloned().collect();
-    if !overrides.is_empty() && targets.iter().any(|(m, _)| m.name != targets[0].0.name) {
+    if !overrides.is_empty() && targets.iter().any(|(m, _)| m.name() != targets[0].0.name()) {
         return input_error("--param needs a single MODEL");
     }
     for (model, _) in &targets {
-        if let Err(e) = model.params(&overrides) {
+        if let Err(e) = model.resolve(&overrides) {
             return input_error(e);
         }
     }
@@ -267,7 +270,7 @@ impl Running {
             _ => None,
         };
         Running {
-            label: CheckLabel::new(model.name, variant.name)
+            label: CheckLabel::new(model.name(), variant.name)
                 .under(spec)
                 .to_string(),
             total,
@@ -296,7 +299,7 @@ fn run_check(
     shown: Option<(&Progress, usize, usize)>,
 ) -> VariantReport {
     let (model, variant) = *target;
-    let params = model.params(overrides).expect("checked in run");
+    let params = model.resolve(overrides).expect("checked in run");
     let running = Arc::new(Mutex::new(Running::new(target, spec)));
     let (progress, on_pass): (Callback<u64>, Callback<u32>) = match shown {
         None => (

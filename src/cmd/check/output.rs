@@ -23,7 +23,7 @@ pub enum Output {
 
 /// How [`finish`] writes and judges a run.
 pub struct Finish<'a> {
-    pub registry: &'a [&'static Model],
+    pub registry: &'a [&'static dyn Model],
     /// Where traces go.
     pub out: &'a Path,
     /// Overwrite traces that differ.
@@ -201,7 +201,7 @@ pub(crate) struct Written {
 /// Lists each trace with its explain and replay commands when there are few, otherwise a count
 /// per outcome; files it refused to overwrite and writes that failed are always reported.
 pub(crate) fn write_traces<'a>(
-    registry: &[&'static Model],
+    registry: &[&'static dyn Model],
     traces: impl IntoIterator<Item = &'a Trace>,
     out: &Path,
     force: bool,
@@ -213,8 +213,8 @@ pub(crate) fn write_traces<'a>(
     for t in traces {
         let declared = registry
             .iter()
-            .find(|m| m.name == t.model)
-            .map_or(&[][..], |m| m.params);
+            .find(|m| m.name() == t.model)
+            .map_or(&[][..], |m| m.params());
         let path = t.path_in(out, declared);
         let json = t.to_json();
         match std::fs::read_to_string(&path).ok() {

@@ -11,12 +11,13 @@ use kmodel_harness::verdict::VariantReport;
 /// results file recorded from another model source is started afresh. A file that cannot be
 /// written is an error (exit 2), as for traces.
 pub fn record(
-    registry: &[&'static Model],
+    registry: &[&'static dyn Model],
     reports: &[VariantReport],
     out: &Path,
 ) -> Result<(), String> {
-    for model in registry {
-        let mine: Vec<&VariantReport> = reports.iter().filter(|r| r.model == model.name).collect();
+    for &model in registry {
+        let mine: Vec<&VariantReport> =
+            reports.iter().filter(|r| r.model == model.name()).collect();
         if mine.is_empty() {
             continue;
         }
@@ -24,7 +25,7 @@ pub fn record(
         for r in mine.into_iter().filter(|r| r.error.is_none()) {
             recorded.record(model, r);
         }
-        let path = results::path(out, model.name);
+        let path = results::path(out, model.name());
         let json = recorded.to_json();
         if std::fs::read_to_string(&path).ok().as_deref() == Some(json.as_str()) {
             continue;

@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 
 use kmodel_harness::check::check_variant;
-use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Options, Reach};
+use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Options, Reach, Settings};
 use kmodel_harness::replay::replay_trace;
 use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
@@ -30,26 +30,15 @@ pub fn engines() -> Vec<EngineSpec> {
     fn env_u64(name: &str) -> Option<u64> {
         std::env::var(name).ok().and_then(|v| v.parse().ok())
     }
-    defaults::engines()
-        .into_iter()
-        .map(|e| match e {
-            EngineSpec::Loom { preemption_bound } => EngineSpec::Loom {
-                preemption_bound: env_u64("KMODEL_PREEMPTIONS")
-                    .map(|k| k as u32)
-                    .or(preemption_bound),
-            },
-            EngineSpec::ShuttlePct {
-                seed,
-                schedules,
-                depth,
-            } => EngineSpec::ShuttlePct {
-                seed,
-                schedules: env_u64("KMODEL_SCHEDULES").unwrap_or(schedules),
-                depth,
-            },
-            other => other,
-        })
-        .collect()
+    let d = Settings::default();
+    let settings = Settings {
+        preemption_bound: env_u64("KMODEL_PREEMPTIONS")
+            .map(|k| u32::try_from(k).unwrap_or(u32::MAX))
+            .or(d.preemption_bound),
+        schedules: env_u64("KMODEL_SCHEDULES").unwrap_or(d.schedules),
+        ..d
+    };
+    defaults::ENGINES.map(|k| k.spec(&settings)).to_vec()
 }
 
 /// One case per model (`model/declarations`: [`Model::validate`]) and one per (model, variant,

@@ -61,8 +61,8 @@ pub fn check_scene(
             return report;
         }
     };
-    // A sharded loom search is split into subtrees; findings name theirs.
-    let split = matches!(spec, EngineSpec::Loom { .. }) && opts.shard.count > 1;
+    // A sharded search split into subtrees: findings name theirs.
+    let split = spec.kind().subtrees() && opts.shard.count > 1;
     let opts = Options {
         properties: model.properties().len(),
         ..opts
@@ -146,41 +146,32 @@ pub fn check_scene(
     report
 }
 
-/// Explores under `spec`. loom with preemption bound k explores bounds 0, 1, ..., k in turn, so
-/// every violation is reported (and its trace recorded) at the lowest bound that shows it (loom's
-/// preemption count, which can be below the switches counted at harness operations).
-/// Returns the exploration and, per violated property, the engine settings that found it.
+/// Explores under `spec`, pass by pass ([`EngineSpec::passes`]: loom deepens its preemption
+/// bound 0, 1, ..., k), so every violation is reported (and its trace recorded) at the first
+/// pass that shows it (for loom its preemption count, which can be below the switches counted
+/// at harness operations). Returns the exploration and, per violated property, the pass that
+/// found it.
 pub fn explore_minimal(
     spec: &EngineSpec,
     scenario: &crate::model::Scenario,
     opts: Options,
 ) -> Result<(Exploration, BTreeMap<PropertyId, EngineSpec>), engine::EngineError> {
-    let EngineSpec::Loom {
-        preemption_bound: Some(k),
-    } = *spec
-    else {
-        let x = engine::explore(spec, scenario, opts)?;
-        let by = x.found.keys().map(|&p| (p, spec.clone())).collect();
+    let passes = spec.passes();
+    if let [only] = passes.as_slice() {
+        let x = engine::explore(only, scenario, opts)?;
+        let by = x.found.keys().map(|&p| (p, only.clone())).collect();
         return Ok((x, by));
-    };
+    }
     let start = Instant::now();
-    let mut total = Exploration {
-        executions: 0,
-        elapsed: Duration::ZERO,
-        coverage: Coverage::ExhaustiveUpToBound { bound: k },
-        found: BTreeMap::new(),
-    };
+    let mut total: Option<Exploration> = None;
     let mut by = BTreeMap::new();
-    for bound in 0..=k {
-        let pass = EngineSpec::Loom {
-            preemption_bound: Some(bound),
-        };
+    for (i, pass) in passes.iter().enumerate() {
         let offset = start.elapsed();
         if let Some(on_pass) = &opts.on_pass {
-            on_pass(bound);
+            on_pass(pass.pass());
         }
         // Progress counts executions over all passes.
-        let base = total.executions;
+        let base = total.as_ref().map_or(0, |t| t.executions);
         let progress = opts.progress.clone().map(|p| {
             let counted: std::sync::Arc<dyn Fn(u64) + Send + Sync> =
                 std::sync::Arc::new(move |n| p(base + n));
@@ -191,26 +182,33 @@ pub fn explore_minimal(
             progress,
             ..opts.clone()
         };
-        let x = engine::explore(&pass, scenario, pass_opts)?;
-        total.executions += x.executions;
+        let x = engine::explore(pass, scenario, pass_opts)?;
+        let t = total.get_or_insert_with(|| Exploration {
+            executions: 0,
+            elapsed: Duration::ZERO,
+            coverage: x.coverage.clone(),
+            found: BTreeMap::new(),
+        });
+        t.executions += x.executions;
         for (p, mut f) in x.found {
-            if let std::collections::btree_map::Entry::Vacant(slot) = total.found.entry(p) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = t.found.entry(p) {
                 f.after += offset;
-                by.insert(*slot.key(), pass.clone());
+                by.insert(p, pass.clone());
                 slot.insert(f);
             }
         }
-        total.coverage = x.coverage;
-        let all = (opts.properties > 0 && total.found.len() >= opts.properties)
-            || (opts.stop_at.as_ref()).is_some_and(|p| total.found.contains_key(p));
-        if partial(&pass, &total.coverage) {
+        t.coverage = x.coverage;
+        let all = (opts.properties > 0 && t.found.len() >= opts.properties)
+            || (opts.stop_at.as_ref()).is_some_and(|p| t.found.contains_key(p));
+        if partial(pass, &t.coverage) {
             break;
         }
-        if all && bound < k {
-            total.coverage = Coverage::AllViolated;
+        if all && i + 1 < passes.len() {
+            t.coverage = Coverage::AllViolated;
             break;
         }
     }
+    let mut total = total.expect("an engine has at least one pass");
     // Each pass ran with what was left of the budget: report the budget the user gave.
     if let (Coverage::TimeBudget { budget_secs }, Some(b)) = (&mut total.coverage, opts.budget) {
         *budget_secs = b.as_secs_f64();

@@ -2,7 +2,7 @@
 //! parameters, scene, source hash, engine-specific replay data) before any engine runs, re-run
 //! it, and check it ends in the same violation with the same events.
 
-use crate::engine::{self, EngineError, EngineKind, Replayed};
+use crate::engine::{self, EngineError, Replayed};
 use crate::model::{Model, Params, VariantCard};
 use crate::rt::{NO_DEADLOCK, NO_LIVELOCK};
 use crate::trace::Trace;
@@ -68,7 +68,7 @@ pub fn validate(registry: &[&'static dyn Model], trace: &Trace) -> Result<Valida
     }
     engine::validate_replay_data(&trace.engine, &trace.replay)
         .map_err(|e| Error::BadInput(format!("replay data: {e}")))?;
-    if trace.engine.kind() != EngineKind::Stress && trace.events.len() > engine::MAX_REPLAY_STEPS {
+    if trace.engine.kind().replays() && trace.events.len() > engine::MAX_REPLAY_STEPS {
         return Err(Error::BadInput(format!(
             "{} events: more than a replay may record ({})",
             trace.events.len(),

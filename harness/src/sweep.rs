@@ -11,11 +11,10 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde::{Deserialize, Serialize};
 
 use crate::check;
-use crate::engine::{self, defaults, EngineSpec, Options, Shard};
+use crate::engine::{self, defaults, EngineSpec, Options, Settings, Shard};
 use crate::model::{Expect, Model, Params, VariantCard};
 use crate::rt::PropertyId;
 use crate::scene::{SceneBounds, SceneSize, SceneSpace};
-use crate::thread::LOOM_MAX_SPAWNED;
 use crate::trace::Trace;
 use crate::verdict::{judge, partial, Agreement, CheckLabel, Error, Judged, Scope, Verdicts};
 
@@ -195,7 +194,7 @@ impl SweepReport {
 
 /// Whether `engine` can run a scene of `size`.
 fn engine_runs(engine: &EngineSpec, size: &SceneSize) -> bool {
-    !matches!(engine, EngineSpec::Loom { .. }) || size.actors as usize <= LOOM_MAX_SPAWNED
+    (engine.kind().max_actors()).is_none_or(|max| size.actors as usize <= max)
 }
 
 /// The per-scene explorer: the properties one scene violates, with messages.
@@ -492,13 +491,11 @@ fn record(
     property: PropertyId,
     opts: &SweepOptions,
 ) -> Result<Trace, Error> {
-    let loom = EngineSpec::Loom {
-        preemption_bound: Some(defaults::PREEMPTIONS),
-    };
+    let first = defaults::EXHAUSTIVE_SWEEP.spec(&Settings::default());
     // loom first (fewest preemptions, C11) when the scene fits it; the sweep's engine otherwise.
     let mut engines = vec![];
-    if engine_runs(&loom, &f.size) {
-        engines.push(loom);
+    if engine_runs(&first, &f.size) {
+        engines.push(first);
     }
     if !engines.contains(&opts.engine) {
         engines.push(opts.engine.clone());

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kmodel_harness::engine::{defaults, EngineSpec, Shard};
+use kmodel_harness::engine::{defaults, Settings, Shard};
 use kmodel_harness::model::{lookup, Model, VariantCard};
 use kmodel_harness::scene::SceneBounds;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
@@ -160,20 +160,20 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             ops: args.ops.unwrap_or(base.ops),
             setup: args.setup.unwrap_or(base.setup),
         };
+        let settings = Settings {
+            preemption_bound: Some(args.preemptions),
+            seed: args.seed,
+            schedules: args.schedules,
+            ..Settings::default()
+        };
         let (engine, mode) = if args.exhaustive {
             (
-                EngineSpec::Loom {
-                    preemption_bound: Some(args.preemptions),
-                },
+                defaults::EXHAUSTIVE_SWEEP.spec(&settings),
                 SweepMode::Exhaustive,
             )
         } else {
             (
-                EngineSpec::ShuttlePct {
-                    seed: args.seed,
-                    schedules: args.schedules,
-                    depth: defaults::PCT_DEPTH,
-                },
+                defaults::RANDOM_SWEEP.spec(&settings),
                 SweepMode::Random {
                     seed: args.seed,
                     scenes: args.scenes,

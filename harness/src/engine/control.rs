@@ -69,7 +69,7 @@ pub struct Options {
     /// Called with the running execution count, for progress bars.
     pub progress: Option<Arc<dyn Fn(u64) + Send + Sync>>,
     /// Called with loom's preemption bound as each pass of an iteratively deepened search
-    /// starts (see [`crate::check::explore_minimal`]), for progress bars.
+    /// starts (see `check::explore_minimal`), for progress bars.
     pub on_pass: Option<Arc<dyn Fn(u32) + Send + Sync>>,
 }
 

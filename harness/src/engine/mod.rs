@@ -125,37 +125,10 @@ impl ReplayToken {
 /// stored trace can make a replay run forever.
 pub const MAX_REPLAY_STEPS: usize = 1_000_000;
 
-/// Checks a trace's replay data against what its engine can use, before the engine runs (loom
-/// would panic on a malformed checkpoint; shuttle on an impossible task number).
+/// Checks a trace's replay data against what its engine can use, before the engine runs (see
+/// [`EngineSpec::validate_replay`]).
 pub fn validate_replay_data(spec: &EngineSpec, token: &ReplayToken) -> Result<(), String> {
-    match (spec, token) {
-        (EngineSpec::Loom { preemption_bound }, ReplayToken::Loom { path }) => {
-            if preemption_bound.is_some_and(|k| k > u32::from(u8::MAX)) {
-                return Err(format!(
-                    "loom preemption bound {} is out of range 0..=255",
-                    preemption_bound.unwrap_or_default()
-                ));
-            }
-            loom::validate_path(path)
-        }
-        (EngineSpec::Loom { .. }, _) => Err("a loom trace needs a loom path".into()),
-        (EngineSpec::Stress { .. }, ReplayToken::None { .. }) => Ok(()),
-        (EngineSpec::Stress { .. }, _) => Err("a stress trace has no replay data".into()),
-        (_, ReplayToken::Shuttle { schedule }) => {
-            if schedule.len() > MAX_REPLAY_STEPS {
-                return Err(format!(
-                    "a schedule of {} steps (at most {MAX_REPLAY_STEPS})",
-                    schedule.len()
-                ));
-            }
-            match schedule.iter().find(|&&t| t >= 64) {
-                Some(t) => Err(format!("task {t} in the schedule (models have at most 64)")),
-                None => Ok(()),
-            }
-        }
-        (_, ReplayToken::None { .. }) => Ok(()),
-        (_, _) => Err(format!("a {} trace needs a shuttle schedule", spec.name())),
-    }
+    spec.validate_replay(token)
 }
 
 /// The seam every engine implements (cf. shuttle's `Scheduler`).
@@ -269,9 +242,7 @@ fn recorded_execution(
 
 /// Whether a source file belongs to an engine crate (or what it uses to read checkpoints).
 fn is_engine_source(file: &str) -> bool {
-    ["/loom-", "/shuttle-", "/serde_json-", "/generator-"]
-        .iter()
-        .any(|c| file.contains(c))
+    (EngineKind::ALL.iter()).any(|k| k.source_crates().iter().any(|c| file.contains(c)))
 }
 
 /// The spin limit the harness uses for each backend (see [`SpinLimit`]).

@@ -6,6 +6,8 @@ use std::panic;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
+use super::EngineKind;
+
 /// A panic payload that only ends an exploration early; never reported.
 pub(crate) struct StopExploration;
 
@@ -20,8 +22,9 @@ thread_local! {
     static LAST_PANIC_FILE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
+/// Whether a panic message is an engine reporting every actor blocked.
 pub(super) fn is_deadlock(msg: &str) -> bool {
-    msg.starts_with("deadlock")
+    EngineKind::ALL.iter().any(|k| k.reports_deadlock(msg))
 }
 
 pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -70,7 +73,8 @@ pub(super) fn install_quiet_panic_hook() {
                 }
             });
             let p = info.payload();
-            let expected = |s: &str| is_deadlock(s) || super::shuttle::is_single_schedule(s);
+            let expected =
+                |s: &str| is_deadlock(s) || EngineKind::ALL.iter().any(|k| k.expected_panic(s));
             let quiet = p.is::<StopExploration>()
                 || p.downcast_ref::<String>().is_some_and(|s| expected(s))
                 || p.downcast_ref::<&str>().is_some_and(|s| expected(s));

@@ -377,6 +377,20 @@ pub(super) fn init_shuttle_hook() {
     Runner::new(RandomScheduler::new_from_seed(0, 1), config()).run(|| {});
 }
 
+/// Checks a stored schedule before shuttle follows it (shuttle panics on an impossible task).
+pub(super) fn validate_schedule(schedule: &[u32], max_steps: usize) -> Result<(), String> {
+    if schedule.len() > max_steps {
+        return Err(format!(
+            "a schedule of {} steps (at most {max_steps})",
+            schedule.len()
+        ));
+    }
+    match schedule.iter().find(|&&t| t >= 64) {
+        Some(t) => Err(format!("task {t} in the schedule (models have at most 64)")),
+        None => Ok(()),
+    }
+}
+
 /// shuttle's PCT scheduler refuses a test with no scheduling choice after running it once.
 pub(super) fn is_single_schedule(msg: &str) -> bool {
     msg.starts_with("test closure did not exercise any concurrency")

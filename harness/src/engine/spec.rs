@@ -1,6 +1,11 @@
-//! Everything that describes an engine: [`EngineKind`] (the table of engines and what each can
-//! do), [`EngineSpec`] (an engine with its settings, as chosen on the command line and stored in
-//! traces), the [`defaults`], and how a coverage reads in words.
+//! Everything that describes an engine, and the only place that does: [`EngineKind`] (the table
+//! of engines and what each can do), [`EngineSpec`] (an engine with its settings, as chosen on
+//! the command line and stored in traces), the [`defaults`], and how a coverage reads: in words
+//! ([`EngineSpec::describe`]) and for the verdicts ([`EngineSpec::reach`]).
+//!
+//! Every question is an exhaustive `match` on the engine (no `_ =>` arm), so a new
+//! [`EngineKind`] arm makes the compiler list each one its author must answer (CONTRIBUTING
+//! section 8).
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use super::loom::{self, LOOM_VERSION};
 use super::shuttle::{self, SHUTTLE_VERSION};
 use super::stress;
-use super::{Coverage, Engine};
+use super::{Coverage, Engine, ReplayToken, MAX_REPLAY_STEPS};
 use crate::model::Engines;
+use crate::thread::LOOM_MAX_SPAWNED;
 
 /// Defaults shared by `kmodel check` and the test suite, so both reach the same verdicts.
 pub mod defaults {
-    use super::EngineSpec;
+    use super::{EngineKind, EngineSpec, Settings};
 
     /// loom's preemption bound: every race the models show needs at most this many
     /// preemptions, and the whole suite fits CI with it.
@@ -28,17 +34,17 @@ pub mod defaults {
     pub const DFS_MIN_SCHEDULES: u64 = 100_000;
 
     /// The engines the main job and the tests run: loom (C11, bounded) and shuttle-pct (SC).
+    pub const ENGINES: [EngineKind; 2] = [EngineKind::Loom, EngineKind::ShuttlePct];
+    /// The engine of an exhaustive sweep of generated scenes (`kmodel explore --exhaustive`),
+    /// and the first one that records a shrunk scene's counterexample when the scene fits it
+    /// (fewest preemptions, C11).
+    pub const EXHAUSTIVE_SWEEP: EngineKind = EngineKind::Loom;
+    /// The engine of a random sweep of generated scenes.
+    pub const RANDOM_SWEEP: EngineKind = EngineKind::ShuttlePct;
+
+    /// [`ENGINES`] with the default settings.
     pub fn engines() -> Vec<EngineSpec> {
-        vec![
-            EngineSpec::Loom {
-                preemption_bound: Some(PREEMPTIONS),
-            },
-            EngineSpec::ShuttlePct {
-                seed: SEED,
-                schedules: SCHEDULES,
-                depth: PCT_DEPTH,
-            },
-        ]
+        ENGINES.map(|k| k.spec(&Settings::default())).to_vec()
     }
 }
 
@@ -91,25 +97,115 @@ impl EngineKind {
 
     /// Whether the engine explores executions outside sequential consistency.
     pub fn weak_memory(self) -> bool {
-        matches!(self, EngineKind::Loom | EngineKind::Stress)
+        match self {
+            EngineKind::Loom | EngineKind::Stress => true,
+            EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => false,
+        }
     }
 
     /// Runs real OS threads: the OS picks the schedule (nothing replays, nothing is exhaustive,
-    /// and timings are real, so measurements run alone).
+    /// a weak outcome may or may not show, and timings are real, so measurements run alone).
     pub fn real_threads(self) -> bool {
-        self == EngineKind::Stress
+        match self {
+            EngineKind::Stress => true,
+            EngineKind::Loom
+            | EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs => false,
+        }
     }
 
     /// Whether the engine's search depends on a seed (so benchmarks try several).
     pub fn seeded(self) -> bool {
-        matches!(self, EngineKind::ShuttleRandom | EngineKind::ShuttlePct)
+        match self {
+            EngineKind::ShuttleRandom | EngineKind::ShuttlePct => true,
+            EngineKind::Loom | EngineKind::ShuttleDfs | EngineKind::Stress => false,
+        }
+    }
+
+    /// At most this many spawned actors per execution (`None`: no limit).
+    pub fn max_actors(self) -> Option<usize> {
+        match self {
+            EngineKind::Loom => Some(LOOM_MAX_SPAWNED),
+            EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs
+            | EngineKind::Stress => None,
+        }
     }
 
     /// Whether the engine can run a variant declared for `engines`, and if not, why.
     pub fn runs(self, engines: Engines) -> Result<(), String> {
-        match (engines, self) {
-            (Engines::ShuttleOnly(why), EngineKind::Loom) => Err(format!("shuttle only: {why}")),
-            _ => Ok(()),
+        let Engines::ShuttleOnly(why) = engines else {
+            return Ok(());
+        };
+        match self {
+            EngineKind::Loom => Err(format!("shuttle only: {why}")),
+            EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs
+            | EngineKind::Stress => Ok(()),
+        }
+    }
+
+    /// Whether `kmodel check --shard` splits the engine's search into subtrees, each finding
+    /// naming its own (loom); other engines deal lanes or iterations.
+    pub fn subtrees(self) -> bool {
+        match self {
+            EngineKind::Loom => true,
+            EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs
+            | EngineKind::Stress => false,
+        }
+    }
+
+    /// Whether the engine can re-run one execution from a stored token (stress cannot: the OS
+    /// chose the schedule; its events are recorded live).
+    pub fn replays(self) -> bool {
+        match self {
+            EngineKind::Stress => false,
+            EngineKind::Loom
+            | EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs => true,
+        }
+    }
+
+    /// Where the engine's own code lives (source path fragments of its crates and of what it
+    /// reads checkpoints with): a panic raised there is the engine refusing its input, not a
+    /// model bug.
+    pub fn source_crates(self) -> &'static [&'static str] {
+        match self {
+            EngineKind::Loom => &["/loom-", "/generator-", "/serde_json-"],
+            EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
+                &["/shuttle-"]
+            }
+            EngineKind::Stress => &[],
+        }
+    }
+
+    /// Whether a panic message is the engine reporting that every actor is blocked (the
+    /// harness turns it into a `no-deadlock` or `no-livelock` violation).
+    pub fn reports_deadlock(self, msg: &str) -> bool {
+        match self {
+            EngineKind::Loom
+            | EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs => msg.starts_with("deadlock"),
+            // The stress engine's watchdog records its deadlock directly.
+            EngineKind::Stress => false,
+        }
+    }
+
+    /// Whether a panic message is one the engine raises in normal operation (kept off the
+    /// terminal).
+    pub fn expected_panic(self, msg: &str) -> bool {
+        match self {
+            EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
+                shuttle::is_single_schedule(msg)
+            }
+            EngineKind::Loom | EngineKind::Stress => false,
         }
     }
 
@@ -240,8 +336,8 @@ impl EngineSpec {
     }
 
     /// This spec, with shuttle-pct's budget raised to `min` schedules when a variant declares
-    /// that it needs more ([`Variant::min_pct_schedules`](crate::variant::Variant)); other
-    /// engines and larger budgets are unchanged.
+    /// that it needs more ([`VariantCard::min_pct_schedules`](crate::variant::VariantCard));
+    /// other engines and larger budgets are unchanged.
     pub fn with_min_pct_schedules(&self, min: Option<u64>) -> EngineSpec {
         match (self.clone(), min) {
             (
@@ -256,7 +352,14 @@ impl EngineSpec {
                 schedules: schedules.max(min),
                 depth,
             },
-            (spec, _) => spec,
+            (
+                spec @ (EngineSpec::Loom { .. }
+                | EngineSpec::ShuttleRandom { .. }
+                | EngineSpec::ShuttlePct { .. }
+                | EngineSpec::ShuttleDfs { .. }
+                | EngineSpec::Stress { .. }),
+                _,
+            ) => spec,
         }
     }
 
@@ -269,7 +372,10 @@ impl EngineSpec {
             EngineSpec::Loom {
                 preemption_bound: None,
             } => "loom unbounded".into(),
-            other => other.name().into(),
+            EngineSpec::ShuttleRandom { .. }
+            | EngineSpec::ShuttlePct { .. }
+            | EngineSpec::ShuttleDfs { .. }
+            | EngineSpec::Stress { .. } => self.name().into(),
         }
     }
 
@@ -294,13 +400,53 @@ impl EngineSpec {
         }
     }
 
-    /// The loom preemption-bound pass that found a violation (0 for other engines).
-    pub fn pass(&self) -> u32 {
-        match self {
+    /// Executions a run will take, when its settings say (shuttle schedules, stress
+    /// iterations); `None` for an exhaustive search (those run first: they are the long ones).
+    pub fn planned_executions(&self) -> Option<u64> {
+        match *self {
+            EngineSpec::ShuttleRandom { schedules, .. }
+            | EngineSpec::ShuttlePct { schedules, .. } => Some(schedules),
+            EngineSpec::Stress { iterations } => Some(iterations),
+            EngineSpec::Loom { .. } | EngineSpec::ShuttleDfs { .. } => None,
+        }
+    }
+
+    /// The passes an exploration runs, in order: loom with preemption bound k explores bounds
+    /// 0, 1, ..., k in turn (iterative deepening), so every violation is found at the lowest
+    /// bound that shows it; other engines run once.
+    pub fn passes(&self) -> Vec<EngineSpec> {
+        match *self {
             EngineSpec::Loom {
                 preemption_bound: Some(k),
-            } => *k,
-            _ => 0,
+            } => (0..=k)
+                .map(|bound| EngineSpec::Loom {
+                    preemption_bound: Some(bound),
+                })
+                .collect(),
+            EngineSpec::Loom {
+                preemption_bound: None,
+            }
+            | EngineSpec::ShuttleRandom { .. }
+            | EngineSpec::ShuttlePct { .. }
+            | EngineSpec::ShuttleDfs { .. }
+            | EngineSpec::Stress { .. } => vec![self.clone()],
+        }
+    }
+
+    /// The number of the pass (see [`Self::passes`]) this spec is: loom's preemption bound, 0
+    /// for the others. Findings order by it.
+    pub fn pass(&self) -> u32 {
+        match *self {
+            EngineSpec::Loom {
+                preemption_bound: Some(k),
+            } => k,
+            EngineSpec::Loom {
+                preemption_bound: None,
+            }
+            | EngineSpec::ShuttleRandom { .. }
+            | EngineSpec::ShuttlePct { .. }
+            | EngineSpec::ShuttleDfs { .. }
+            | EngineSpec::Stress { .. } => 0,
         }
     }
 
@@ -327,38 +473,76 @@ impl EngineSpec {
 
     /// What an exploration of `n` executions with `coverage` covered, in words.
     pub fn describe(&self, coverage: &Coverage, n: u64) -> String {
-        match (coverage, self) {
-            (Coverage::Exhaustive, EngineSpec::Loom { .. }) => {
-                format!("exhaustive, {n} executions")
-            }
-            (Coverage::Exhaustive, _) => format!("exhaustive under SC, {n} schedules"),
-            (Coverage::ExhaustiveUpToBound { bound }, _) => {
-                format!("exhaustive up to {bound} preemptions, {n} executions")
-            }
-            (Coverage::Sampled, EngineSpec::ShuttlePct { depth, seed, .. }) => {
-                format!("{n} PCT schedules (depth {depth}, seed {seed})")
-            }
-            (Coverage::Sampled, EngineSpec::ShuttleRandom { seed, .. }) => {
-                format!("{n} random schedules (seed {seed})")
-            }
-            (Coverage::Sampled, EngineSpec::ShuttleDfs { .. }) => {
-                format!("{n} DFS schedules (bound reached)")
-            }
-            (Coverage::Sampled, _) => format!("{n} stress iterations"),
-            (Coverage::TimeBudget { budget_secs }, _) => {
+        match coverage {
+            Coverage::TimeBudget { budget_secs } => {
                 let b = if budget_secs.fract() == 0.0 {
                     format!("{budget_secs:.0}s")
                 } else {
                     format!("{budget_secs:.3}s")
                 };
-                format!("stopped by the {b} time budget after {n} executions")
+                return format!("stopped by the {b} time budget after {n} executions");
             }
-            (Coverage::AllViolated, _) => {
-                format!("stopped after {n} executions: every property already violated")
+            Coverage::AllViolated => {
+                return format!("stopped after {n} executions: every property already violated")
             }
-            (Coverage::StoppedByDeadlock, _) => {
-                format!("stopped by a deadlock after {n} executions")
+            Coverage::StoppedByDeadlock => {
+                return format!("stopped by a deadlock after {n} executions")
             }
+            Coverage::ExhaustiveUpToBound { bound } => {
+                return format!("exhaustive up to {bound} preemptions, {n} executions")
+            }
+            Coverage::Exhaustive | Coverage::Sampled => {}
+        }
+        let sampled = *coverage == Coverage::Sampled;
+        match self {
+            EngineSpec::Loom { .. } => format!("exhaustive, {n} executions"),
+            EngineSpec::ShuttlePct { depth, seed, .. } if sampled => {
+                format!("{n} PCT schedules (depth {depth}, seed {seed})")
+            }
+            EngineSpec::ShuttleRandom { seed, .. } if sampled => {
+                format!("{n} random schedules (seed {seed})")
+            }
+            EngineSpec::ShuttleDfs { .. } if sampled => {
+                format!("{n} DFS schedules (bound reached)")
+            }
+            EngineSpec::ShuttleRandom { .. }
+            | EngineSpec::ShuttlePct { .. }
+            | EngineSpec::ShuttleDfs { .. } => format!("exhaustive under SC, {n} schedules"),
+            EngineSpec::Stress { .. } => format!("{n} stress iterations"),
+        }
+    }
+
+    /// Checks a trace's replay data against what this engine can use, before it runs (loom
+    /// would panic on a malformed checkpoint; shuttle on an impossible task number).
+    pub fn validate_replay(&self, token: &ReplayToken) -> Result<(), String> {
+        match (self, token) {
+            (EngineSpec::Loom { preemption_bound }, ReplayToken::Loom { path }) => {
+                if let Some(k) = preemption_bound.filter(|&k| k > u32::from(u8::MAX)) {
+                    return Err(format!("loom preemption bound {k} is out of range 0..=255"));
+                }
+                loom::validate_path(path)
+            }
+            (EngineSpec::Loom { .. }, _) => Err("a loom trace needs a loom path".into()),
+            (
+                EngineSpec::ShuttleRandom { .. }
+                | EngineSpec::ShuttlePct { .. }
+                | EngineSpec::ShuttleDfs { .. },
+                ReplayToken::Shuttle { schedule },
+            ) => shuttle::validate_schedule(schedule, MAX_REPLAY_STEPS),
+            (
+                EngineSpec::ShuttleRandom { .. }
+                | EngineSpec::ShuttlePct { .. }
+                | EngineSpec::ShuttleDfs { .. },
+                ReplayToken::None { .. },
+            ) => Ok(()),
+            (
+                EngineSpec::ShuttleRandom { .. }
+                | EngineSpec::ShuttlePct { .. }
+                | EngineSpec::ShuttleDfs { .. },
+                _,
+            ) => Err(format!("a {} trace needs a shuttle schedule", self.name())),
+            (EngineSpec::Stress { .. }, ReplayToken::None { .. }) => Ok(()),
+            (EngineSpec::Stress { .. }, _) => Err("a stress trace has no replay data".into()),
         }
     }
 

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use crate::port::PortFile;
 use crate::verdict::Property;
 
-/// What a model is about; `const CARD: &ModelCard` of a [`KernelModel`](super::KernelModel).
+/// What a model is about; `const CARD: &ModelCard` of a `KernelModel`.
 #[derive(Debug)]
 pub struct ModelCard {
     /// What users type and trace paths carry (kebab-case).

@@ -1,6 +1,6 @@
 //! [`KernelModel`]: a model, typed. Its variants carry its own `Design`, its parameters are its
 //! own `Params` struct, its scene language runs under its design; the blanket impl in `view.rs`
-//! turns every one into the object-safe [`Model`](super::Model) the registry holds.
+//! turns every one into the object-safe `Model` the registry holds.
 
 use super::card::{ModelCard, ModelTable};
 use crate::param::ParamSet;

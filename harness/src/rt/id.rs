@@ -9,14 +9,14 @@ use std::sync::{Mutex, PoisonError};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The id of a property: kebab-case, unique in its model (`"no-spurious-esrch"`). Models declare
-/// theirs once with [`properties!`](crate::properties); nothing else builds one from a literal.
+/// theirs once with `properties!`; nothing else builds one from a literal.
 /// It serializes as the bare string; one read from a file is interned (one allocation per
 /// distinct id, kept for the process).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PropertyId(&'static str);
 
 impl PropertyId {
-    /// A declared id (what [`properties!`](crate::properties) expands to).
+    /// A declared id (what `properties!` expands to).
     pub const fn new(id: &'static str) -> Self {
         PropertyId(id)
     }

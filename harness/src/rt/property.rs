@@ -10,7 +10,7 @@ use super::record::{Event, Violation};
 
 /// Property id of the built-in deadlock check (engine-detected: every actor blocked).
 pub const NO_DEADLOCK: PropertyId = PropertyId::new("no-deadlock");
-/// Property id of the built-in livelock check (see [`crate::Spinner`]).
+/// Property id of the built-in livelock check (see `Spinner`).
 pub const NO_LIVELOCK: PropertyId = PropertyId::new("no-livelock");
 
 impl ExecCtx {

@@ -31,7 +31,7 @@ pub fn full_rmw<R>(rmw: impl FnOnce() -> R) -> R {
     r
 }
 
-/// Lock-handover ordering, called by the harness [`Mutex`](super::Mutex) right after it is acquired (`lock`,
+/// Lock-handover ordering, called by the harness `Mutex` right after it is acquired (`lock`,
 /// `try_lock`, and the re-acquisition in `Condvar::wait`).
 ///
 /// LKMM (`po-unlock-lock-po` in `cumul-fence`): everything a CPU did before a `spin_unlock()` is

@@ -1,4 +1,4 @@
-//! The engine-neutral [`Condvar`], used to build [`crate::RwSem`] and wait queues.
+//! The engine-neutral [`Condvar`], used to build `RwSem` and wait queues.
 
 use std::fmt;
 use std::sync::PoisonError;
@@ -7,7 +7,7 @@ use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
 use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
-/// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
+/// Engine-neutral condition variable (used to build `RwSem` and wait queues).
 pub struct Condvar {
     inner: CondvarInner,
     /// Harness bookkeeping: actors waiting, marked runnable again by any notify.

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::outcome::Exit;
+use super::exit::Exit;
 use crate::engine::EngineError;
 use crate::rt::PropertyId;
 

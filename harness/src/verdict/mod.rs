@@ -8,10 +8,12 @@
 //! - `report.rs`: [`VariantReport`], [`PropertyResult`], [`Verdicts`], [`CheckLabel`].
 //! - `merge.rs`: [`merge_shards`].
 //! - `error.rs`: [`Error`].
-//! - `outcome.rs`: [`RunOutcome`], [`Exit`].
+//! - `exit.rs`: [`Exit`], the exit-code contract.
+//! - `outcome.rs`: [`RunOutcome`] (a run's outcome and its exit code).
 
 mod declared;
 mod error;
+mod exit;
 mod judge;
 mod merge;
 mod outcome;
@@ -19,9 +21,10 @@ mod report;
 
 pub use self::declared::{Declared, Expect, Property, PropertyId};
 pub use self::error::Error;
+pub use self::exit::Exit;
 pub use self::judge::{complete, cut, judge, partial, weaker, Agreement, Scope};
 pub use self::merge::merge_shards;
-pub use self::outcome::{failure_line, Exit, RunOutcome};
+pub use self::outcome::{failure_line, RunOutcome};
 pub use self::report::{
     CheckLabel, FoundAt, FoundKey, Judged, PropertyResult, VariantReport, Verdicts,
 };

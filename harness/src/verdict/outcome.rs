@@ -2,33 +2,9 @@
 //! exit-code contract ([`RunOutcome::exit_code`]), for `check`, `merge`, `explore` and the
 //! test helpers alike.
 
+use super::exit::Exit;
 use super::report::VariantReport;
 use crate::sweep::SweepReport;
-
-/// The exit codes (README "Exit codes").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exit {
-    /// Every declared verdict was reached as declared by a complete exploration.
-    Ok = 0,
-    /// A verdict differs from the declared one, a replay diverged, or the model panics.
-    Verdict = 1,
-    /// Bad input or an I/O error.
-    Input = 2,
-    /// A budget, cap or empty run left a declared verdict unestablished.
-    Inconclusive = 3,
-}
-
-impl Exit {
-    pub fn code(self) -> u8 {
-        self as u8
-    }
-}
-
-impl From<Exit> for std::process::ExitCode {
-    fn from(e: Exit) -> Self {
-        std::process::ExitCode::from(e.code())
-    }
-}
 
 /// What one command's checks (or sweeps) reached, each failure named by its check.
 #[derive(Clone, Debug, Default)]

@@ -263,12 +263,7 @@ struct Running {
 
 impl Running {
     fn new((model, variant): &Target, spec: &EngineSpec) -> Self {
-        let total = match spec {
-            EngineSpec::ShuttleRandom { schedules, .. }
-            | EngineSpec::ShuttlePct { schedules, .. } => Some(*schedules),
-            EngineSpec::Stress { iterations } => Some(*iterations),
-            _ => None,
-        };
+        let total = spec.planned_executions();
         Running {
             label: CheckLabel::new(model.name(), variant.name)
                 .under(spec)
@@ -352,15 +347,15 @@ fn run_check(
     check_variant(model, variant, spec, &params, opts)
 }
 
-/// Runs the checks in `jobs` worker processes of this same command (loom checks first: they
-/// are the long ones), and returns the reports in check order.
+/// Runs the checks in `jobs` worker processes of this same command (exhaustive searches first:
+/// they are the long ones), and returns the reports in check order.
 fn run_workers(
     jobs: usize,
     checks: &[Check],
     progress: &Progress,
 ) -> Result<Vec<VariantReport>, String> {
     let mut order: Vec<usize> = (0..checks.len()).collect();
-    order.sort_by_key(|&i| checks[i].1.kind() != EngineKind::Loom);
+    order.sort_by_key(|&i| checks[i].1.planned_executions().is_some());
     let total = checks.len();
     let running: Mutex<(usize, Vec<Option<Running>>)> =
         Mutex::new((0, (0..jobs).map(|_| None).collect()));

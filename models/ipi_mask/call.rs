@@ -5,11 +5,11 @@ use kmodel_harness::prelude::*;
 
 use super::cpumask::CpumaskConfig;
 use super::ipi::{csd_do_func, send_call_function_single_ipi};
+use super::properties::{IRQS_ENABLED, PREEMPT_BALANCED, WAIT_MASK_MATCHES};
 use super::smp::{
     csd_lock, csd_lock_wait, llist_add, pbl, Cpumask, Smp, CSD_TYPE_ASYNC, CSD_TYPE_SYNC, I,
     NR_CPU_IDS, SCF_RUN_LOCAL, SCF_WAIT,
 };
-use super::{IRQS_ENABLED, PREEMPT_BALANCED, WAIT_MASK_MATCHES};
 
 /// The task-local mask of the series: the union word itself (`ipi_mask_val`, a one-word
 /// mask), a `kmalloc(cpumask_size())` mask (`ipi_mask_ptr`), or NULL.

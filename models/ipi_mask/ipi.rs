@@ -3,11 +3,11 @@
 
 use kmodel_harness::prelude::*;
 
+use super::properties::{EXACTLY_ONCE, NO_LATE_INFO};
 use super::smp::{
     csd_unlock, llist_del_all_reversed, pbl, Smp, CSD_FLAG_TYPE_MASK, CSD_TYPE_ASYNC,
     CSD_TYPE_SYNC, I,
 };
-use super::{EXACTLY_ONCE, NO_LATE_INFO};
 
 /// `csd_do_func(func, info, csd)` on `cpu`: func reads `info`, writes its result into it.
 pub fn csd_do_func(smp: &Smp, cpu: usize, info: usize) {

@@ -15,7 +15,9 @@
 
 pub mod call;
 pub mod cpumask;
+mod design;
 pub mod ipi;
+mod properties;
 pub mod run;
 pub mod scene;
 pub mod smp;
@@ -26,216 +28,12 @@ mod tests;
 use kmodel_harness::prelude::*;
 
 pub use cpumask::{ipi_mask_cost_rows, ipi_mask_cost_table, IpiMaskCostRow};
-use scene::{Actor, Call, Kind, Mask, Op, Scene};
-pub use space::IpiScenes;
-
-properties! {
-    FUNC_DONE = "func-done-on-return":
-        "when a SCF_WAIT call returns, func(info) has finished on every targeted CPU";
-    EXACTLY_ONCE = "exactly-once":
-        "each targeted CPU runs the call's func exactly once; no other CPU runs it";
-    NO_LATE_INFO = "no-info-after-return":
-        "no CPU reads a call's info after the caller returned (info on its stack)";
-    CSD_EXCLUSIVE = "csd-single-owner":
-        "a csd is owned by one call at a time (csd_lock() has a single acquirer)";
-    WAIT_MASK_MATCHES = "wait-set-is-queued-set":
-        "the set of csds a call waits on is the set it queued to";
-    PREEMPT_BALANCED = "preempt-count-balanced":
-        "preempt_count is balanced on every path (no underflow, zero at task exit)";
-    NO_DEADLOCK:
-        "no deadlock: no cycle of CPUs waiting for each other (locks, or csd waits \
-         with IRQs disabled)";
-    WAIT_BOUNDED = "csd-wait-bounded":
-        "a waiter only waits for its own call: once its func finished on CPU c, \
-         csd_lock_wait() on c's csd is not extended by a later owner of that csd";
-    /// csd_unlock(): `WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK))`.
-    CSD_UNLOCK_LOCKED = "warn-csd-unlock-not-locked":
-        "csd_unlock(): WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)) never fires (a \
-         csd is unlocked only while locked)";
-    /// smp_call_function_many_cond(): `lockdep_assert_irqs_enabled()` on an online CPU.
-    IRQS_ENABLED = "lockdep-assert-irqs-enabled":
-        "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
-         the caller's CPU is online";
-}
-
-/// The design knobs a variant sets (see [`design_of`]).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Design {
-    /// The series (patch 6): get_cpu()/put_cpu() inside the function, final wait preemptible;
-    /// callers no longer disable preemption (patches 7/8). False: the caller pins across all.
-    pub pin_in_function: bool,
-    /// The series (patch 4): wait mask in the task, cfd->cpumask only for a task without one.
-    pub task_local_mask: bool,
-    /// 5.15-era: a cond_func-rejected CPU stays in the wait mask.
-    pub keep_cond_bits: bool,
-    /// Ablation: put_cpu() before the per-CPU cfd / csds are touched.
-    pub unpinned_queueing: bool,
-    /// Ablation: csd_unlock() as WRITE_ONCE instead of smp_store_release().
-    pub unlock_relaxed: bool,
-    /// Ablation: the flush reads info after csd_unlock() of a SYNC csd (trace hook).
-    pub info_after_unlock: bool,
-    /// Ablation: put_cpu() only on the run_remote path.
-    pub put_cpu_only_if_remote: bool,
-    /// Ablation: callers run the whole call with IRQs disabled (local_irq_save()).
-    pub irqs_disabled_caller: bool,
-    /// Ablation: no task has a task mask (every caller falls back to cfd->cpumask), the
-    /// fallback's assumption (only init_task lacks one) broken.
-    pub no_task_masks: bool,
-}
-
-/// The variants, by design (each maps to one [`Design`] and one scripted [`Scene`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Which {
-    PinnedWait,
-    PreemptiblePercpuMask,
-    TaskLocalMask,
-    TaskLocalInline,
-    TaskLocalFallback,
-    AblationTwoTasksWithoutMask,
-    TaskLocalCondBitsKept,
-    AblationUnpinnedQueueing,
-    AblationCsdUnlockRelaxed,
-    AblationInfoReadAfterUnlock,
-    AblationPutCpuOnlyIfRemote,
-    AblationWaitIrqsDisabled,
-}
-
-/// The design a variant checks (generated scenes run under it too).
-pub fn design_of(which: Which) -> Design {
-    let series = Design {
-        pin_in_function: true,
-        task_local_mask: true,
-        ..Design::default()
-    };
-    match which {
-        Which::PinnedWait => Design::default(),
-        Which::PreemptiblePercpuMask => Design {
-            pin_in_function: true,
-            ..Design::default()
-        },
-        Which::TaskLocalMask | Which::TaskLocalInline | Which::TaskLocalFallback => series,
-        Which::AblationTwoTasksWithoutMask => Design {
-            no_task_masks: true,
-            ..series
-        },
-        Which::TaskLocalCondBitsKept => Design {
-            keep_cond_bits: true,
-            ..series
-        },
-        Which::AblationUnpinnedQueueing => Design {
-            unpinned_queueing: true,
-            ..series
-        },
-        Which::AblationCsdUnlockRelaxed => Design {
-            unlock_relaxed: true,
-            ..series
-        },
-        Which::AblationInfoReadAfterUnlock => Design {
-            info_after_unlock: true,
-            ..series
-        },
-        Which::AblationPutCpuOnlyIfRemote => Design {
-            put_cpu_only_if_remote: true,
-            ..series
-        },
-        Which::AblationWaitIrqsDisabled => Design {
-            irqs_disabled_caller: true,
-            ..Design::default()
-        },
-    }
-}
-
-fn task(cpu: usize, label: &str, ops: Vec<Op>) -> Actor {
-    Actor {
-        cpu,
-        kind: Kind::Task,
-        ops,
-        label: Some(label.into()),
-    }
-}
-
-/// The scripted scene of a variant, a member of the scene space: 4 CPUs; task A on CPU0
-/// waits for {1,2} (migrated to CPU3 while its wait is preemptible, in the series variants);
-/// task B on CPU0 makes `b_calls` waiting SCF_RUN_LOCAL calls to {0,1}; one actor runs the
-/// IPI handlers of CPU1 and CPU2.
-pub fn scripted(which: Which, b_calls: usize) -> Scene {
-    let a_call = Call {
-        migrate: Some(3),
-        ..Call::new(Mask::Cpus(0b0110), true)
-    };
-    let b_call = Call {
-        local: true,
-        ..Call::new(Mask::Cpus(0b0011), true)
-    };
-    let (mut a, mut b) = (a_call, b_call);
-    let mut nr_cpus = 128;
-    match which {
-        Which::PinnedWait => {
-            nr_cpus = 64;
-            a.migrate = None;
-        }
-        Which::PreemptiblePercpuMask | Which::TaskLocalInline => nr_cpus = 64,
-        Which::TaskLocalCondBitsKept => {
-            a.cond = Some(0b0010);
-            b.mask = Mask::Cpus(0b0101);
-        }
-        Which::AblationCsdUnlockRelaxed => b.mask = Mask::Cpus(0b0101),
-        Which::AblationPutCpuOnlyIfRemote => b.cond = Some(0),
-        Which::AblationWaitIrqsDisabled => {
-            // Callers on CPU0 and CPU1 call each other; one actor handles both CPUs' IPIs.
-            return Scene {
-                nr_cpu_ids: 4,
-                nr_cpus: 64,
-                booting: None,
-                mm: 1,
-                setup: vec![],
-                tasks: vec![
-                    task(
-                        0,
-                        "CPU0 task A (waiter)",
-                        vec![Op::Call(Call::new(Mask::Cpus(0b0010), true))],
-                    ),
-                    task(
-                        1,
-                        "CPU1 task B",
-                        vec![
-                            Op::Call(Call {
-                                mask: Mask::Cpus(0b0001),
-                                ..b_call
-                            });
-                            b_calls
-                        ],
-                    ),
-                ],
-                handler_actors: 1,
-            };
-        }
-        _ => {}
-    }
-    if which == Which::TaskLocalFallback {
-        // init_task (NULL ipi_mask_ptr) is CPU0's idle task: init_idle() binds it to CPU0
-        // (PF_NO_SETAFFINITY, kthread_set_per_cpu()) and it runs with preemption disabled
-        // (init_idle_preempt_count()), so its wait is never preemptible and never migrates.
-        a.migrate = None;
-        a.preempt_off = true;
-    }
-    let mut ta = task(0, "CPU0 task A (waiter)", vec![Op::Call(a)]);
-    if which == Which::TaskLocalFallback {
-        ta.kind = Kind::InitTask;
-    }
-    Scene {
-        nr_cpu_ids: 4,
-        nr_cpus,
-        booting: None,
-        mm: 1,
-        setup: vec![],
-        tasks: vec![
-            ta,
-            task(0, "CPU0 task B (same CPU)", vec![Op::Call(b); b_calls]),
-        ],
-        handler_actors: 1,
-    }
-}
+pub use design::{design_of, Design, Knobs, Which};
+pub use properties::{
+    CSD_EXCLUSIVE, CSD_UNLOCK_LOCKED, EXACTLY_ONCE, FUNC_DONE, IRQS_ENABLED, NO_LATE_INFO,
+    PREEMPT_BALANCED, PROPERTIES, WAIT_BOUNDED, WAIT_MASK_MATCHES,
+};
+pub use space::{scripted, IpiScenes};
 
 fn scenario(which: &Which, k: &Knobs) -> Scenario {
     let which = *which;
@@ -248,14 +46,6 @@ fn scenario(which: &Which, k: &Knobs) -> Scenario {
 const UNPINNED_SC: &str = "tasks touch CPU0's cfd/csds outside pin[0]; the model has no \
     context-switch barrier between two tasks of one CPU there, so loom's C11 would report \
     stale reads a real same-CPU switch (rq lock + smp_mb__after_spinlock) forbids";
-
-params! {
-    /// Knobs of the scripted scene.
-    pub struct Knobs {
-        b_calls: usize = 1, 1..=4,
-            "calls task B makes on CPU0 (a stream of csd reusers for csd-wait-bounded)";
-    }
-}
 
 /// The model, as the registry holds it (`&MODEL`).
 pub struct IpiMask;
@@ -281,7 +71,18 @@ impl KernelModel for IpiMask {
         "[PATCH v8 06/14] smp: Enable preemption early in smp_call_function_many_cond()",
     ],
         properties: PROPERTIES,
-        source: sources!["mod.rs", "smp.rs", "ipi.rs", "call.rs", "run.rs", "scene.rs", "space.rs", "cpumask.rs"],
+        source: sources![
+            "mod.rs",
+            "properties.rs",
+            "design.rs",
+            "smp.rs",
+            "ipi.rs",
+            "call.rs",
+            "run.rs",
+            "scene.rs",
+            "space.rs",
+            "cpumask.rs",
+        ],
         port: kmodel_harness::port_file!("port.toml"),
     };
     const VARIANTS: &'static [Variant<Which>] = &[

@@ -5,10 +5,11 @@ use kmodel_harness::prelude::*;
 
 use super::call::{smp_call_function_many_cond, CallMask, Task, TaskIpiMask};
 use super::cpumask::CpumaskConfig;
+use super::design::Design;
 use super::ipi::ipi_handler;
+use super::properties::{EXACTLY_ONCE, FUNC_DONE, PREEMPT_BALANCED, WAIT_MASK_MATCHES};
 use super::scene::{Actor, Call, Kind, Mask, Op, Scene};
 use super::smp::{pbl, Smp, I, NR_CPU_IDS, SCF_RUN_LOCAL, SCF_WAIT};
-use super::{Design, EXACTLY_ONCE, FUNC_DONE, PREEMPT_BALANCED, WAIT_MASK_MATCHES};
 
 fn cfg(s: &Scene) -> CpumaskConfig {
     CpumaskConfig {

@@ -278,7 +278,7 @@ impl Scene {
             .collect()
     }
 
-    /// Renumbers a generated scene into a valid one (see [`super::IpiScenes::validate`]):
+    /// Renumbers a generated scene into a valid one (see `IpiScenes::validate`):
     /// CPUs modulo the system, the booting CPU's task is its bring-up, one `init_task` on
     /// CPU0 (pinned, never migrating), set-up calls without wait (one per CPU), at most
     /// `max_ops` race operations and `max_actors` actors.

@@ -10,7 +10,8 @@
 use kmodel_harness::prelude::*;
 
 use super::cpumask::CpumaskConfig;
-use super::{Design, CSD_EXCLUSIVE, CSD_UNLOCK_LOCKED, WAIT_BOUNDED};
+use super::design::Design;
+use super::properties::{CSD_EXCLUSIVE, CSD_UNLOCK_LOCKED, WAIT_BOUNDED};
 use kmodel_harness::{fatal_violation, NO_DEADLOCK};
 
 /// The most CPUs a scene has (`nr_cpu_ids` <= 4): the size of every per-CPU array. A scene's

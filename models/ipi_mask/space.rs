@@ -6,8 +6,8 @@ use kmodel_harness::prelude::*;
 use kmodel_harness::scene::{programs, sequences};
 use proptest::prelude::*;
 
+use super::design::{design_of, Which};
 use super::scene::{self, Actor, Call, Kind, Mask, Op, Scene, Step, MAX_CPUS};
-use super::{design_of, Which};
 
 /// Every task operation of the exhaustive alphabet on `n` CPUs: calls with the mask {all
 /// CPUs}, {all but CPU0} or {CPU1}, each as a waiting call, a no-wait call, a waiting call
@@ -264,3 +264,95 @@ pub fn validate(s: &Scene) -> Result<(), String> {
 }
 
 const NR_CPU_IDS_USIZE: usize = MAX_CPUS as usize;
+
+fn task(cpu: usize, label: &str, ops: Vec<Op>) -> Actor {
+    Actor {
+        cpu,
+        kind: Kind::Task,
+        ops,
+        label: Some(label.into()),
+    }
+}
+
+/// The scripted scene of a variant, a member of the scene space: 4 CPUs; task A on CPU0
+/// waits for {1,2} (migrated to CPU3 while its wait is preemptible, in the series variants);
+/// task B on CPU0 makes `b_calls` waiting SCF_RUN_LOCAL calls to {0,1}; one actor runs the
+/// IPI handlers of CPU1 and CPU2.
+pub fn scripted(which: Which, b_calls: usize) -> Scene {
+    let a_call = Call {
+        migrate: Some(3),
+        ..Call::new(Mask::Cpus(0b0110), true)
+    };
+    let b_call = Call {
+        local: true,
+        ..Call::new(Mask::Cpus(0b0011), true)
+    };
+    let (mut a, mut b) = (a_call, b_call);
+    let mut nr_cpus = 128;
+    match which {
+        Which::PinnedWait => {
+            nr_cpus = 64;
+            a.migrate = None;
+        }
+        Which::PreemptiblePercpuMask | Which::TaskLocalInline => nr_cpus = 64,
+        Which::TaskLocalCondBitsKept => {
+            a.cond = Some(0b0010);
+            b.mask = Mask::Cpus(0b0101);
+        }
+        Which::AblationCsdUnlockRelaxed => b.mask = Mask::Cpus(0b0101),
+        Which::AblationPutCpuOnlyIfRemote => b.cond = Some(0),
+        Which::AblationWaitIrqsDisabled => {
+            // Callers on CPU0 and CPU1 call each other; one actor handles both CPUs' IPIs.
+            return Scene {
+                nr_cpu_ids: 4,
+                nr_cpus: 64,
+                booting: None,
+                mm: 1,
+                setup: vec![],
+                tasks: vec![
+                    task(
+                        0,
+                        "CPU0 task A (waiter)",
+                        vec![Op::Call(Call::new(Mask::Cpus(0b0010), true))],
+                    ),
+                    task(
+                        1,
+                        "CPU1 task B",
+                        vec![
+                            Op::Call(Call {
+                                mask: Mask::Cpus(0b0001),
+                                ..b_call
+                            });
+                            b_calls
+                        ],
+                    ),
+                ],
+                handler_actors: 1,
+            };
+        }
+        _ => {}
+    }
+    if which == Which::TaskLocalFallback {
+        // init_task (NULL ipi_mask_ptr) is CPU0's idle task: init_idle() binds it to CPU0
+        // (PF_NO_SETAFFINITY, kthread_set_per_cpu()) and it runs with preemption disabled
+        // (init_idle_preempt_count()), so its wait is never preemptible and never migrates.
+        a.migrate = None;
+        a.preempt_off = true;
+    }
+    let mut ta = task(0, "CPU0 task A (waiter)", vec![Op::Call(a)]);
+    if which == Which::TaskLocalFallback {
+        ta.kind = Kind::InitTask;
+    }
+    Scene {
+        nr_cpu_ids: 4,
+        nr_cpus,
+        booting: None,
+        mm: 1,
+        setup: vec![],
+        tasks: vec![
+            ta,
+            task(0, "CPU0 task B (same CPU)", vec![Op::Call(b); b_calls]),
+        ],
+        handler_actors: 1,
+    }
+}

@@ -1,6 +1,8 @@
 //! Atomic RMW ordering tests (`Documentation/litmus-tests/atomic/`).
 
-use super::*;
+use kmodel_harness::prelude::*;
+
+use super::mem::{cpu, exists, fin, r, rmb, w, Mem};
 
 /// Atomic-RMW+mb__after_atomic-is-stronger-than-acquire: `atomic_inc(); smp_mb__after_atomic()`
 /// orders both the RMW's read and write before the later store.

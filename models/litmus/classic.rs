@@ -2,7 +2,9 @@
 //! (`tools/memory-model/litmus-tests/`), plus the model's own dependency and 2+2W tests.
 //! Each function is one execution of the test named in its doc line.
 
-use super::*;
+use kmodel_harness::prelude::*;
+
+use super::mem::{acq, cpu, exists, fin, mb, r, rel, rmb, w, wmb, Mem};
 
 /// CoRR+poonceonce+Once: two reads of `x` on one CPU never see its writes out of order.
 pub fn corr() {

@@ -1,7 +1,9 @@
 //! Spinlock tests (`tools/memory-model/litmus-tests/`, `Documentation/litmus-tests/locking/`)
 //! and the model's own test of where the lock mapping is stronger than LKMM.
 
-use super::*;
+use kmodel_harness::prelude::*;
+
+use super::mem::{acq, cpu, exists, fin, lock, mb, r, rel, rmb, unlock, w, Mem};
 
 /// P0 and P1 of the ISA2 / Z6.0 lock tests: `x` and `y` written in one critical section of
 /// `s`, then `y` read and `z` written in the next; `after_spinlock` adds

@@ -18,54 +18,17 @@
 
 mod atomics;
 mod classic;
+mod design;
 mod locks;
+mod mem;
+mod properties;
 mod table;
 
+pub use design::{Litmus, Lkmm};
+pub use properties::{EXISTS, PROPERTIES};
 pub use table::TESTS;
 
 use kmodel_harness::prelude::*;
-
-properties! {
-    /// The one property every test shares.
-    EXISTS = "exists-never":
-        "the final state never satisfies the test's exists clause (LKMM: Result: Never)";
-}
-
-/// The `Result:` line of a test (or, for tests without one, the verdict of `linux-kernel.cat`
-/// derived by hand, stated as such).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lkmm {
-    Never,
-    Sometimes,
-}
-
-/// One ported litmus test.
-pub struct Litmus {
-    /// The test's name as in its `C <name>` line.
-    pub name: &'static str,
-    /// Where it comes from: a path in the kernel tree, or `kmodel` for the model's own tests.
-    pub source: &'static str,
-    /// LKMM's verdict: the file's `Result:` line.
-    pub lkmm: Lkmm,
-    /// The exists clause, as in the file.
-    pub exists: &'static str,
-    /// One line for `kmodel list`: the Result line and what the test asks.
-    pub summary: &'static str,
-    /// The declared verdict of [`EXISTS`].
-    pub expect: Declared,
-    /// Why the declared verdict is not simply the Result line (vacuous Never, beyond this
-    /// engine, mapping stronger or weaker); empty when it is.
-    pub why: &'static str,
-    /// One execution: spawns the threads, joins them, checks the exists clause.
-    pub run: fn(),
-}
-
-/// `Result: Never`.
-pub(crate) const NEVER: Declared = expect![EXISTS => Holds];
-/// `Result: Sometimes`, forbidden under SC: loom finds it, shuttle must not.
-pub(crate) const WEAK: Declared = expect![EXISTS => ViolatedWeakMemory];
-/// LKMM allows it, no engine here can produce it.
-pub(crate) const BEYOND: Declared = expect![EXISTS => BeyondEngine];
 
 const N: usize = TESTS.len();
 
@@ -109,7 +72,16 @@ impl KernelModel for LitmusModel {
             "github.com/paulmckrcu/litmus manual/kernel/C-2+2W+o-wmb-o+o-wmb-o.litmus",
         ],
         properties: PROPERTIES,
-        source: sources!["mod.rs", "table.rs", "classic.rs", "locks.rs", "atomics.rs"],
+        source: sources![
+            "mod.rs",
+            "properties.rs",
+            "design.rs",
+            "mem.rs",
+            "table.rs",
+            "classic.rs",
+            "locks.rs",
+            "atomics.rs",
+        ],
         port: None,
     };
     const VARIANTS: &'static [Variant<&'static Litmus>] = VARIANTS;
@@ -117,111 +89,6 @@ impl KernelModel for LitmusModel {
     fn scenario(design: &&'static Litmus, params: &()) -> Scenario {
         scenario(design, params)
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The tests' shared memory and their accesses, each recorded as a kernel-named event.
-
-/// Every test's locations: `int x, y, z` (0), `atomic_t v`, and two spinlocks `s`, `t`.
-pub(crate) struct Mem {
-    pub x: AtomicU32,
-    pub y: AtomicU32,
-    pub z: AtomicU32,
-    pub v: AtomicU32,
-    pub s: SpinLock,
-    pub t: SpinLock,
-}
-
-impl Mem {
-    pub fn new() -> Arc<Mem> {
-        Arc::new(Mem {
-            x: AtomicU32::new(0),
-            y: AtomicU32::new(0),
-            z: AtomicU32::new(0),
-            v: AtomicU32::new(0),
-            s: SpinLock::new(),
-            t: SpinLock::new(),
-        })
-    }
-}
-
-/// Runs `f` as thread `Pi` on a clone of the shared memory.
-pub(crate) fn cpu<R: Send + 'static>(
-    name: &'static str,
-    m: &Arc<Mem>,
-    f: impl FnOnce(&Mem) -> R + Send + 'static,
-) -> JoinHandle<R> {
-    let m = m.clone();
-    spawn(name, move || f(&m))
-}
-
-/// `WRITE_ONCE(*name, val)`.
-pub(crate) fn w(a: &AtomicU32, name: &str, val: u32) {
-    write_once(a, val);
-    ev!("WRITE_ONCE", "{name} = {val}");
-}
-
-/// `READ_ONCE(*name)`.
-pub(crate) fn r(a: &AtomicU32, name: &str) -> u32 {
-    let v = read_once(a);
-    ev!("READ_ONCE", "{name} -> {v}");
-    v
-}
-
-/// `smp_store_release(name, val)`.
-pub(crate) fn rel(a: &AtomicU32, name: &str, val: u32) {
-    smp_store_release(a, val);
-    ev!("smp_store_release", "{name} = {val}");
-}
-
-/// `smp_load_acquire(name)`.
-pub(crate) fn acq(a: &AtomicU32, name: &str) -> u32 {
-    let v = smp_load_acquire(a);
-    ev!("smp_load_acquire", "{name} -> {v}");
-    v
-}
-
-/// `smp_mb()`.
-pub(crate) fn mb() {
-    ev!("smp_mb", "full barrier");
-    smp_mb();
-}
-
-/// `smp_wmb()`.
-pub(crate) fn wmb() {
-    ev!("smp_wmb", "store barrier");
-    smp_wmb();
-}
-
-/// `smp_rmb()`.
-pub(crate) fn rmb() {
-    ev!("smp_rmb", "load barrier");
-    smp_rmb();
-}
-
-/// `spin_lock(name)`.
-pub(crate) fn lock<'a>(l: &'a SpinLock, name: &str) -> SpinGuard<'a> {
-    let g = l.lock();
-    ev!("spin_lock", "{name} taken");
-    g
-}
-
-/// `spin_unlock(name)`.
-pub(crate) fn unlock(g: SpinGuard<'_>, name: &str) {
-    ev!("spin_unlock", "{name} released");
-    drop(g);
-}
-
-/// A final value, read after every thread was joined (no event: not a thread's access).
-pub(crate) fn fin(a: &AtomicU32) -> u32 {
-    read_once(a)
-}
-
-/// Checks the exists clause: `outcome` is whether it is satisfied, `regs` the values it names.
-pub(crate) fn exists(outcome: bool, regs: String) {
-    check(EXISTS, !outcome, || {
-        format!("exists clause satisfied: {regs}")
-    });
 }
 
 #[cfg(test)]

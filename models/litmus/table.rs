@@ -1,10 +1,13 @@
 //! The ported tests, one entry each: name, source, `Result:` line, exists clause, declared
 //! verdict and the function that runs one execution. A variant is an index into [`TESTS`].
 
+use kmodel_harness::prelude::*;
+
 use super::atomics as a;
 use super::classic as c;
+use super::design::{Litmus, Lkmm, BEYOND, NEVER, WEAK};
 use super::locks as l;
-use super::*;
+use Lkmm::{Never, Sometimes};
 
 const TOOLS: &str = "tools/memory-model/litmus-tests";
 const ATOMIC: &str = "Documentation/litmus-tests/atomic";
@@ -40,8 +43,6 @@ const fn t(
         run,
     }
 }
-
-use Lkmm::{Never, Sometimes};
 
 pub const TESTS: &[Litmus] = &[
     // Coherence.

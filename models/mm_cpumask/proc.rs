@@ -3,14 +3,15 @@
 
 use kmodel_harness::prelude::*;
 
+use super::design::Reader;
 use super::format::{
     bitmap_list_string, bitmap_string, fmt_set, parse_hex, parse_list, set_to_u128, BitmapSrc,
 };
-use super::tlb::{check_now, System};
-use super::{
-    Reader, LINES_AGREE, LINE_IS_A_SNAPSHOT, PRINTED_BIT_FRESH, RUNNING_MEANS_SET,
-    SET_MEANS_RUNNING, SUBSET_OF_CPUS_ALLOWED, TRACKS_MIGRATIONS,
+use super::properties::{
+    LINES_AGREE, LINE_IS_A_SNAPSHOT, PRINTED_BIT_FRESH, RUNNING_MEANS_SET, SET_MEANS_RUNNING,
+    SUBSET_OF_CPUS_ALLOWED, TRACKS_MIGRATIONS,
 };
+use super::tlb::{check_now, System};
 
 /// What the reader printed and when (ghost history indices).
 pub struct Status {

@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use kmodel_harness::prelude::*;
 
+use super::design::{Knobs, Setup, Why};
 use super::proc::{check_lines, check_quiet, proc_pid_status};
 use super::tlb::{
     check_now, enter_lazy_tlb, flush_tlb_mm_range, switch_mm_irqs_off, Curr, System, HZ, MM, MM_Q,
     THREAD_NAMES,
 };
-use super::{Knobs, Setup, Why};
 
 /// Modelled CPUs at most (loom runs at most 4 actors).
 pub const MAX_CPUS: usize = 4;

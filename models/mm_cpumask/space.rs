@@ -8,11 +8,11 @@ use kmodel_harness::prelude::*;
 use kmodel_harness::scene::{programs, sequences};
 use proptest::prelude::*;
 
+use super::design::Setup;
 use super::scene::{
     excludes_self, switches_away, Actor, Checks, Next, Op, Scene, Step, MAX_CPUS, MAX_NR_CPU_IDS,
     MAX_THREADS,
 };
-use super::Setup;
 
 /// The CPU numbers of the enumerated "spread" layout (`nr_cpu_ids = 100`): CPU1 and CPU70 sit in
 /// different 32-bit hex chunks and different 64-bit words.

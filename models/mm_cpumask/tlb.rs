@@ -4,9 +4,10 @@
 
 use kmodel_harness::prelude::*;
 
+use super::design::{Ablation, Policy, Why};
 use super::format::{fmt_set, BitmapSrc};
-use super::{Ablation, Policy, Why, SUBSET_OF_CPUS_ALLOWED, TRACKS_MIGRATIONS, WARN_LAZY_CPU_SET};
-use super::{LINE_IS_A_SNAPSHOT, RUNNING_MEANS_SET};
+use super::properties::{LINE_IS_A_SNAPSHOT, RUNNING_MEANS_SET};
+use super::properties::{SUBSET_OF_CPUS_ALLOWED, TRACKS_MIGRATIONS, WARN_LAZY_CPU_SET};
 
 /// Identities of `struct mm_struct`s (what `cpu_tlbstate.loaded_mm` points to).
 pub const INIT_MM: usize = 0;
@@ -470,11 +471,15 @@ pub fn check_now(sys: &System, when: &str) {
     }) {
         return;
     }
-    check(super::SET_MEANS_RUNNING, mask & !running == 0, || {
-        format!(
-            "{when}: mm_cpumask {} but the process runs only on {}",
-            fmt_set(mask),
-            fmt_set(running)
-        )
-    });
+    check(
+        super::properties::SET_MEANS_RUNNING,
+        mask & !running == 0,
+        || {
+            format!(
+                "{when}: mm_cpumask {} but the process runs only on {}",
+                fmt_set(mask),
+                fmt_set(running)
+            )
+        },
+    );
 }

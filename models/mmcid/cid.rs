@@ -4,7 +4,8 @@
 
 use kmodel_harness::prelude::*;
 
-use super::{Ablation, Design, Sys};
+use super::design::{Ablation, Design};
+use super::sys::Sys;
 
 /// `MM_CID_UNSET`: no CID.
 pub const MM_CID_UNSET: u32 = 1 << 31;

@@ -3,9 +3,15 @@
 
 use kmodel_harness::prelude::*;
 
-use super::cid::*;
-use super::mode::*;
-use super::{MmLocked, Sys};
+use super::cid::{
+    cid_from_transit_cid, cid_on_cpu, fmt_cid, mm_drop_cid_on_cpu, mm_get_cid,
+    mm_unset_cid_on_task, read_mode,
+};
+use super::mode::{
+    mm_cid_fixup_cpus_to_tasks, mm_cid_fixup_tasks_to_cpus, mm_cid_transit_to_cpu,
+    mm_cid_transit_to_task, mm_update_max_cids,
+};
+use super::sys::{MmLocked, Sys};
 
 /// `sched_mm_cid_add_user()`: caller holds `mutex` and `lock`. Sets `active` and
 /// `hlist_add_head()`s the task on `user_list` (V3 / v6.19.0 had no list: harmless there).
@@ -138,7 +144,7 @@ pub fn sched_mm_cid_exit(sys: &Sys, this_cpu: usize, t: usize) {
                 }
                 match sys.design {
                     // As posted in V3: hand the CPU's CID to current in transit mode
-                    super::Design::V3 => mm_cid_transit_to_task(sys, t, this_cpu),
+                    super::design::Design::V3 => mm_cid_transit_to_task(sys, t, this_cpu),
                     _ => mm_drop_cid_on_cpu(sys, this_cpu),
                 }
             }

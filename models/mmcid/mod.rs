@@ -8,8 +8,11 @@
 //! records which CID each CPU's current task exposes to user space.
 
 pub mod cid;
+pub mod cpu;
+mod design;
 pub mod hooks;
 pub mod mode;
+mod properties;
 pub mod scene;
 pub mod space;
 pub mod sys;
@@ -18,127 +21,17 @@ mod tests;
 
 use kmodel_harness::prelude::*;
 
-pub use scene::{Op, Scene};
+pub use cpu::Op;
+pub use design::{Ablation, Design, Knobs, Setup};
+pub use properties::{
+    CIDMASK_IN_BOUNDS, CID_IN_RANGE, CID_UNIQUE, NO_CID_LEAK, NO_TRANSIT_LEFT, PROPERTIES,
+    SWITCH_BACK,
+};
+pub use scene::Scene;
 pub use space::MmcidScenes;
-pub use sys::*;
+pub use sys::{MmLocked, MmMmCid, Rq, Sys, Task, TASK_NAMES};
 
-properties! {
-    CID_UNIQUE = "cid-unique":
-        "two tasks of the mm running in user space at the same time never see the same \
-         mm_cid (and once quiet no CID has two owners)";
-    CID_IN_RANGE = "cid-in-range":
-        "every mm_cid published to user space is < num_possible_cpus()";
-    CIDMASK_IN_BOUNDS = "cidmask-in-bounds":
-        "no access to mm_cidmask(mm) beyond its num_possible_cpus() bits";
-    NO_LIVELOCK:
-        "mm_get_cid() never spins forever with its rq lock held: a free CID exists or \
-         someone who does not need that lock frees one";
-    NO_CID_LEAK = "no-cid-leak":
-        "once quiet, the bits of mm_cidmask are exactly the CIDs owned by tasks (plain) \
-         and CPUs (ONCPU)";
-    NO_TRANSIT_LEFT = "no-transit-left":
-        "once quiet, no transition state is left: mode has no TRANSIT, no sleeping task \
-         holds a TRANSIT CID, no task owns a CID in per-CPU mode, no CPU in per-task mode";
-    SWITCH_BACK = "switch-back-at-recorded-thrs":
-        "an mm whose user count dropped below the threshold recorded when it entered \
-         per-CPU mode is back in per-task mode (changelog of V3 17/20)";
-}
-
-/// Which version of the design runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Design {
-    /// Mainline (mid-2026): combined `mode` word, TRANSIT both ways, two smp_mb()s.
-    Mainline,
-    /// As posted in V3 (2025-10-29): `percpu` + `transit` words, no barriers, direct task->CPU
-    /// transfer, schedule-out always drops TRANSIT, no threshold clamp, V3 exit/walk details.
-    V3,
-    /// Mainline without TRANSIT in either direction (direct ownership handover).
-    DirectHandover,
-    /// Mainline, but fork/exit recompute `pcpu_thrs` before comparing (Mathieu's question).
-    ThrsRecompute,
-    /// v6.19.0: mainline before two later fixes: `mm_drop_cid_on_cpu()` did not test ONCPU and
-    /// the CPU->task walk marked a running task's CID TRANSIT without testing for UNSET.
-    V6190,
-}
-
-/// A single change to mainline that a reviewer would ask about ("why is X needed?").
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ablation {
-    None,
-    /// `mm_cid_schedout()` ignores TRANSIT CIDs: why must schedule-out drop them?
-    NoSchedoutDrop,
-    /// `__mm_get_cid()` claims with `test_bit()` + `__set_bit()`: why an atomic RMW when the
-    /// caller holds its rq lock?
-    NonatomicGetCid,
-    /// `mm_get_cid()` fails instead of retrying over the whole num_possible_cpus() space.
-    GetCidNoRetry,
-}
-
-/// Which scripted scene a variant runs (see [`Scene::fork`], [`Scene::exit`], [`Scene::alloc`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Script {
-    /// per-task -> per-CPU: a fork while another task is scheduled in and migrated.
-    Fork,
-    /// per-CPU -> per-task: two exits while a third task is scheduled in and out.
-    Exit,
-    /// per-CPU mode: two new threads are scheduled in at once on two CPUs without a CID.
-    Alloc,
-}
-
-/// What a variant runs: the design, an ablation of it, the scripted scene, and whether T2 runs
-/// a failing execve in the exit scene.
-#[derive(Clone, Copy, Debug)]
-pub struct Setup {
-    pub design: Design,
-    pub ablation: Ablation,
-    script: Script,
-    execfail: bool,
-}
-
-const fn setup(design: Design, ablation: Ablation, script: Script, execfail: bool) -> Setup {
-    Setup {
-        design,
-        ablation,
-        script,
-        execfail,
-    }
-}
-
-params! {
-    /// Knobs of the scripted scenes.
-    pub struct Knobs {
-        fork_num_possible_cpus: u32 = 3, 3..=8,
-            "num_possible_cpus() (= allowed CPUs) of the fork scene; 3 fills the CID space \
-             with 3 users so the fork must switch to per-CPU mode";
-        exit_num_possible_cpus: u32 = 4, 3..=8,
-            "num_possible_cpus() of the exit scene; >= 4 needed for pcpu_thrs >= 2, i.e. \
-             for an exit to switch back at all";
-        exit_nr_cpus_allowed: u32 = 2, 1..=8,
-            "weight of the mm's allowed mask in the exit scene (>= 2 for pcpu_thrs >= 2; at \
-             most exit_num_possible_cpus)";
-        exit_settle: bool = false, 0..=1,
-            "exit scene: 1 = T1 schedules out and in after the fork's per-CPU switch; 0 = \
-             T1 keeps the TRANSIT CID the task walk gave it (still running)";
-        extra_switches: u32 = 0, 0..=4,
-            "additional schedule out/in pairs of the scheduling CPU";
-        affinity_widen: bool = false, 0..=1,
-            "fork scene: 1 = CPU2 widens T1's affinity to all possible CPUs at the end";
-        exit_execfail: bool = false, 0..=1,
-            "exit scene: 1 = in the setup T2 is scheduled in on CPU2 and runs a failing \
-             execve; CPU2 then stays put (always on in mainline-execfail)";
-    }
-}
-
-/// The exit scene's allowed mask must fit its possible CPUs.
-fn check_knobs(k: &Knobs) -> Result<(), String> {
-    if k.exit_nr_cpus_allowed > k.exit_num_possible_cpus {
-        return Err(format!(
-            "exit_nr_cpus_allowed={} exceeds exit_num_possible_cpus={}",
-            k.exit_nr_cpus_allowed, k.exit_num_possible_cpus
-        ));
-    }
-    Ok(())
-}
+use design::{check_knobs, setup, Script};
 
 fn scenario(setup: &Setup, k: &Knobs) -> Scenario {
     let &Setup {
@@ -181,7 +74,18 @@ impl KernelModel for Mmcid {
         "Message-ID: <87wm4brp00.ffs@tglx> (Thomas Gleixner's answer on pcpu_thrs vs max_cids)",
     ],
         properties: PROPERTIES,
-        source: sources!["mod.rs", "cid.rs", "mode.rs", "hooks.rs", "scene.rs", "space.rs", "sys.rs"],
+        source: sources![
+            "mod.rs",
+            "properties.rs",
+            "design.rs",
+            "cid.rs",
+            "mode.rs",
+            "hooks.rs",
+            "sys.rs",
+            "cpu.rs",
+            "scene.rs",
+            "space.rs",
+        ],
         port: kmodel_harness::port_file!("port.toml"),
     };
     const VARIANTS: &'static [Variant<Setup>] = &[

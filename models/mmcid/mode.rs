@@ -3,8 +3,13 @@
 
 use kmodel_harness::prelude::*;
 
-use super::cid::*;
-use super::{Design, MmLocked, Sys};
+use super::cid::{
+    cid_in_transit, cid_on_cpu, cid_on_task, cid_to_cpu_cid, cid_to_transit_cid, cpu_cid_to_cid,
+    fmt_cid, fmt_mode, mm_drop_cid_on_cpu, mm_unset_cid_on_task, read_mode, MM_CID_ONCPU,
+    MM_CID_TRANSIT, MM_CID_UNSET,
+};
+use super::design::Design;
+use super::sys::{MmLocked, Sys};
 
 /// `__mm_update_max_cids()` formula: `opt = min(A, U)`; `min(opt + opt/4, N)`.
 pub fn calc_max_cids(nr_cpus_allowed: u32, users: u32, n: u32) -> u32 {
@@ -274,7 +279,7 @@ pub fn mm_cid_fixup_cpus_to_tasks(sys: &Sys) {
 }
 
 /// `task_rq_lock()`: lock the rq the task is on, retrying if it migrated meanwhile.
-pub fn task_rq_lock(sys: &Sys, t: usize) -> (usize, MutexGuard<'_, super::Rq>) {
+pub fn task_rq_lock(sys: &Sys, t: usize) -> (usize, MutexGuard<'_, super::sys::Rq>) {
     loop {
         let cpu = sys.tasks[t].cpu.load(Ordering::Relaxed);
         let rq = sys.rq[cpu].lock();

@@ -7,34 +7,12 @@ use std::collections::BTreeSet;
 use kmodel_harness::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{boot, quiesce_and_check, run_cpu, Ablation, Design, Knobs, Sys, TASK_NAMES};
+use super::cpu::{boot, quiesce_and_check, run_cpu, Op};
+use super::design::{Ablation, Design, Knobs};
+use super::sys::{Sys, TASK_NAMES};
 
 /// `num_possible_cpus()` the scene language goes up to (CPU masks are one word here).
 pub const MAX_CPUS: u32 = 8;
-
-/// One kernel event, performed by the CPU whose script holds it, on its current task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Op {
-    /// `__schedule()`: switch from the current task to `next` (None: idle); a task that is not
-    /// queued here (running elsewhere, exited, not yet woken) is not picked.
-    Switch(Option<usize>),
-    /// Pull a task that is not running to this CPU (`set_task_cpu()` under both rq locks).
-    Migrate(usize),
-    /// current forks `child` (CLONE_VM thread), child placed on CPU `on`.
-    Fork(usize, usize),
-    /// current exits: `sched_mm_cid_exit()`, `exit_mm()`, final `schedule()`.
-    Exit,
-    /// current runs a failing execve: before_execve + after_execve on the same mm.
-    ExecFail,
-    /// current runs a successful execve: `sched_mm_cid_before_execve()`, then `exec_mmap()`
-    /// moves it to a new mm (it keeps running, no longer a user of this one).
-    Exec,
-    /// `sched_setaffinity(current, mask)`: `mm_update_cpus_allowed()` under the rq lock.
-    SetAffinity(u64),
-    /// The deferred `mm_cid_work_fn()` runs on this CPU (if it was queued).
-    Work,
-}
 
 /// One step of the sequential set-up.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -8,8 +8,10 @@ use kmodel_harness::prelude::*;
 use kmodel_harness::scene::{programs, sequences};
 use proptest::prelude::*;
 
-use super::scene::{actor, step, Op, Scene, MAX_CPUS};
-use super::{Knobs, Setup, TASK_NAMES};
+use super::cpu::Op;
+use super::design::{Knobs, Setup};
+use super::scene::{actor, step, Scene, MAX_CPUS};
+use super::sys::TASK_NAMES;
 
 /// The generator's operations (fork children and masks are renumbered by `normalize`), with
 /// weights: the set-up mostly forks (to reach per-CPU mode), the race mostly switches and

@@ -177,6 +177,7 @@ fn random_scenario(
     design: super::Design,
     scripts: [Vec<super::Op>; 3],
 ) -> kmodel_harness::Scenario {
+    use super::cpu::{boot, quiesce_and_check, run_cpu};
     use super::*;
     let scripts = Arc::new(scripts);
     Arc::new(move || {
@@ -274,7 +275,8 @@ fn random_survey() {
 // The scene language and the sweeps (issue 13).
 
 mod scenes {
-    use super::super::scene::{Actor, Op, Scene, Step};
+    use super::super::cpu::Op;
+    use super::super::scene::{Actor, Scene, Step};
     use super::super::{Knobs, MmcidScenes, MODEL};
     use kmodel_harness::engine::EngineSpec;
     use kmodel_harness::prelude::*;

@@ -1,5 +1,7 @@
 //! The designs of the May 2026 discussion and how each one's procfs readers pin the mm.
 
+use kmodel_harness::prelude::*;
+
 /// The designs of the 2026 discussion (one per variant).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Design {
@@ -109,5 +111,25 @@ impl ReadMode {
     /// The file holds an mm_count reference from `open()` (`proc_mem_open()`).
     pub fn open_time_ref(self) -> bool {
         self != ReadMode::Cmdline
+    }
+}
+
+params! {
+    /// The scene's knobs, with the ranges the model accepts.
+    pub struct Knobs {
+        nr_vmas: usize = 2, 1..=8,
+            "private anonymous VMAs of one page each in the victim's mm";
+        reader_stall: u32 = 2, 0..=16,
+            "VMA-walk steps the reader does under one mmap_read_lock hold (its stall)";
+        reader_stealing: bool = false, 0..=1,
+            "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)";
+        parent_reaps: bool = false, 0..=1,
+            "1: the parent ignores SIGCHLD: the last thread's exit_notify() releases the \
+             leader at once (pidfd_get_task fails)";
+        victim_threads: usize = 1, 1..=2,
+            "threads in the victim's thread group (2 spawns a fourth actor)";
+        killer_wait_budget: u32 = 0, 0..=16,
+            "reader steps the killer may wait behind the reader before property 6 fails; \
+             the smallest budget that holds is the measured worst-case wait";
     }
 }

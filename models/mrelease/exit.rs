@@ -2,7 +2,8 @@
 
 use kmodel_harness::prelude::*;
 
-use super::kernel::*;
+use super::design::Design;
+use super::kernel::{mmdrop, mmgrab, mmput, Ctx, Sys};
 
 // ---------------------------------------------------------------------------------------------
 // kernel/exit.c: the victim

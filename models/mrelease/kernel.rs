@@ -15,7 +15,9 @@ use kmodel_harness::prelude::*;
 pub type GhostU32 = std::sync::atomic::AtomicU32;
 pub type GhostBool = std::sync::atomic::AtomicBool;
 
-use super::{CHECK_MM_RSS, MMPUT_MM_USERS, NO_USE_AFTER_PUT, TEARDOWN_NOT_IN_READER};
+use super::design::Design;
+use super::design::ReadKind;
+use super::properties::{CHECK_MM_RSS, MMPUT_MM_USERS, NO_USE_AFTER_PUT, TEARDOWN_NOT_IN_READER};
 
 /// include/linux/mm_types.h: `MMF_OOM_SKIP` ("mm is of no interest for the OOM killer").
 pub const MMF_OOM_SKIP: usize = 21;
@@ -65,8 +67,6 @@ pub fn no_reap_ret(oom_skip: bool) -> i32 {
         -EINVAL
     }
 }
-
-pub use super::design::*;
 
 /// Scenario configuration resolved from the variant and the scene.
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@ mod exit;
 mod kernel;
 mod oom;
 mod procfs;
+mod properties;
 mod reaper;
 pub mod scene;
 mod space;
@@ -20,57 +21,13 @@ mod tests;
 
 use kmodel_harness::prelude::*;
 
-use kernel::{Design, Sys};
+pub use design::{Design, Knobs};
+pub use properties::{
+    CHECK_MM_RSS, KILLER_NOT_BLOCKED_BY_READER, MMPUT_MM_USERS, NO_SPURIOUS_ESRCH,
+    NO_USE_AFTER_PUT, PROPERTIES, REAPED_ON_SUCCESS, TEARDOWN_NOT_IN_READER,
+};
 pub use scene::Scene;
 pub use space::MreleaseScenes;
-
-properties! {
-    REAPED_ON_SUCCESS = "reaped-on-success":
-        "when process_mrelease() (or the expedited kill) returns 0, none of the victim's \
-         private pages is still resident";
-    NO_SPURIOUS_ESRCH = "no-spurious-esrch":
-        "the killer never gets -ESRCH while the victim's memory is resident and the last \
-         mm_users reference belongs to the procfs reader rather than an exiting victim thread";
-    TEARDOWN_NOT_IN_READER = "teardown-not-in-reader":
-        "exit_mmap() never runs in the low-priority procfs reader's context";
-    NO_USE_AFTER_PUT = "no-use-after-put":
-        "nobody touches the mm_struct, its page tables or its pages after the reference \
-         that protects them is gone (no access after __mmdrop(), no page faulted in after \
-         exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks)";
-    NO_DEADLOCK:
-        "every actor finishes: no cycle through mmap_lock, task_lock and the wait for SIGKILL";
-    KILLER_NOT_BLOCKED_BY_READER = "killer-not-blocked-by-reader":
-        "the killer's mmap_read_lock never sleeps while the stalled reader holds \
-         mmap_lock with more than killer_wait_budget (default 0) VMA-walk steps left";
-    /// `VM_BUG_ON(atomic_read(&mm->mm_users))` in `__mmput()` (kernel/fork.c).
-    MMPUT_MM_USERS = "mmput-vm-bug-on-mm-users":
-        "kernel assertion VM_BUG_ON(atomic_read(&mm->mm_users)) in __mmput(): nobody \
-         revives mm_users once the last user's teardown starts";
-    /// `check_mm()` in `__mmdrop()` (kernel/fork.c): "BUG: Bad rss-counter state".
-    CHECK_MM_RSS = "mmdrop-check-mm-rss-counter":
-        "kernel assertion in __mmdrop() -> check_mm(): no \"BUG: Bad rss-counter state\" \
-         (no page is still accounted to an mm_struct when it is freed)";
-}
-
-params! {
-    /// The scene's knobs, with the ranges the model accepts.
-    pub struct Knobs {
-        nr_vmas: usize = 2, 1..=8,
-            "private anonymous VMAs of one page each in the victim's mm";
-        reader_stall: u32 = 2, 0..=16,
-            "VMA-walk steps the reader does under one mmap_read_lock hold (its stall)";
-        reader_stealing: bool = false, 0..=1,
-            "1: new readers may take mmap_lock past a waiting writer (0: writer-preferring)";
-        parent_reaps: bool = false, 0..=1,
-            "1: the parent ignores SIGCHLD: the last thread's exit_notify() releases the \
-             leader at once (pidfd_get_task fails)";
-        victim_threads: usize = 1, 1..=2,
-            "threads in the victim's thread group (2 spawns a fourth actor)";
-        killer_wait_budget: u32 = 0, 0..=16,
-            "reader steps the killer may wait behind the reader before property 6 fails; \
-             the smallest budget that holds is the measured worst-case wait";
-    }
-}
 
 /// One variant per design; `count-only-gup` (/proc/pid/mem) and `write-locked-gup` (cmdline) apply
 /// the (d) walker rule to GUP readers, the cases §5.4 of the notes flags.
@@ -200,7 +157,7 @@ impl KernelModel for Mrelease {
          (20201016024019.1882062-*, reposted 16 May 2026)",
     ],
         properties: PROPERTIES,
-        source: sources!["mod.rs", "kernel.rs", "design.rs", "exit.rs", "oom.rs", "procfs.rs", "reaper.rs", "scene.rs", "space.rs"],
+        source: sources!["mod.rs", "properties.rs", "design.rs", "kernel.rs", "exit.rs", "oom.rs", "procfs.rs", "reaper.rs", "scene.rs", "space.rs"],
         port: kmodel_harness::port_file!("port.toml"),
     };
     const VARIANTS: &'static [Variant<Design>] = VARIANTS;
@@ -227,31 +184,4 @@ fn scenario(design: &Design, params: &Knobs) -> Scenario {
     let design = *design;
     let scene = Scene::scripted(design, params);
     Arc::new(move || scene.run(design))
-}
-
-/// After every actor finished: a victim still queued for the oom_reaper is reaped (its timer
-/// fires), the parent reaps the zombie (if it has not already), then every reference must be
-/// gone and every page freed.
-fn once_quiet(sys: &Sys) {
-    if execution_spent() {
-        return;
-    }
-    reaper::oom_reaper_once_quiet(sys);
-    if !read_once(&sys.task.released) {
-        exit::release_task(sys, kernel::Ctx::Parent);
-    }
-    let users = sys.mm.mm_users.load(Ordering::Relaxed);
-    let count = sys.mm.mm_count.load(Ordering::Relaxed);
-    let left = sys.mm.resident();
-    let freed = sys.mm.freed.load(Ordering::Relaxed);
-    check(
-        NO_USE_AFTER_PUT,
-        users == 0 && count == 0 && freed && left == 0,
-        || {
-            format!(
-                "once quiet: mm_users {users}, mm_count {count}, mm_struct freed {freed}, \
-                 {left} page(s) still resident: a reference or page leaked"
-            )
-        },
-    );
 }

@@ -2,9 +2,15 @@
 
 use kmodel_harness::prelude::*;
 
+use super::design::Design;
 use super::exit::send_sigkill;
-use super::kernel::*;
-use super::{KILLER_NOT_BLOCKED_BY_READER, NO_SPURIOUS_ESRCH, NO_USE_AFTER_PUT, REAPED_ON_SUCCESS};
+use super::kernel::{
+    errno_name, mmdrop, mmgrab, no_reap_ret, will_free_mem, Ctx, Sys, TaskLocked, EAGAIN, ESRCH,
+    MMF_OOM_SKIP, MMF_UNSTABLE, PROCESS_MRELEASE_REAP_KILL,
+};
+use super::properties::{
+    KILLER_NOT_BLOCKED_BY_READER, NO_SPURIOUS_ESRCH, NO_USE_AFTER_PUT, REAPED_ON_SUCCESS,
+};
 
 // ---------------------------------------------------------------------------------------------
 // MMF_OOM_SKIP and who set it (ghost record for the reaped-on-success message)

@@ -2,7 +2,9 @@
 
 use kmodel_harness::prelude::*;
 
-use super::kernel::*;
+use super::design::ReadMode;
+use super::kernel::{mmdrop, mmget, mmget_not_zero, mmput, Ctx, Sys, MMF_UNSTABLE};
+use super::properties::NO_USE_AFTER_PUT;
 
 /// One `read()` of the file in reader slot `r`, then its `close()`: dispatches on how the
 /// design's version of the file pins the mm. Files with an open-time reference were opened
@@ -109,7 +111,7 @@ fn show_smaps(sys: &Sys, r: usize) {
             return;
         }
         let pt = read_once(&sys.mm.pgtables);
-        if !check(super::NO_USE_AFTER_PUT, pt, || {
+        if !check(NO_USE_AFTER_PUT, pt, || {
             format!("show_smap: walks VMA{i}'s page tables after free_pgtables() freed them")
         }) {
             return;

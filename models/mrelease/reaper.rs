@@ -5,7 +5,7 @@
 use kmodel_harness::prelude::*;
 
 use super::exit::{put_task_struct, send_sigkill};
-use super::kernel::*;
+use super::kernel::{mmgrab, Ctx, Sys, MMF_OOM_SKIP};
 use super::oom::{__oom_reap_task_mm, find_lock_task_mm};
 
 /// `MAX_OOM_REAP_RETRIES` is 10 attempts 100 ms apart. The model has no clock and a stalled

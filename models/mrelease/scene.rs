@@ -7,12 +7,17 @@ use kmodel_harness::prelude::*;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::design::Knobs;
+use super::design::{Design, ReadKind};
+use super::exit::release_task;
 use super::exit::{do_exit, exit_group, send_sigkill, wait_for_child, wait_for_sigkill};
-use super::kernel::{Config, Design, ReadKind, Sys};
+use super::kernel::Ctx;
+use super::kernel::{Config, Sys};
 use super::oom::lmkd_kill;
 use super::procfs::procfs_read;
+use super::properties::NO_USE_AFTER_PUT;
+use super::reaper::oom_reaper_once_quiet;
 use super::reaper::{oom_kill, oom_reaper};
-use super::{once_quiet, Knobs};
 
 pub const MAX_VMAS: usize = 4;
 pub const MAX_THREADS: usize = 3;
@@ -415,4 +420,31 @@ pub(super) fn alphabet() -> Vec<Op> {
         ops.push(Op::Read { file, stall: 1 });
     }
     ops
+}
+
+/// After every actor finished: a victim still queued for the oom_reaper is reaped (its timer
+/// fires), the parent reaps the zombie (if it has not already), then every reference must be
+/// gone and every page freed.
+pub(crate) fn once_quiet(sys: &Sys) {
+    if execution_spent() {
+        return;
+    }
+    oom_reaper_once_quiet(sys);
+    if !read_once(&sys.task.released) {
+        release_task(sys, Ctx::Parent);
+    }
+    let users = sys.mm.mm_users.load(Ordering::Relaxed);
+    let count = sys.mm.mm_count.load(Ordering::Relaxed);
+    let left = sys.mm.resident();
+    let freed = sys.mm.freed.load(Ordering::Relaxed);
+    check(
+        NO_USE_AFTER_PUT,
+        users == 0 && count == 0 && freed && left == 0,
+        || {
+            format!(
+                "once quiet: mm_users {users}, mm_count {count}, mm_struct freed {freed}, \
+                 {left} page(s) still resident: a reference or page leaked"
+            )
+        },
+    );
 }

@@ -7,8 +7,10 @@ use kmodel_harness::prelude::*;
 use kmodel_harness::scene::{programs, sequences};
 use proptest::prelude::*;
 
-use super::kernel::Design;
-use super::scene::*;
+use super::design::Design;
+use super::scene::{
+    alphabet, any_op, any_step, Actor, Exit, Op, Scene, Step, MAX_STALL, MAX_THREADS, MAX_VMAS,
+};
 
 /// The scene language of mrelease.
 pub struct MreleaseScenes;

@@ -37,6 +37,7 @@ fn esrch_is_spelled() {
 // ---------------------------------------------------------------------------------------------
 // The scene language
 
+use super::design::ReadKind;
 use super::scene::{Actor, Exit, Op, Step};
 use kmodel_harness::engine::EngineSpec;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};

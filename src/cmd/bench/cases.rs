@@ -10,7 +10,7 @@ use kmodel_harness::engine::{
 use kmodel_harness::verdict::complete;
 use kmodel_harness::{Engines, Expect, Model, PropertyId, VariantCard};
 
-use super::{BenchArgs, Row, Run};
+use super::data::{BenchArgs, Row, Run};
 
 /// The engines of the time-to-first-counterexample table, in its column order.
 pub const FIRST_ENGINES: [EngineKind; 4] = [

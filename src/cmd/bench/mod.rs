@@ -9,101 +9,25 @@
 //! `cases.rs` says what is measured and how, `tables.rs` how the results read.
 
 mod cases;
+mod data;
 mod tables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use clap::Args;
 use kmodel_harness::engine::default_jobs;
 use kmodel_harness::engine::defaults;
-use kmodel_harness::overhead::{self, Overhead};
+use kmodel_harness::overhead::{self};
 use kmodel_harness::Model;
-use serde::{Deserialize, Serialize};
 
 use self::cases::{cases, measure};
+pub use self::data::BenchArgs;
+use self::data::{Results, Row, GENERATOR};
 use super::input_error;
 use crate::progress::Progress;
 use crate::worker::{self, Tick};
-
-#[derive(Args)]
-pub struct BenchArgs {
-    /// Seeds per violation for shuttle-pct and shuttle-random (median and spread).
-    #[arg(long, default_value_t = 5)]
-    seeds: u64,
-    /// Schedules a shuttle run may spend looking for one violation.
-    #[arg(long, default_value_t = 10_000)]
-    schedules: u64,
-    /// Time budget of each loom exploration in the Holds and scaling tables.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
-    budget: Duration,
-    /// Time budget of each stress run.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
-    stress_budget: Duration,
-    /// Worker processes (default: the number of CPUs).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// Where to write bench.json, summary.md and scaling.svg.
-    #[arg(long, default_value = "target/kmodel/bench")]
-    out: PathBuf,
-    /// Overwrite files in --out that `kmodel bench` did not write.
-    #[arg(long)]
-    force: bool,
-    /// Internal: run as a worker of `kmodel bench`: read case numbers from stdin, answer each
-    /// with its JSON rows on one stdout line.
-    #[arg(long, hide = true)]
-    worker: bool,
-}
-
-/// One run's outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Run {
-    pub found: bool,
-    pub executions: u64,
-    pub secs: f64,
-}
-
-/// One measured case, as written to bench.json.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "table", rename_all = "kebab-case")]
-pub enum Row {
-    First {
-        target: String,
-        property: String,
-        engine: String,
-        runs: Vec<Run>,
-    },
-    Holds {
-        target: String,
-        engine: String,
-        executions: u64,
-        secs: f64,
-        explored: String,
-        complete: bool,
-    },
-    Scaling {
-        param: String,
-        value: u32,
-        executions: u64,
-        secs: f64,
-        complete: bool,
-    },
-}
-
-/// Everything `kmodel bench` measured, as written to bench.json.
-#[derive(Serialize, Deserialize)]
-pub struct Results {
-    generator: String,
-    machine: String,
-    settings: String,
-    total_secs: f64,
-    rows: Vec<Row>,
-    overhead: Vec<Overhead>,
-}
-
-const GENERATOR: &str = "kmodel bench";
 
 pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode {
     let cases = cases(registry);

@@ -8,7 +8,7 @@ use kmodel_harness::engine::defaults;
 use kmodel_harness::engine::{EngineKind, EngineSpec};
 
 use super::cases::{FIRST_ENGINES, HOLDS_BOUNDS, SCALING_MODEL, SCALING_VARIANT};
-use super::{Results, Row, Run};
+use super::data::{Results, Row, Run};
 use crate::{svg, table};
 
 fn median(v: &mut [f64]) -> f64 {

@@ -1,0 +1,86 @@
+//! What `kmodel bench` takes ([`BenchArgs`]) and what it measures: the rows of `bench.json`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use kmodel_harness::overhead::Overhead;
+use serde::{Deserialize, Serialize};
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Seeds per violation for shuttle-pct and shuttle-random (median and spread).
+    #[arg(long, default_value_t = 5)]
+    pub(super) seeds: u64,
+    /// Schedules a shuttle run may spend looking for one violation.
+    #[arg(long, default_value_t = 10_000)]
+    pub(super) schedules: u64,
+    /// Time budget of each loom exploration in the Holds and scaling tables.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub(super) budget: Duration,
+    /// Time budget of each stress run.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    pub(super) stress_budget: Duration,
+    /// Worker processes (default: the number of CPUs).
+    #[arg(long)]
+    pub(super) jobs: Option<usize>,
+    /// Where to write bench.json, summary.md and scaling.svg.
+    #[arg(long, default_value = "target/kmodel/bench")]
+    pub(super) out: PathBuf,
+    /// Overwrite files in --out that `kmodel bench` did not write.
+    #[arg(long)]
+    pub(super) force: bool,
+    /// Internal: run as a worker of `kmodel bench`: read case numbers from stdin, answer each
+    /// with its JSON rows on one stdout line.
+    #[arg(long, hide = true)]
+    pub(super) worker: bool,
+}
+
+/// One run's outcome.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Run {
+    pub found: bool,
+    pub executions: u64,
+    pub secs: f64,
+}
+
+/// One measured case, as written to bench.json.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(tag = "table", rename_all = "kebab-case")]
+pub enum Row {
+    First {
+        target: String,
+        property: String,
+        engine: String,
+        runs: Vec<Run>,
+    },
+    Holds {
+        target: String,
+        engine: String,
+        executions: u64,
+        secs: f64,
+        explored: String,
+        complete: bool,
+    },
+    Scaling {
+        param: String,
+        value: u32,
+        executions: u64,
+        secs: f64,
+        complete: bool,
+    },
+}
+
+/// Everything `kmodel bench` measured, as written to bench.json.
+#[derive(Serialize, Deserialize)]
+pub struct Results {
+    pub(super) generator: String,
+    pub(super) machine: String,
+    pub(super) settings: String,
+    pub(super) total_secs: f64,
+    pub(super) rows: Vec<Row>,
+    pub(super) overhead: Vec<Overhead>,
+}
+
+/// Who wrote a bench.json (bench never overwrites one it did not write).
+pub(super) const GENERATOR: &str = "kmodel bench";

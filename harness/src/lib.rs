@@ -34,7 +34,9 @@ pub mod verdict;
 pub use model::{
     Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
 };
-pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use rt::{
+    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use sync::{RwSem, Spinner};
 
 /// Everything a model needs.
@@ -46,7 +48,7 @@ pub mod prelude {
         Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
     };
     pub use crate::rt::{
-        check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
+        check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
     };
     pub use crate::scene::{SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{

@@ -144,13 +144,17 @@ impl<'a> Story<'a> {
                 Wait::Lock {
                     holder: Some(h),
                     taken,
+                    name,
                 } => {
                     let at = taken
                         .and_then(|r| self.resolve(r))
-                        .map_or(String::new(), |n| format!(" (#{n})"));
-                    format!(".. blocks: lock held by {}{at}", self.label(*h))
+                        .map_or(String::new(), |n| format!(" since #{n}"));
+                    let lock = name.as_deref().unwrap_or("a lock");
+                    format!(".. blocks on {lock} held by {}{at}", self.label(*h))
                 }
-                Wait::Lock { holder: None, .. } => ".. blocks on a lock".into(),
+                Wait::Lock {
+                    holder: None, name, ..
+                } => format!(".. blocks on {}", name.as_deref().unwrap_or("a lock")),
                 Wait::Queue { name } => format!(
                     ".. blocks: sleeps on {}",
                     name.as_deref().unwrap_or("a wait queue")

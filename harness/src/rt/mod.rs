@@ -16,17 +16,21 @@
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
 //! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
+//! - `stuck.rs`: a stuck execution (every actor blocked): its verdict and how it ends.
+//! - `local.rs`: actor-local values (a task's `task_struct`, a CPU's interrupt state).
 
 mod actor;
 mod backend;
 mod event;
 mod exec;
 mod liveness;
+mod local;
 mod mark;
 pub(crate) mod observe;
 mod property;
 mod record;
 mod schedule;
+mod stuck;
 
 pub(crate) use self::observe as marks;
 pub use actor::current_actor;
@@ -38,10 +42,16 @@ pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Par
 pub(crate) use exec::{note_op, recording};
 pub(crate) use liveness::{
     before_blocking, begin_join, block, block_current, current_bit, end_join,
-    last_execution_had_parked_spinner, note_progress, unblock,
+    last_execution_bailed, last_execution_had_parked_spinner, last_execution_stuck_verdict,
+    note_progress, unblock,
 };
+pub use local::{actor_local, set_actor_local};
 pub use mark::{Mark, Ref, Store, Wait};
-pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use property::{
+    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;
+pub(crate) use stuck::{bail, bail_last, bailing, done_waiting, must_bail, unwound, waiting, Wake};
+pub use stuck::{Bail, Blocker};

@@ -4,7 +4,8 @@
 //! threads at run time; see [`engine`].
 //!
 //! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
-//! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
+//! [`thread`] and [`sync`] (actors and primitives); [`lkmm`] and [`kernel`] (the kernel's
+//! barrier, sleep and wake-up vocabulary on them); [`model`] and [`bitmap`]; [`engine`];
 //! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
 //! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
 //! [`patch`] (diffs).
@@ -13,6 +14,7 @@ pub mod bitmap;
 pub mod check;
 pub mod csource;
 pub mod engine;
+pub mod kernel;
 pub mod lkmm;
 pub mod model;
 pub mod overhead;
@@ -43,6 +45,7 @@ pub use sync::{RwSem, Spinner};
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
+    pub use crate::kernel::*;
     pub use crate::lkmm::*;
     pub use crate::model::{
         Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
@@ -57,5 +60,8 @@ pub mod prelude {
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};
+    /// What a scene language needs: `proptest` strategies and `serde` derives.
+    pub use proptest;
+    pub use serde::{self, Deserialize, Serialize};
     pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

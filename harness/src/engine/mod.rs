@@ -290,6 +290,9 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
     // The harness found the execution stuck, but the engine could not follow the actors'
     // unwinding (`rt::stuck`): the stuck verdict stands, the engine stops as after a deadlock.
     if let Some((property, message)) = rt::last_execution_bailed() {
+        if std::env::var_os("KMODEL_DEBUG_STUCK").is_some() {
+            eprintln!("kmodel: debug: the engine stopped while a stuck execution unwound: {msg}");
+        }
         return Ok(Violation {
             property: property.into(),
             message,

@@ -268,3 +268,10 @@ pub(crate) fn note_op(kind: OpKind) -> bool {
     });
     true
 }
+
+/// The running actor's name (`"CPU0 waiter"`; `"current"` outside an execution).
+pub fn current_actor_name() -> String {
+    with_ctx(|cx| cx.state().actors.get(current_actor()).cloned())
+        .flatten()
+        .unwrap_or_else(|| "current".into())
+}

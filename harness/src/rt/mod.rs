@@ -38,6 +38,7 @@ pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
+pub use exec::current_actor_name;
 pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
 pub(crate) use exec::{note_op, recording};
 pub(crate) use liveness::{

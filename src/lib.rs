@@ -106,6 +106,7 @@ pub fn run(registry: &'static [&'static Model]) -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => return cmd::input_error(one_line(&e.to_string())),
     };
+    cmd::set_program_from_args();
     quiet::install(cli.verbose || quiet::verbose_from_env());
     progress::set_quiet(cli.quiet);
     let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

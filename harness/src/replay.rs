@@ -32,7 +32,8 @@ impl std::fmt::Display for ReplayError {
             ReplayError::Model(s) => write!(f, "model error: {s}"),
             ReplayError::Stale { recorded, current } => write!(
                 f,
-                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `kmodel check --out traces`"
+                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `{} check MODEL --out DIR --force` (DIR: the folder the trace's MODEL folder is in)",
+                crate::render::program()
             ),
             ReplayError::Diverged(s) => write!(f, "replay diverged: {s}"),
         }

@@ -19,8 +19,8 @@ pub enum Op {
     OtherEvent,
 }
 
-/// A scene: one program per CPU. Every scene sets `cond` at least once (else a waiter would
-/// rightly wait for ever in every design).
+/// A scene: one program per CPU. Every wait can be satisfied: another CPU sets `cond`, or the
+/// waiting CPU set it earlier (else the waiter would rightly wait for ever in every design).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(crate = "kmodel_harness::prelude::serde")]
 pub struct Scene {
@@ -80,14 +80,9 @@ impl Scenes for SleepWakeScenes {
         .prop_filter("at most the op bound", move |p| {
             p.iter().map(Vec::len).sum::<usize>() <= ops
         })
-        .prop_map(|mut programs| {
-            // Every scene sets the condition: the last CPU's program ends with a set.
-            if !programs.iter().flatten().any(|op| *op == Op::Set) {
-                if let Some(last) = programs.last_mut() {
-                    *last.last_mut().expect("non-empty") = Op::Set;
-                }
-            }
-            Scene { programs }
+        .prop_map(|programs| Scene { programs })
+        .prop_filter("every wait can be satisfied", |s| {
+            SleepWakeScenes.validate(s).is_ok()
         })
         .boxed()
     }
@@ -113,8 +108,21 @@ impl Scenes for SleepWakeScenes {
         if scene.programs.iter().any(Vec::is_empty) {
             return Err("a CPU with an empty program".into());
         }
-        if !scene.programs.iter().flatten().any(|op| *op == Op::Set) {
-            return Err("no CPU sets cond: every waiter would wait for ever".into());
+        // Every wait can be satisfied: some other CPU sets cond, or this one did before.
+        for (c, p) in scene.programs.iter().enumerate() {
+            let others = scene
+                .programs
+                .iter()
+                .enumerate()
+                .any(|(d, q)| d != c && q.contains(&Op::Set));
+            if let Some(i) = p.iter().position(|op| *op == Op::Wait) {
+                if !others && !p[..i].contains(&Op::Set) {
+                    return Err(format!(
+                        "CPU{c} waits for cond, which only it sets later: it would rightly \
+                         wait for ever"
+                    ));
+                }
+            }
         }
         Ok(())
     }

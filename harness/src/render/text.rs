@@ -109,10 +109,11 @@ fn header(t: &Trace, path: Option<&str>, width: usize) -> String {
     if let Some(path) = path {
         // A path is never broken: too long for one line, it goes on the next (as a shell
         // continuation, so the two lines still paste into a shell).
-        if 9 + "kmodel replay ".len() + path.chars().count() <= width {
-            let _ = writeln!(s, "replay:  kmodel replay {path}");
+        let cmd = format!("{} replay", super::program());
+        if 9 + cmd.len() + 1 + path.chars().count() <= width {
+            let _ = writeln!(s, "replay:  {cmd} {path}");
         } else {
-            let _ = writeln!(s, "replay:  kmodel replay \\\n         {path}");
+            let _ = writeln!(s, "replay:  {cmd} \\\n         {path}");
         }
     }
     s

@@ -2,7 +2,9 @@
 //! ([`Blocker`]), the verdict in kernel words (`hung-task` when a task sleeps in `schedule()`
 //! for ever, else `no-deadlock`, naming only the parties that wait for something other than a
 //! `join`), and how the execution then ends without the engine seeing a deadlock: every blocked
-//! actor is woken and unwinds ([`Bail`]), so loom and shuttle go on exploring.
+//! actor is woken and unwinds ([`Bail`]), so shuttle goes on exploring. loom cannot follow that
+//! unwinding (see `ends_stuck_executions`): it reports the deadlock itself and stops, with the
+//! same verdict.
 //!
 //! Sound because the blocked bits are conservative (a set bit always means the actor cannot run
 //! until another acts). When the bits miss a stuck state (a `notify_one()` clears every waiter's
@@ -13,6 +15,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
 
 use super::actor::current_actor;
+use super::backend::{backend, Backend};
 use super::exec::{with_ctx, ExecCtx, SpinLimit};
 use super::property::{HUNG_TASK, NO_DEADLOCK};
 
@@ -58,10 +61,12 @@ pub(crate) trait Wake: Send + Sync {
 pub struct Bail;
 
 impl ExecCtx {
-    /// Whether this engine lets the harness end stuck executions itself (loom and shuttle run
-    /// one actor at a time; real threads have a watchdog instead).
+    /// Whether the harness ends stuck executions itself under this engine: shuttle only.
+    /// Real threads have a watchdog instead. loom cannot follow the unwinding: it stops at the
+    /// deadlock as before (tried: loom's scheduler loses its active thread, or the process
+    /// aborts, when an unwinding actor's drops reach loom's locks and joins).
     fn ends_stuck_executions(&self) -> bool {
-        matches!(self.spin_limit, SpinLimit::Spins(_))
+        matches!(self.spin_limit, SpinLimit::Spins(_)) && backend() == Backend::Shuttle
     }
 
     /// True if every live actor is certainly blocked.
@@ -233,9 +238,9 @@ pub(crate) fn unwound(actor: usize) {
 
 /// A scheduling point of the current engine (the runtime does not import `thread`).
 fn engine_yield() {
-    match super::backend::backend() {
-        super::backend::Backend::Std => std::thread::yield_now(),
-        super::backend::Backend::Loom => loom::thread::yield_now(),
-        super::backend::Backend::Shuttle => shuttle::thread::yield_now(),
+    match backend() {
+        Backend::Std => std::thread::yield_now(),
+        Backend::Loom => loom::thread::yield_now(),
+        Backend::Shuttle => shuttle::thread::yield_now(),
     }
 }

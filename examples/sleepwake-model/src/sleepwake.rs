@@ -191,7 +191,11 @@ pub struct Shared {
 
 /// The waiter's side: returns when it stops waiting.
 pub fn wait_for_cond(s: &Shared, d: Design) {
-    let cond = || read_once(&s.cond) != 0;
+    let cond = || {
+        let v = read_once(&s.cond);
+        ev!("READ_ONCE", "cond = {v}");
+        v != 0
+    };
     match d.wait {
         Wait::PrepareToWait => {
             let wait = WaitQueueEntry::new();

@@ -39,7 +39,7 @@ impl Completion {
         Completion {
             name,
             done: AtomicU32::new(0),
-            wait: Mutex::named(name, VecDeque::new()),
+            wait: Mutex::named("x->wait.lock", VecDeque::new()),
         }
     }
 

@@ -50,7 +50,7 @@ impl WaitQueueHead {
     pub fn new(name: &'static str) -> Self {
         WaitQueueHead {
             name,
-            lock: Mutex::named(name, vec![]),
+            lock: Mutex::named("wq_head->lock", vec![]),
             active: AtomicBool::new(false),
         }
     }

@@ -80,8 +80,15 @@ impl Condvar {
     ) -> MutexGuard<'a, T> {
         let rec = note_op(OpKind::Wait);
         if rec && self.kind == Kind::Queue {
+            let name = match &blocker {
+                rt::Blocker::Sleep { state, on, .. } => Some(match on {
+                    Some(q) => format!("{q} ({state})"),
+                    None => format!("nothing ({state})"),
+                }),
+                _ => None,
+            };
             marks::note(|_| Mark::Blocked {
-                on: Wait::Queue { name: None },
+                on: Wait::Queue { name },
             });
         }
         let me = rt::block_current();

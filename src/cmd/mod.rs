@@ -9,6 +9,7 @@ pub mod explore;
 pub mod ipi_mask_cost;
 pub mod list;
 pub mod merge;
+pub mod new;
 pub mod port;
 pub mod replay;
 pub mod report;

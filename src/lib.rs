@@ -30,8 +30,8 @@ use clap::{Parser, Subcommand};
 use kmodel_harness::Model;
 
 use crate::cmd::{
-    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, new, port,
-    replay, report, schema,
+    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, new, port, replay,
+    report, schema,
 };
 
 #[derive(Parser)]

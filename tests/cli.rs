@@ -939,7 +939,10 @@ fn new_writes_the_whole_example_crate_and_never_overwrites() {
         .contains("name = \"my-design\""));
     assert!(dir.join("Cargo.lock").is_file());
     assert_input_error(&kmodel(&["new", dir.to_str().unwrap()]), "not empty");
-    assert_input_error(&kmodel(&["new", root.join("9bad").to_str().unwrap()]), "crate name");
+    assert_input_error(
+        &kmodel(&["new", root.join("9bad").to_str().unwrap()]),
+        "crate name",
+    );
     let _ = std::fs::remove_dir_all(&root);
 }
 

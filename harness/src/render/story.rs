@@ -92,15 +92,21 @@ impl<'a> Story<'a> {
         let visible: Vec<usize> = (0..t.actors.len())
             .filter(|&a| t.events.iter().any(|e| e.actor == a && shows(e)))
             .collect();
-        let only_verdicts =
-            |a: usize| t.events.iter().filter(|e| e.actor == a).all(|e| e.violation);
+        let only_verdicts = |a: usize| {
+            t.events
+                .iter()
+                .filter(|e| e.actor == a)
+                .all(|e| e.violation)
+        };
         let (verdict_only, mut shown): (Vec<usize>, Vec<usize>) =
             visible.iter().partition(|&&a| only_verdicts(a));
         if shown.is_empty() {
             shown.clone_from(&verdict_only);
         }
-        let verdict_only: Vec<usize> =
-            verdict_only.into_iter().filter(|a| !shown.contains(a)).collect();
+        let verdict_only: Vec<usize> = verdict_only
+            .into_iter()
+            .filter(|a| !shown.contains(a))
+            .collect();
         let labels = short_labels(t, &visible);
         let mut numbers = vec![None; t.events.len()];
         let mut n = 0;

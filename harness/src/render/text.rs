@@ -220,7 +220,11 @@ fn columns(s: &Story, out: &mut String, gutter: usize, colw: usize) {
             (Row::Step { actor, num, e }, None) => {
                 let text = format!("{}: {}", s.label(*actor), step_text(e));
                 for (i, line) in wrap(&text, full, "   ").iter().enumerate() {
-                    let n = if i == 0 { num.to_string() } else { String::new() };
+                    let n = if i == 0 {
+                        num.to_string()
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(out, "{n:>gutter$} {line}");
                 }
             }

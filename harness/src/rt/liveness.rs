@@ -178,10 +178,8 @@ pub(crate) fn end_join(target: usize, me: u64) {
 /// stuck (`stuck.rs`).
 #[inline]
 pub(crate) fn before_blocking() {
-    if with_ctx(|cx| cx.before_blocking()).unwrap_or(false) {
-        if super::stuck::must_bail() {
-            super::stuck::bail();
-        }
+    if with_ctx(|cx| cx.before_blocking()).unwrap_or(false) && super::stuck::must_bail() {
+        super::stuck::bail();
     }
 }
 

@@ -31,6 +31,7 @@ macro_rules! example {
 pub const EXAMPLE_FILES: &[(&str, &str)] = example![
     "src/lib.rs",
     "src/main.rs",
+    "src/model.rs",
     "src/scene.rs",
     "src/sleepwake.rs",
     "tests/verdicts.rs",
@@ -76,7 +77,7 @@ debug = "line-tables-only"
 
 fn readme(name: &str) -> String {
     format!(
-        "# {name}\n\nModels of your own design, checked by kmodel. Start from `src/sleepwake.rs` (the \
+        "# {name}\n\nModels of your own design, checked by kmodel. Start from `src/model.rs` and `src/sleepwake.rs` (the \
          kernel's sleep/wake-up pattern and how it breaks); CONTRIBUTING.md in kmodel, \"Modelling \
          your own design\", walks through the rest.\n\n```sh\ncargo test --release              \
          # every declared verdict, small sweeps, every committed trace\ncargo run --release -- \

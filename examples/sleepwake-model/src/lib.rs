@@ -3,8 +3,9 @@
 
 use kmodel_harness::Model;
 
+pub mod model;
 pub mod scene;
 pub mod sleepwake;
 
 /// Every model of this crate: what `kmodel::run` and `kmodel::test_main!` are given.
-pub const REGISTRY: &[&Model] = &[&sleepwake::MODEL];
+pub const REGISTRY: &[&Model] = &[&model::MODEL];

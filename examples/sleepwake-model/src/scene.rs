@@ -5,7 +5,7 @@ use kmodel_harness::prelude::proptest::prelude::*;
 use kmodel_harness::prelude::proptest::strategy::BoxedStrategy;
 use kmodel_harness::prelude::*;
 
-use crate::sleepwake::{run_scene, Design, Wait};
+use crate::sleepwake::{other_event, set_cond, wait_for_cond, Design, Shared, Wait};
 
 /// One step of a CPU's program.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,5 +167,33 @@ impl Scenes for SleepWakeScenes {
 impl SleepWakeScenes {
     fn actor_label(&self, scene: &Scene, cpu: usize) -> String {
         scene.actor_name(cpu)
+    }
+}
+
+/// Runs `scene` under design `d`: one actor per program, each op in order.
+pub fn run_scene(scene: &Scene, d: Design) {
+    let s = Arc::new(Shared {
+        cond: AtomicU32::new(0),
+        wq: WaitQueueHead::new("wq"),
+    });
+    let actors: Vec<_> = scene
+        .programs
+        .iter()
+        .enumerate()
+        .map(|(cpu, program)| {
+            let (s, program) = (s.clone(), program.clone());
+            spawn(scene.actor_name(cpu), move || {
+                for op in program {
+                    match op {
+                        Op::Wait => wait_for_cond(&s, d),
+                        Op::Set => set_cond(&s, d),
+                        Op::OtherEvent => other_event(&s),
+                    }
+                }
+            })
+        })
+        .collect();
+    for a in actors {
+        a.join();
     }
 }

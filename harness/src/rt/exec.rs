@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::actor::current_actor;
+use super::blocker::{Bail, Blocker, Wake};
 use super::record::{Event, Violation};
 use super::schedule::{OpKind, OpLog, Schedule};
-use super::stuck::{Bail, Blocker, Wake};
 
 /// When a spinning actor is declared livelocked.
 #[derive(Clone, Copy, Debug)]

@@ -16,11 +16,13 @@
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
 //! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
+//! - `blocker.rs`: what a blocked actor waits for, and how a stuck execution wakes it.
 //! - `stuck.rs`: a stuck execution (every actor blocked): its verdict and how it ends.
 //! - `local.rs`: actor-local values (a task's `task_struct`, a CPU's interrupt state).
 
 mod actor;
 mod backend;
+mod blocker;
 mod event;
 mod exec;
 mod liveness;
@@ -36,6 +38,8 @@ pub(crate) use self::observe as marks;
 pub use actor::current_actor;
 pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};
+pub(crate) use blocker::Wake;
+pub use blocker::{Bail, Blocker};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
 pub use exec::current_actor_name;
@@ -54,5 +58,6 @@ pub use property::{
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;
-pub(crate) use stuck::{bail, bail_last, bailing, done_waiting, must_bail, unwound, waiting, Wake};
-pub use stuck::{Bail, Blocker};
+pub(crate) use stuck::{
+    bail, bail_last, bailing, done_waiting, must_bail, others_wait, unwound, waiting,
+};

@@ -16,49 +16,9 @@ use std::sync::{Arc, PoisonError};
 
 use super::actor::current_actor;
 use super::backend::{backend, Backend};
+use super::blocker::{Bail, Blocker, Wake};
 use super::exec::{with_ctx, ExecCtx, SpinLimit};
 use super::property::{HUNG_TASK, NO_DEADLOCK};
-
-/// What a blocked actor waits for (so a stuck execution names its parties).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Blocker {
-    /// A lock, named when the model named it (`Mutex::named("rq->lock", ..)`).
-    Lock(Option<&'static str>),
-    /// A condition variable: a model's own wait, an `rw_semaphore`.
-    Queue(Option<&'static str>),
-    /// A task asleep in `schedule()` in `state` (`TASK_UNINTERRUPTIBLE`), queued `on` a wait
-    /// queue or completion, waiting for `cond` (when the model said what it waits for).
-    Sleep {
-        state: &'static str,
-        on: Option<&'static str>,
-        cond: Option<&'static str>,
-    },
-}
-
-impl Blocker {
-    fn describe(&self, who: &str) -> String {
-        match self {
-            Blocker::Lock(Some(n)) => format!("{who} waits for {n}"),
-            Blocker::Lock(None) => format!("{who} waits for a lock"),
-            Blocker::Queue(Some(n)) => format!("{who} waits on {n}"),
-            Blocker::Queue(None) => format!("{who} waits on a condition variable"),
-            Blocker::Sleep { state, on, cond } => {
-                let on = on.map_or(String::new(), |q| format!(" on {q}"));
-                let cond = cond.map_or(String::new(), |c| format!(" (waiting for {c})"));
-                format!("{who} sleeps in {state}{on}{cond}")
-            }
-        }
-    }
-}
-
-/// Wakes an engine object an actor of a stuck execution sleeps on (a condvar's `notify_all`).
-pub(crate) trait Wake: Send + Sync {
-    fn wake(&self);
-}
-
-/// The panic payload that unwinds an actor of a stuck execution; the actor's body and the
-/// execution catch it. Raised with `resume_unwind`, so no panic hook sees it.
-pub struct Bail;
 
 impl ExecCtx {
     /// Whether the harness ends stuck executions itself under this engine: shuttle only.
@@ -165,6 +125,25 @@ pub(crate) fn waiting(blocker: Blocker, wake: Option<Arc<dyn Wake>>) {
             w.resize_with(me + 1, || None);
         }
         w[me] = Some((blocker, wake));
+    });
+}
+
+/// The actors in `mask` (registered for a lock the current actor just took, even one preempted
+/// before its engine call) wait for `blocker`.
+pub(crate) fn others_wait(mask: u64, blocker: Blocker) {
+    if mask == 0 {
+        return;
+    }
+    with_ctx(|cx| {
+        let mut w = cx.waits.lock().unwrap_or_else(PoisonError::into_inner);
+        for a in (0..64).filter(|a| mask & 1 << a != 0) {
+            if w.len() <= a {
+                w.resize_with(a + 1, || None);
+            }
+            if w[a].is_none() {
+                w[a] = Some((blocker.clone(), None));
+            }
+        }
     });
 }
 

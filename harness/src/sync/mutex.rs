@@ -103,7 +103,10 @@ impl<T> Mutex<T> {
             .owner
             .store(rt::current_actor() + 1, Ordering::Relaxed);
         // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
-        rt::block(self.state.waiters.load(Ordering::Relaxed));
+        let me = rt::current_bit();
+        let waiters = self.state.waiters.load(Ordering::Relaxed) & !me;
+        rt::block(waiters);
+        rt::others_wait(waiters, rt::Blocker::Lock(self.state.name));
         rt::note_progress();
         MutexGuard {
             inner: Some(inner),
@@ -137,9 +140,7 @@ impl<T> Mutex<T> {
         };
         self.state.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
-        if contended {
-            rt::done_waiting();
-        }
+        rt::done_waiting();
         let g = self.guard(g, rec, contended);
         // A stuck execution: the holder unwound and released it (`rt::stuck`).
         if contended && rt::must_bail() {

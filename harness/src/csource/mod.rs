@@ -141,9 +141,15 @@ fn classify(decl: &[u8]) -> Option<(String, Kind)> {
     let skip = ["typedef", "static", "const", "volatile", "extern"];
     let mut rest = words.iter().skip_while(|(w, _)| skip.contains(&w.as_str()));
     match rest.next() {
-        Some((w, _)) if ["struct", "union", "enum"].contains(&w.as_str()) => rest
-            .find(|(w, _)| !w.starts_with("__"))
-            .map(|(w, _)| (w.clone(), Kind::Struct)),
+        Some((w, _)) if ["struct", "union", "enum"].contains(&w.as_str()) => {
+            // The tag: the first word that is not a `__attribute` (`struct __packed foo`); a tag
+            // that is itself `__`-prefixed (`struct __call_single_data`) when there is no other.
+            let rest: Vec<_> = rest.collect();
+            rest.iter()
+                .find(|(w, _)| !w.starts_with("__"))
+                .or_else(|| rest.iter().rev().find(|(_, arg)| arg.is_none()))
+                .map(|(w, _)| (w.clone(), Kind::Struct))
+        }
         _ => None,
     }
 }

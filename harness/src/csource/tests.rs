@@ -104,6 +104,12 @@ fn enumerators_and_trailing_annotations() {
         Some("MODE_B = f(1, 2)")
     );
     assert!(extract(src.as_bytes(), "__context_unsafe").is_none());
+    let csd = "struct __call_single_data {\n\tvoid *info;\n};\nstruct __packed foo { int a; };\n";
+    let names: Vec<_> = definitions(csd.as_bytes())
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["__call_single_data", "foo"]);
     assert_eq!(
         definition_on_line("void f(struct rq *rq) __context_unsafe()").map(|(n, _)| n),
         Some("f".to_string())

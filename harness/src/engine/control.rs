@@ -213,9 +213,10 @@ impl Control {
         scenario: &Scenario,
         index: u64,
         spin: SpinLimit,
+        ends_stuck: bool,
         token: impl FnOnce() -> ReplayToken,
     ) {
-        self.run_in(0, scenario, index, spin, token)
+        self.run_in(0, scenario, index, spin, ends_stuck, token)
     }
 
     /// [`Control::run`] for execution `index` of `subtree` (see [`Found::subtree`]).
@@ -225,9 +226,10 @@ impl Control {
         scenario: &Scenario,
         index: u64,
         spin: SpinLimit,
+        ends_stuck: bool,
         token: impl FnOnce() -> ReplayToken,
     ) {
-        let ctx = ExecCtx::new(false, spin);
+        let ctx = ExecCtx::new(false, spin, ends_stuck);
         let out = rt::run_execution(ctx, || scenario());
         self.count();
         if !out.violations.is_empty() {

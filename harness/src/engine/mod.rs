@@ -207,11 +207,12 @@ pub fn replay(
 /// becomes the execution's violation, naming the actors blocked forever.
 fn recorded_execution(
     backend: Backend,
+    ends_stuck: bool,
     scenario: &Scenario,
     drive: impl FnOnce(Box<dyn Fn() + Send + Sync>),
 ) -> Result<Outcome, EngineError> {
     let _b = use_backend(backend);
-    let ctx = ExecCtx::new(true, spin_limit(backend));
+    let ctx = ExecCtx::new(true, spin_limit(backend), ends_stuck);
     let slot = Arc::new(Mutex::new(None::<Outcome>));
     let (sc, cx, sl) = (scenario.clone(), ctx.clone(), slot.clone());
     let body: Box<dyn Fn() + Send + Sync> = Box::new(move || {
@@ -258,6 +259,19 @@ fn spin_limit(backend: Backend) -> SpinLimit {
 /// Classifies an engine panic: a deadlock report becomes a violation, anything else is a model
 /// error.
 fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
+    // The harness found the execution stuck, but the engine could not follow the actors'
+    // unwinding (`rt::stuck`): the stuck verdict stands, the engine stops as after a deadlock.
+    if let Some((property, message)) = rt::last_execution_bailed() {
+        if std::env::var_os("KMODEL_DEBUG_STUCK").is_some() {
+            eprintln!("kmodel: debug: the engine stopped while a stuck execution unwound: {msg}");
+        }
+        return Ok(Violation {
+            property,
+            message,
+            actor: 0,
+            events: 0,
+        });
+    }
     if !is_deadlock(msg) {
         // A panic raised inside loom or shuttle themselves (a replay path that does not fit
         // the model, a step bound) is the engine refusing its input, not a model bug.
@@ -272,14 +286,15 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
     let (property, message) = if rt::last_execution_had_parked_spinner() {
         (
             rt::NO_LIVELOCK,
-            "a spinner waits for progress no other CPU can make: livelock",
+            "a spinner waits for progress no other CPU can make: livelock".to_string(),
         )
     } else {
-        (rt::NO_DEADLOCK, "every CPU is blocked: deadlock")
+        rt::last_execution_stuck_verdict()
+            .unwrap_or((rt::NO_DEADLOCK, "deadlock: every CPU is blocked".into()))
     };
     Ok(Violation {
         property,
-        message: message.into(),
+        message,
         actor: 0,
         events: 0,
     })

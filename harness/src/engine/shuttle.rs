@@ -26,7 +26,8 @@ use super::{
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend};
 
-pub const SHUTTLE_VERSION: &str = "0.9.9";
+/// The shuttle version this build links (from the workspace's Cargo.lock, `build.rs`).
+pub const SHUTTLE_VERSION: &str = env!("KMODEL_SHUTTLE_VERSION");
 
 /// Independent search lanes for random and PCT (fixed, so results do not depend on `--jobs`).
 const LANES: u64 = 8;
@@ -43,6 +44,8 @@ pub(super) struct Shuttle {
     pub seed: u64,
     /// Total schedules over all lanes (DFS: an upper bound).
     pub schedules: u64,
+    /// Whether the harness ends stuck executions (`EngineKind::ends_stuck_executions`).
+    pub ends_stuck: bool,
 }
 
 /// The steps of the execution in progress on this OS thread (read when it ends).
@@ -256,6 +259,7 @@ impl Shuttle {
             stride: lanes,
         })));
         let counter = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let ends_stuck = self.ends_stuck;
         loop {
             let (sc, c, n) = (scenario.clone(), ctl.clone(), counter.clone());
             let runner = Runner::new(handle.clone(), config());
@@ -264,7 +268,13 @@ impl Shuttle {
                     runner.run(move || {
                         let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let index = i * lanes + lane;
-                        c.run(&sc, index, spin_limit(Backend::Shuttle), current_token);
+                        c.run(
+                            &sc,
+                            index,
+                            spin_limit(Backend::Shuttle),
+                            ends_stuck,
+                            current_token,
+                        );
                     })
                 })
             }));
@@ -350,7 +360,7 @@ impl Engine for Shuttle {
             stride: 0,
         })));
         let h = handle.clone();
-        let out = recorded_execution(Backend::Shuttle, scenario, move |body| {
+        let out = recorded_execution(Backend::Shuttle, self.ends_stuck, scenario, move |body| {
             in_run(|| Runner::new(h, config()).run(body));
         })?;
         if let Mode::Replay {

@@ -198,6 +198,18 @@ impl EngineKind {
         }
     }
 
+    /// Whether the harness ends a stuck execution itself (`rt/stuck.rs`: the verdict recorded,
+    /// every blocked actor woken and unwound) so the engine explores on. Otherwise the engine
+    /// stops at the first stuck execution, with the same verdict: loom cannot follow actors
+    /// unwound mid-execution (its scheduler loses its active thread, or the process aborts, when
+    /// an unwinding actor's drops reach loom's locks and joins); real threads have a watchdog.
+    pub const fn ends_stuck_executions(self) -> bool {
+        match self {
+            EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => true,
+            EngineKind::Loom | EngineKind::Stress => false,
+        }
+    }
+
     /// Whether a panic message is one the engine raises in normal operation (kept off the
     /// terminal).
     pub fn expected_panic(self, msg: &str) -> bool {
@@ -547,12 +559,17 @@ impl EngineSpec {
     }
 
     pub(super) fn engine(&self) -> Box<dyn Engine> {
+        let ends_stuck = self.kind().ends_stuck_executions();
         match *self {
-            EngineSpec::Loom { preemption_bound } => Box::new(loom::Loom { preemption_bound }),
+            EngineSpec::Loom { preemption_bound } => Box::new(loom::Loom {
+                preemption_bound,
+                ends_stuck,
+            }),
             EngineSpec::ShuttleRandom { seed, schedules } => Box::new(shuttle::Shuttle {
                 strategy: shuttle::Strategy::Random,
                 seed,
                 schedules,
+                ends_stuck,
             }),
             EngineSpec::ShuttlePct {
                 seed,
@@ -562,13 +579,18 @@ impl EngineSpec {
                 strategy: shuttle::Strategy::Pct { depth },
                 seed,
                 schedules,
+                ends_stuck,
             }),
             EngineSpec::ShuttleDfs { max_schedules } => Box::new(shuttle::Shuttle {
                 strategy: shuttle::Strategy::Dfs,
                 seed: 0,
                 schedules: max_schedules.unwrap_or(u64::MAX),
+                ends_stuck,
             }),
-            EngineSpec::Stress { iterations } => Box::new(stress::Stress { iterations }),
+            EngineSpec::Stress { iterations } => Box::new(stress::Stress {
+                iterations,
+                ends_stuck,
+            }),
         }
     }
 }

@@ -15,6 +15,9 @@ const WATCHDOG: Duration = Duration::from_secs(10);
 
 pub(super) struct Stress {
     pub iterations: u64,
+    /// Whether the harness ends stuck executions (`EngineKind::ends_stuck_executions`; the
+    /// watchdog reports a hung iteration instead).
+    pub ends_stuck: bool,
 }
 
 const NOT_REPLAYABLE: &str = "the stress engine runs on OS threads; the OS chose the schedule";
@@ -25,7 +28,11 @@ impl Engine for Stress {
             if !ctl.keep_going() {
                 break;
             }
-            let ctx = ExecCtx::new(true, SpinLimit::Time(Duration::from_secs(1)));
+            let ctx = ExecCtx::new(
+                true,
+                SpinLimit::Time(Duration::from_secs(1)),
+                self.ends_stuck,
+            );
             let (tx, rx) = crossbeam::channel::bounded(1);
             let (sc, cx) = (scenario.clone(), ctx.clone());
             std::thread::Builder::new()

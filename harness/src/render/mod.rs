@@ -5,12 +5,15 @@
 //! - `story.rs`: what both read: actor labels, event numbers, and the harness's marks in words.
 //! - `text.rs`: the header and the two text layouts (`columns`, `events`).
 //! - `mermaid.rs`: the Mermaid diagram.
+//! - `program.rs`: the command that printed follow-up commands name.
 
 mod mermaid;
+mod program;
 mod story;
 mod text;
 
 pub use mermaid::mermaid;
+pub use program::{program, set_program};
 pub use text::{timeline_with, Layout, TextOptions};
 
 use crate::trace::Trace;

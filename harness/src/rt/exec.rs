@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::actor::current_actor;
+use super::blocker::{Bail, Blocker, Wake};
 use super::record::{Event, Violation};
 use super::schedule::{OpKind, OpLog, Schedule};
 
@@ -54,6 +55,9 @@ pub(crate) trait Park: Any + Send + Sync {
 pub(crate) struct ExecCtx {
     pub(crate) recording: bool,
     pub(crate) spin_limit: SpinLimit,
+    /// Whether the harness ends a stuck execution itself and the engine explores on (the
+    /// engine's answer, `EngineKind::ends_stuck_executions`).
+    pub(crate) ends_stuck: bool,
     /// Bumped by every event and lock acquisition of an actor that is not spinning.
     pub(crate) progress: AtomicU64,
     /// Bit per actor currently inside `Spinner::relax` loops.
@@ -76,6 +80,16 @@ pub(crate) struct ExecCtx {
     /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
     /// longer continue faithfully, so later checks are ignored and spinners bail out.
     pub(crate) spent: AtomicBool,
+    /// Set when every live actor got stuck: each one unwinds at its next harness operation
+    /// (see `stuck.rs`).
+    pub(crate) bail: AtomicBool,
+    /// Bit per actor unwinding after `bail` (one at a time, see `stuck.rs`).
+    pub(crate) unwinding: AtomicU64,
+    /// Per actor, what it is blocked on and how to wake it (see `stuck.rs`).
+    #[allow(clippy::type_complexity)]
+    pub(crate) waits: Mutex<Vec<Option<(Blocker, Option<Arc<dyn Wake>>)>>>,
+    /// Per actor, its actor-local values (see `local.rs`).
+    pub(crate) locals: Mutex<Vec<Vec<Arc<dyn Any + Send + Sync>>>>,
     state: Mutex<State>,
 }
 
@@ -98,7 +112,7 @@ thread_local! {
 }
 
 impl ExecCtx {
-    pub(crate) fn new(recording: bool, spin_limit: SpinLimit) -> Arc<Self> {
+    pub(crate) fn new(recording: bool, spin_limit: SpinLimit, ends_stuck: bool) -> Arc<Self> {
         let state = State {
             actors: vec!["main".into()],
             finished: vec![false],
@@ -107,6 +121,7 @@ impl ExecCtx {
         Arc::new(ExecCtx {
             recording,
             spin_limit,
+            ends_stuck,
             progress: AtomicU64::new(0),
             spinning: AtomicU64::new(0),
             live: AtomicU64::new(1),
@@ -116,6 +131,10 @@ impl ExecCtx {
             livelocked: AtomicBool::new(false),
             park: OnceLock::new(),
             spent: AtomicBool::new(false),
+            bail: AtomicBool::new(false),
+            unwinding: AtomicU64::new(0),
+            waits: Mutex::new(vec![]),
+            locals: Mutex::new(vec![]),
             state: Mutex::new(state),
         })
     }
@@ -178,12 +197,19 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     LAST.with(|l| *l.borrow_mut() = Some(ctx.clone()));
-    body();
-    let unfinished = ctx.unfinished_actors(false);
-    assert!(
-        unfinished.is_empty(),
-        "model error: the scenario returned without joining {unfinished:?}"
-    );
+    // A stuck execution unwinds every actor (`stuck.rs`); the scenario's own thread too.
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        if !p.is::<Bail>() && !ctx.bail.load(std::sync::atomic::Ordering::Relaxed) {
+            std::panic::resume_unwind(p);
+        }
+    }
+    if !ctx.bail.load(std::sync::atomic::Ordering::Relaxed) {
+        let unfinished = ctx.unfinished_actors(false);
+        assert!(
+            unfinished.is_empty(),
+            "model error: the scenario returned without joining {unfinished:?}"
+        );
+    }
     ctx.take_outcome()
 }
 
@@ -245,4 +271,11 @@ pub(crate) fn note_op(kind: OpKind) -> bool {
         }
     });
     true
+}
+
+/// The running actor's name (`"CPU0 waiter"`; `"current"` outside an execution).
+pub fn current_actor_name() -> String {
+    with_ctx(|cx| cx.state().actors.get(current_actor()).cloned())
+        .flatten()
+        .unwrap_or_else(|| "current".into())
 }

@@ -1,7 +1,7 @@
 //! The engine-neutral [`Condvar`], used to build `RwSem` and wait queues.
 
 use std::fmt;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
@@ -9,11 +9,14 @@ use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
 /// Engine-neutral condition variable (used to build `RwSem` and wait queues).
 pub struct Condvar {
-    inner: CondvarInner,
+    /// Shared so that a stuck execution can wake its waiters (`rt::Wake`).
+    inner: Arc<CondvarInner>,
     /// Harness bookkeeping: actors waiting, marked runnable again by any notify.
     waiters: std::sync::atomic::AtomicU64,
     /// What recorded executions mark about it.
     kind: Kind,
+    /// What a waiter waits on, for deadlock reports (`rw_semaphore`).
+    pub(super) name: Option<&'static str>,
 }
 
 /// What recorded executions mark about a condvar.
@@ -46,10 +49,17 @@ impl Condvar {
 
     pub(super) fn of(kind: Kind) -> Self {
         Condvar {
-            inner: construct!(CondvarInner, sync::Condvar()),
+            inner: Arc::new(construct!(CondvarInner, sync::Condvar())),
             waiters: std::sync::atomic::AtomicU64::new(0),
             kind,
+            name: None,
         }
+    }
+
+    /// Names what its waiters wait on, for deadlock reports.
+    pub(super) fn named(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     /// The wait queue's identity for the recorder; `None` for the harness's own.
@@ -57,20 +67,38 @@ impl Condvar {
         (rec && self.kind != Kind::Internal).then_some(self as *const Self as usize)
     }
 
-    pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        self.wait_as(guard, rt::Blocker::Queue(self.name))
+    }
+
+    /// [`Condvar::wait`], reported as `blocker` if the execution gets stuck (a task asleep in
+    /// `schedule()`). Unwinds instead of returning when it did (`rt::stuck`).
+    pub(crate) fn wait_as<'a, T>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        blocker: rt::Blocker,
+    ) -> MutexGuard<'a, T> {
         let rec = note_op(OpKind::Wait);
         if rec && self.kind == Kind::Queue {
+            let name = match &blocker {
+                rt::Blocker::Sleep { state, on, .. } => Some(match on {
+                    Some(q) => format!("{q} ({state})"),
+                    None => format!("nothing ({state})"),
+                }),
+                _ => None,
+            };
             marks::note(|_| Mark::Blocked {
-                on: Wait::Queue { name: None },
+                on: Wait::Queue { name },
             });
         }
         let me = rt::block_current();
         self.waiters.fetch_or(me, Ordering::Relaxed);
+        rt::waiting(blocker, Some(self.inner.clone()));
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
         rt::before_blocking();
-        let inner = match (&self.inner, inner) {
+        let inner = match (&*self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
                 GuardInner::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
@@ -87,16 +115,27 @@ impl Condvar {
             marks::woken(addr);
         }
         if let Some(addr) = state.marked().filter(|_| rec) {
-            marks::lock_taken(addr, false, state.waiters.load(Ordering::Relaxed));
+            marks::lock_taken(
+                addr,
+                false,
+                state.waiters.load(Ordering::Relaxed),
+                state.name,
+            );
         }
         self.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
+        rt::done_waiting();
         state.held.store(true, Ordering::Relaxed);
         rt::note_progress();
-        MutexGuard {
+        let g = MutexGuard {
             inner: Some(inner),
             state,
+        };
+        if rt::must_bail() {
+            drop(g);
+            rt::bail();
         }
+        g
     }
 
     /// Wakes one waiter. Every waiter is marked runnable: the harness cannot know which one the
@@ -106,7 +145,7 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&self.inner, CondvarInner, c => c.notify_one())
+        dispatch!(&*self.inner, CondvarInner, c => c.notify_one())
     }
 
     pub fn notify_all(&self) {
@@ -114,7 +153,13 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&self.inner, CondvarInner, c => c.notify_all())
+        dispatch!(&*self.inner, CondvarInner, c => c.notify_all())
+    }
+}
+
+impl rt::Wake for CondvarInner {
+    fn wake(&self) {
+        dispatch!(self, CondvarInner, c => c.notify_all())
     }
 }
 

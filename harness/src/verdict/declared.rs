@@ -106,7 +106,8 @@ macro_rules! expect {
 ///     /// Documented like any constant.
 ///     NOT_BOTH_ZERO = "not-both-zero":
 ///         "at least one CPU sees the other's store (r0 == 1 || r1 == 1)";
-///     // A built-in property (NO_DEADLOCK, NO_LIVELOCK) the model can violate: its claim here.
+///     // A built-in property (NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK, or a kernel prelude check such
+///     // as MIGHT_SLEEP) the model can violate: its claim here.
 ///     NO_DEADLOCK: "every CPU finishes";
 /// }
 /// assert_eq!(PROPERTIES[0].id, NOT_BOTH_ZERO);

@@ -95,7 +95,8 @@ impl fmt::Display for Error {
             Error::Io(m) | Error::BadInput(m) => f.write_str(m),
             Error::Stale { recorded, current } => write!(
                 f,
-                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `kmodel check --out traces`"
+                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `{} check MODEL --out DIR --force` (DIR: the folder the trace's MODEL folder is in)",
+                crate::render::program()
             ),
         }
     }

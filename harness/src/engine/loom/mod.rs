@@ -19,7 +19,8 @@ use super::{
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend};
 
-pub const LOOM_VERSION: &str = "0.7.2";
+/// The loom version this build links (from the workspace's Cargo.lock, `build.rs`).
+pub const LOOM_VERSION: &str = env!("KMODEL_LOOM_VERSION");
 
 /// How many times a split search probes and splits a subtree (see `Loom::subtrees`): more
 /// gives smaller subtrees but a larger superset of bounded DPOR's executions.
@@ -30,6 +31,8 @@ const MAX_BRANCHES: usize = 20_000;
 
 pub(super) struct Loom {
     pub preemption_bound: Option<u32>,
+    /// Whether the harness ends stuck executions (`EngineKind::ends_stuck_executions`).
+    pub ends_stuck: bool,
 }
 
 impl Loom {
@@ -67,7 +70,7 @@ impl Loom {
             }
             None => None,
         };
-        let (sc, c) = (scenario.clone(), ctl.clone());
+        let (sc, c, ends_stuck) = (scenario.clone(), ctl.clone(), self.ends_stuck);
         let current = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let cur = current.clone();
         let pre = prefix.clone();
@@ -79,9 +82,14 @@ impl Loom {
                 // loom calls this closure once per iteration, in its deterministic order.
                 let index = cur.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let prefix = pre.clone();
-                c.run_in(subtree, &sc, index, spin_limit(Backend::Loom), || {
-                    ReplayToken::LoomIteration { prefix, index }
-                });
+                c.run_in(
+                    subtree,
+                    &sc,
+                    index,
+                    spin_limit(Backend::Loom),
+                    ends_stuck,
+                    || ReplayToken::LoomIteration { prefix, index },
+                );
             })
         }));
         match result {
@@ -153,10 +161,10 @@ impl Loom {
         b.checkpoint_file = Some(file.0.clone());
         b.checkpoint_interval = 2;
         b.max_permutations = Some(2);
-        let sc = scenario.clone();
+        let (sc, ends_stuck) = (scenario.clone(), self.ends_stuck);
         let r = panic::catch_unwind(AssertUnwindSafe(|| {
             b.check(move || {
-                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom));
+                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom), ends_stuck);
                 crate::rt::run_execution(ctx, || sc());
             })
         }));
@@ -231,10 +239,10 @@ impl Engine for Loom {
         b.checkpoint_file = Some(file.0.clone());
         b.checkpoint_interval = iteration;
         b.max_permutations = Some(iteration);
-        let sc = scenario.clone();
+        let (sc, ends_stuck) = (scenario.clone(), self.ends_stuck);
         let r = panic::catch_unwind(AssertUnwindSafe(|| {
             b.check(move || {
-                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom));
+                let ctx = crate::rt::ExecCtx::new(false, spin_limit(Backend::Loom), ends_stuck);
                 crate::rt::run_execution(ctx, || sc());
             })
         }));
@@ -263,7 +271,9 @@ impl Engine for Loom {
         // Run iteration 1 (the loaded path); stop at the top of iteration 2.
         b.checkpoint_interval = 2;
         b.max_permutations = Some(2);
-        let out = recorded_execution(Backend::Loom, scenario, |body| b.check(body))?;
+        let out = recorded_execution(Backend::Loom, self.ends_stuck, scenario, |body| {
+            b.check(body)
+        })?;
         let schedule = out.schedule();
         Ok(Replayed {
             violations: out.violations,

@@ -15,6 +15,7 @@ pub mod csource;
 pub mod engine;
 pub mod lkmm;
 pub mod model;
+mod native;
 pub mod overhead;
 pub mod param;
 pub mod patch;
@@ -51,7 +52,8 @@ pub mod prelude {
     pub use crate::scene::{SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
-        Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
+        Condvar, Ghost, GhostBool, GhostU32, GhostU64, GhostUsize, Mutex, MutexGuard, Ordering,
+        RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};

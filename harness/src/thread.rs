@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::native;
 pub use crate::rt::current_actor;
 use crate::rt::{self, backend, set_current_actor, use_backend, Backend, ExecCtx};
 
@@ -22,6 +23,7 @@ enum JoinInner<T> {
     Std(std::thread::JoinHandle<T>),
     Loom(loom::thread::JoinHandle<T>),
     Shuttle(shuttle::thread::JoinHandle<T>),
+    Native(native::JoinHandle<T>),
 }
 
 impl<T> JoinHandle<T> {
@@ -32,6 +34,7 @@ impl<T> JoinHandle<T> {
             JoinInner::Std(h) => h.join(),
             JoinInner::Loom(h) => h.join(),
             JoinInner::Shuttle(h) => h.join(),
+            JoinInner::Native(h) => Ok(h.join()),
         };
         rt::end_join(self.actor, me);
         rt::note_progress();
@@ -75,6 +78,7 @@ where
                 .spawn(body)
                 .expect("spawn shuttle task"),
         ),
+        Backend::Native => JoinInner::Native(native::spawn(id, body)),
     };
     JoinHandle { inner, actor: id }
 }
@@ -101,5 +105,7 @@ pub fn yield_now() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),
         Backend::Shuttle => shuttle::thread::yield_now(),
+        // Nothing to yield to: the native runtime schedules at every operation.
+        Backend::Native => {}
     }
 }

@@ -27,10 +27,11 @@ pub const CSD_FLAG_TYPE_MASK: u32 = 0xF0;
 pub const SCF_WAIT: u32 = 1 << 0;
 pub const SCF_RUN_LOCAL: u32 = 1 << 1;
 
-/// Instrumentation-only state uses plain std atomics: the engines do not schedule around it,
-/// so it adds no interleavings and no ordering; it reads as the execution's SC history.
-pub use std::sync::atomic::{
-    AtomicBool as IBool, AtomicU32 as IU32, AtomicU64 as IU64, AtomicUsize as IUsize,
+/// Instrumentation-only state uses the harness's ghost atomics: the engines do not schedule
+/// around it, so it adds no interleavings and no ordering; it reads as the execution's SC history
+/// (the dpor engine records which steps touch it).
+pub use kmodel_harness::sync::{
+    GhostBool as IBool, GhostU32 as IU32, GhostU64 as IU64, GhostUsize as IUsize,
 };
 pub const I: Ordering = Ordering::SeqCst;
 

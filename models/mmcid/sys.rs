@@ -88,7 +88,7 @@ pub struct Sys {
     pub cidmask: Bitmap,
     pub tasks: Vec<Task>,
     pub rq: Vec<Mutex<Rq>>,
-    pub(crate) ghost: std::sync::Mutex<Ghost>,
+    pub(crate) ghost: kmodel_harness::sync::Ghost<Ghost>,
 }
 
 pub const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
@@ -128,7 +128,7 @@ impl Sys {
                 })
                 .collect(),
             rq: (0..n).map(|_| Mutex::new(Rq { curr: None })).collect(),
-            ghost: std::sync::Mutex::new(Ghost {
+            ghost: kmodel_harness::sync::Ghost::new(Ghost {
                 exposed: vec![None; n as usize],
                 recorded_thrs: 0,
                 allowed: 0,
@@ -136,10 +136,8 @@ impl Sys {
         }
     }
 
-    pub(crate) fn ghost(&self) -> std::sync::MutexGuard<'_, Ghost> {
-        self.ghost
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn ghost(&self) -> kmodel_harness::sync::GhostGuard<'_, Ghost> {
+        self.ghost.lock()
     }
 
     /// `mm->mm_cid.user_list` (caller holds the harness `mutex`; see [`MmMmCid::user_list`]).

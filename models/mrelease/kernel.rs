@@ -9,11 +9,10 @@
 
 use kmodel_harness::prelude::*;
 
-/// Ghost state (what the properties read as ground truth): plain std atomics, which no engine
-/// schedules around or reorders. Loom and shuttle run an execution's actors on one OS thread,
-/// so these are exactly the state of the interleaving being explored.
-pub type GhostU32 = std::sync::atomic::AtomicU32;
-pub type GhostBool = std::sync::atomic::AtomicBool;
+/// Ghost state (what the properties read as ground truth): the harness's ghost atomics, which no
+/// engine schedules around or reorders, so they are exactly the state of the interleaving being
+/// explored (the dpor engine records which steps touch them).
+pub use kmodel_harness::sync::{GhostBool, GhostU32};
 
 use super::{CHECK_MM_RSS, MMPUT_MM_USERS, NO_USE_AFTER_PUT, TEARDOWN_NOT_IN_READER};
 
@@ -222,7 +221,7 @@ pub struct Sys {
     /// One per read of the scene (reader slot).
     pub readers: Vec<ReaderObs>,
     /// Ghost: who set `MMF_OOM_SKIP` first and what was resident then (for messages).
-    pub oom_skip_by: std::sync::Mutex<Option<(String, u32)>>,
+    pub oom_skip_by: kmodel_harness::sync::Ghost<Option<(String, u32)>>,
 }
 
 impl Sys {
@@ -283,7 +282,7 @@ impl Sys {
                     stall,
                 })
                 .collect(),
-            oom_skip_by: std::sync::Mutex::new(None),
+            oom_skip_by: kmodel_harness::sync::Ghost::new(None),
             cfg,
         }
     }

@@ -15,7 +15,7 @@ impl Sys {
     pub fn set_oom_skip(&self, by: &str) {
         self.mm.mm_flags_set(MMF_OOM_SKIP);
         let left = self.mm.resident();
-        let mut g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.oom_skip_by.lock();
         if g.is_none() {
             *g = Some((by.to_string(), left));
         }
@@ -24,7 +24,7 @@ impl Sys {
     /// Who set `MMF_OOM_SKIP` first (ghost) and how the resident pages changed since, or
     /// that nobody has set it.
     pub fn oom_skip_setter(&self) -> String {
-        let g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        let g = self.oom_skip_by.lock();
         let now = self.mm.resident();
         match g.clone() {
             None => "MMF_OOM_SKIP is not set".into(),

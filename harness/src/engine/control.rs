@@ -21,6 +21,10 @@ pub enum Coverage {
     Exhaustive,
     /// Every execution with at most `bound` preemptions.
     ExhaustiveUpToBound { bound: u32 },
+    /// Every interleaving up to equivalence (sequential consistency, no bound): one execution
+    /// per Mazurkiewicz class, besides `sleep_blocked` prefixes that sleep sets cut short as
+    /// equivalent to an explored execution.
+    UpToEquivalence { sleep_blocked: u64 },
     /// A fixed number of sampled schedules (random, PCT, stress).
     Sampled,
     /// The time budget ran out first.

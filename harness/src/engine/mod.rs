@@ -9,11 +9,12 @@
 //! - `spec.rs`: [`EngineSpec`] and [`EngineKind`], everything that describes an engine.
 //! - `control.rs`: one exploration's options, shard, bookkeeping and result.
 //! - `panic.rs`: engine panics (early stops, deadlock reports) and the quiet panic hook.
-//! - `loom/`, `shuttle.rs`, `stress.rs`: the engines.
+//! - `loom/`, `shuttle.rs`, `stress.rs`, `dpor/`: the engines.
 //!
 //! A new engine is one file here plus one [`EngineKind`] arm (and its [`EngineSpec`] settings).
 
 mod control;
+mod dpor;
 mod loom;
 mod panic;
 mod shuttle;
@@ -48,6 +49,9 @@ pub enum ReplayToken {
     Loom { path: serde_json::Value },
     /// The shuttle task chosen at each scheduling step.
     Shuttle { schedule: Vec<u32> },
+    /// The actor that took each step on kmodel's native runtime (the `dpor` engine); past the
+    /// last, the lowest actor that can run.
+    Native { steps: Vec<u32> },
     /// Not replayable (the OS chose the schedule); the events were recorded live.
     None { why: String },
     /// Internal: loom iteration number within a subtree (the path prefix loom starts from, or
@@ -143,6 +147,25 @@ pub fn validate_replay_data(spec: &EngineSpec, token: &ReplayToken) -> Result<()
         (EngineSpec::Loom { .. }, _) => Err("a loom trace needs a loom path".into()),
         (EngineSpec::Stress { .. }, ReplayToken::None { .. }) => Ok(()),
         (EngineSpec::Stress { .. }, _) => Err("a stress trace has no replay data".into()),
+        (EngineSpec::Dpor, ReplayToken::Native { steps }) => {
+            if steps.len() > MAX_REPLAY_STEPS {
+                return Err(format!(
+                    "{} steps (at most {MAX_REPLAY_STEPS})",
+                    steps.len()
+                ));
+            }
+            match steps
+                .iter()
+                .find(|&&a| a as usize >= crate::native::MAX_ACTORS)
+            {
+                Some(a) => Err(format!(
+                    "actor {a} in the steps (the native runtime runs at most {})",
+                    crate::native::MAX_ACTORS
+                )),
+                None => Ok(()),
+            }
+        }
+        (EngineSpec::Dpor, _) => Err("a dpor trace needs native steps".into()),
         (_, ReplayToken::Shuttle { schedule }) => {
             if schedule.len() > MAX_REPLAY_STEPS {
                 return Err(format!(
@@ -171,6 +194,7 @@ trait Engine {
         &self,
         _scenario: &Scenario,
         token: ReplayToken,
+        _property: &str,
     ) -> Result<ReplayToken, EngineError> {
         Ok(token)
     }
@@ -211,7 +235,7 @@ pub fn counterexample(
         return Ok((found.token.clone(), replayed));
     }
     let engine = spec.engine();
-    let token = engine.capture(scenario, found.token.clone())?;
+    let token = engine.capture(scenario, found.token.clone(), &found.violation.property)?;
     let replayed = engine.replay(scenario, &token)?;
     Ok((token, replayed))
 }
@@ -281,6 +305,8 @@ fn spin_limit(backend: Backend) -> SpinLimit {
         // Loom: a yielding thread only runs again after another thread took a step.
         Backend::Loom => SpinLimit::Spins(4),
         Backend::Shuttle => SpinLimit::Spins(16),
+        // Unused: native spin loops wait for a write instead of counting spins.
+        Backend::Native => SpinLimit::Spins(u32::MAX),
     }
 }
 

@@ -7,6 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::dpor;
 use super::loom::{self, LOOM_VERSION};
 use super::shuttle::{self, SHUTTLE_VERSION};
 use super::stress;
@@ -50,12 +51,14 @@ pub enum EngineKind {
     ShuttlePct,
     ShuttleDfs,
     Stress,
+    Dpor,
 }
 
 impl EngineKind {
     /// Every engine, in the order `--engine all` runs them.
-    pub const ALL: [EngineKind; 5] = [
+    pub const ALL: [EngineKind; 6] = [
         EngineKind::Loom,
+        EngineKind::Dpor,
         EngineKind::ShuttleRandom,
         EngineKind::ShuttlePct,
         EngineKind::ShuttleDfs,
@@ -70,6 +73,7 @@ impl EngineKind {
             EngineKind::ShuttlePct => "shuttle-pct",
             EngineKind::ShuttleDfs => "shuttle-dfs",
             EngineKind::Stress => "stress",
+            EngineKind::Dpor => "dpor",
         }
     }
 
@@ -86,6 +90,7 @@ impl EngineKind {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
                 "SC (shuttle)"
             }
+            EngineKind::Dpor => "SC (kmodel native runtime)",
         }
     }
 
@@ -134,6 +139,7 @@ impl EngineKind {
                 max_schedules: Some(schedules.max(defaults::DFS_MIN_SCHEDULES)),
             },
             EngineKind::Stress => EngineSpec::Stress { iterations },
+            EngineKind::Dpor => EngineSpec::Dpor,
         }
     }
 }
@@ -203,6 +209,9 @@ pub enum EngineSpec {
     ShuttleDfs { max_schedules: Option<u64> },
     /// Real OS threads and std atomics: the baseline kernel developers use today.
     Stress { iterations: u64 },
+    /// Every interleaving up to equivalence under sequential consistency (source-DPOR with
+    /// sleep sets on kmodel's native runtime), with no preemption bound.
+    Dpor,
 }
 
 impl EngineSpec {
@@ -213,6 +222,7 @@ impl EngineSpec {
             EngineSpec::ShuttlePct { .. } => EngineKind::ShuttlePct,
             EngineSpec::ShuttleDfs { .. } => EngineKind::ShuttleDfs,
             EngineSpec::Stress { .. } => EngineKind::Stress,
+            EngineSpec::Dpor => EngineKind::Dpor,
         }
     }
 
@@ -272,6 +282,7 @@ impl EngineSpec {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
                 format!("shuttle {SHUTTLE_VERSION}")
             }
+            EngineKind::Dpor => format!("kmodel-native {}", env!("CARGO_PKG_VERSION")),
         }
     }
 
@@ -310,6 +321,10 @@ impl EngineSpec {
                 format!("exhaustive, {n} executions")
             }
             (Coverage::Exhaustive, _) => format!("exhaustive under SC, {n} schedules"),
+            (Coverage::UpToEquivalence { sleep_blocked }, _) => format!(
+                "every interleaving up to equivalence (SC, no preemption bound), {n} executions \
+                 ({sleep_blocked} equivalent prefixes cut by sleep sets)"
+            ),
             (Coverage::ExhaustiveUpToBound { bound }, _) => {
                 format!("exhaustive up to {bound} preemptions, {n} executions")
             }
@@ -363,6 +378,7 @@ impl EngineSpec {
                 schedules: max_schedules.unwrap_or(u64::MAX),
             }),
             EngineSpec::Stress { iterations } => Box::new(stress::Stress { iterations }),
+            EngineSpec::Dpor => Box::new(dpor::Dpor),
         }
     }
 }
@@ -391,6 +407,7 @@ impl fmt::Display for EngineSpec {
             }
             EngineSpec::ShuttleDfs { .. } => write!(f, "shuttle-dfs"),
             EngineSpec::Stress { .. } => write!(f, "stress (OS threads)"),
+            EngineSpec::Dpor => write!(f, "dpor (every interleaving up to equivalence)"),
         }
     }
 }

@@ -41,6 +41,7 @@ pub(crate) use liveness::{
     last_execution_had_parked_spinner, note_progress, unblock,
 };
 pub use mark::{Mark, Ref, Store, Wait};
+pub(crate) use property::{actor_names, violate_as};
 pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;

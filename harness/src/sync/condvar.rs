@@ -5,6 +5,7 @@ use std::sync::PoisonError;
 
 use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
+use crate::native;
 use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
 /// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
@@ -31,6 +32,7 @@ enum CondvarInner {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
     Shuttle(shuttle::sync::Condvar),
+    Native(native::Condvar),
 }
 
 impl Default for Condvar {
@@ -40,13 +42,18 @@ impl Default for Condvar {
 }
 
 impl Condvar {
+    #[track_caller]
     pub fn new() -> Self {
         Self::of(Kind::Queue)
     }
 
+    #[track_caller]
     pub(super) fn of(kind: Kind) -> Self {
         Condvar {
-            inner: construct!(CondvarInner, sync::Condvar()),
+            inner: match backend() {
+                Backend::Native => CondvarInner::Native(native::Condvar::new()),
+                _ => construct!(CondvarInner, sync::Condvar()),
+            },
             waiters: std::sync::atomic::AtomicU64::new(0),
             kind,
         }
@@ -80,6 +87,7 @@ impl Condvar {
             (CondvarInner::Shuttle(c), GuardInner::Shuttle(g)) => {
                 GuardInner::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
+            (CondvarInner::Native(c), GuardInner::Native(g)) => GuardInner::Native(c.wait(g)),
             _ => unreachable!("condvar and mutex built under different engines"),
         };
         super::barrier::after_spin_lock();
@@ -106,7 +114,12 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&self.inner, CondvarInner, c => c.notify_one())
+        match &self.inner {
+            CondvarInner::Std(c) => c.notify_one(),
+            CondvarInner::Loom(c) => c.notify_one(),
+            CondvarInner::Shuttle(c) => c.notify_one(),
+            CondvarInner::Native(c) => c.notify_one(),
+        }
     }
 
     pub fn notify_all(&self) {
@@ -114,7 +127,12 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&self.inner, CondvarInner, c => c.notify_all())
+        match &self.inner {
+            CondvarInner::Std(c) => c.notify_all(),
+            CondvarInner::Loom(c) => c.notify_all(),
+            CondvarInner::Shuttle(c) => c.notify_all(),
+            CondvarInner::Native(c) => c.notify_all(),
+        }
     }
 }
 

@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 
 use super::Ordering;
+use crate::native;
 use crate::rt::{self, backend, marks, note_op, Backend, OpKind};
 
 /// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
@@ -36,6 +37,7 @@ enum MutexInner<T> {
     Std(std::sync::Mutex<T>),
     Loom(loom::sync::Mutex<T>),
     Shuttle(shuttle::sync::Mutex<T>),
+    Native(native::Mutex<T>),
 }
 
 pub struct MutexGuard<'a, T> {
@@ -48,17 +50,23 @@ pub(super) enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
     Loom(loom::sync::MutexGuard<'a, T>),
     Shuttle(shuttle::sync::MutexGuard<'a, T>),
+    Native(native::MutexGuard<'a, T>),
 }
 
 impl<T> Mutex<T> {
+    #[track_caller]
     pub fn new(v: T) -> Self {
         Mutex {
-            inner: construct!(MutexInner, sync::Mutex(v)),
+            inner: match backend() {
+                Backend::Native => MutexInner::Native(native::Mutex::new(v)),
+                _ => construct!(MutexInner, sync::Mutex(v)),
+            },
             state: LockState::default(),
         }
     }
 
     /// A lock of the harness itself (recorded executions mark nothing about it).
+    #[track_caller]
     pub(crate) fn internal(v: T) -> Self {
         let mut m = Self::new(v);
         m.state.internal = true;
@@ -102,6 +110,7 @@ impl<T> Mutex<T> {
             MutexInner::Shuttle(m) => {
                 GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
             }
+            MutexInner::Native(m) => GuardInner::Native(m.lock()),
         };
         self.state.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
@@ -119,6 +128,7 @@ impl<T> Mutex<T> {
             MutexInner::Std(m) => m.try_lock().ok().map(GuardInner::Std),
             MutexInner::Loom(m) => m.try_lock().ok().map(GuardInner::Loom),
             MutexInner::Shuttle(m) => m.try_lock().ok().map(GuardInner::Shuttle),
+            MutexInner::Native(m) => m.try_lock().map(GuardInner::Native),
         };
         g.map(|g| self.guard(g, rec, false))
     }
@@ -146,12 +156,22 @@ impl<T> Drop for MutexGuard<'_, T> {
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        dispatch!(self.inner.as_ref().expect("live guard"), GuardInner, g => g)
+        match self.inner.as_ref().expect("live guard") {
+            GuardInner::Std(g) => g,
+            GuardInner::Loom(g) => g,
+            GuardInner::Shuttle(g) => g,
+            GuardInner::Native(g) => g,
+        }
     }
 }
 
 impl<T> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        dispatch!(self.inner.as_mut().expect("live guard"), GuardInner, g => &mut *g)
+        match self.inner.as_mut().expect("live guard") {
+            GuardInner::Std(g) => &mut *g,
+            GuardInner::Loom(g) => &mut *g,
+            GuardInner::Shuttle(g) => &mut *g,
+            GuardInner::Native(g) => &mut *g,
+        }
     }
 }

@@ -214,7 +214,12 @@ impl Engine for Loom {
         Ok(coverage)
     }
 
-    fn capture(&self, scenario: &Scenario, token: ReplayToken) -> Result<ReplayToken, EngineError> {
+    fn capture(
+        &self,
+        scenario: &Scenario,
+        token: ReplayToken,
+        _property: &str,
+    ) -> Result<ReplayToken, EngineError> {
         let ReplayToken::LoomIteration { prefix, index } = token else {
             return Ok(token);
         };

@@ -15,7 +15,8 @@ pub mod csource;
 pub mod engine;
 pub mod lkmm;
 pub mod model;
-mod native;
+#[doc(hidden)]
+pub mod native;
 pub mod overhead;
 pub mod param;
 pub mod patch;

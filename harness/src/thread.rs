@@ -105,7 +105,8 @@ pub fn yield_now() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),
         Backend::Shuttle => shuttle::thread::yield_now(),
-        // Nothing to yield to: the native runtime schedules at every operation.
-        Backend::Native => {}
+        // A schedule point of its own, as under shuttle: what the actor does next (even to ghost
+        // state) is a new step.
+        Backend::Native => native::schedule(),
     }
 }

@@ -33,6 +33,8 @@ use crate::rt::{self, use_backend, Backend, Event, ExecCtx, Outcome, SpinLimit, 
 
 pub(crate) use self::control::Control;
 pub use self::control::{default_jobs, Coverage, Exploration, Found, Options, Shard};
+#[doc(hidden)]
+pub use self::dpor::every_interleaving;
 pub use self::loom::LOOM_VERSION;
 pub use self::panic::{install_panic_hook, set_panic_output};
 use self::panic::{install_quiet_panic_hook, is_deadlock};

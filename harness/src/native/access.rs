@@ -129,9 +129,21 @@ pub(crate) enum Op {
     Awaited(Obj),
 }
 
+/// A deliberate mistake in the dependency relation, for the test that must catch it.
+static MUTANT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Test hook: with `on`, atomic loads record no access, so a load no longer conflicts with a
+/// store (one conflict dropped from the relation). The soundness tests must then fail.
+#[doc(hidden)]
+pub fn drop_load_store_conflict(on: bool) {
+    MUTANT.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
 impl Op {
     /// The op's accesses (at most two).
     pub(crate) fn accesses(self) -> impl Iterator<Item = Access> {
+        let dropped =
+            matches!(self, Op::Load(_)) && MUTANT.load(std::sync::atomic::Ordering::Relaxed);
         use Kind::{Acquire, Read, Release, WakeRead, Write};
         let (a, b) = match self {
             Op::Load(o) | Op::LockBusy(o) | Op::Start(o) | Op::Join(o) | Op::GhostRead(o) => {
@@ -149,7 +161,7 @@ impl Op {
         };
         std::iter::once(a)
             .chain(b)
-            .filter(|(o, _)| o.is_tracked())
+            .filter(move |(o, _)| o.is_tracked() && !dropped)
             .map(|(obj, kind)| Access { obj, kind })
     }
 }

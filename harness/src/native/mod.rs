@@ -15,11 +15,12 @@ mod mutex;
 pub(crate) mod spin;
 mod thread;
 
+pub use access::drop_load_store_conflict;
 pub(crate) use access::{dependent, Access, Kind, Obj, Op};
 pub(crate) use atomic::Atomic;
 pub(crate) use condvar::Condvar;
 pub(crate) use exec::{
-    new_obj, origins, record, record_origins, run, Chooser, Enabler, Ended, Failure, Run,
+    new_obj, origins, record, record_origins, run, schedule, Chooser, Enabler, Ended, Failure, Run,
     MAX_ACTORS, MAX_STEPS,
 };
 pub(crate) use mutex::{Mutex, MutexGuard};

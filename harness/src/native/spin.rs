@@ -82,6 +82,8 @@ pub(crate) fn relax(what: &'static str) -> bool {
         prev.filter(|p| p.idle(run, me)).map(|p| p.reads)
     });
     let Some(Some(reads)) = idle else {
+        // Not idle: a schedule point, as every engine's `cpu_relax()` is.
+        exec::schedule();
         return true;
     };
     let go_on = exec::await_write(reads, Some(what));

@@ -34,7 +34,9 @@ pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
-pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
+pub(crate) use exec::{
+    current_ctx, install, last_outcome, run_execution, ExecCtx, Outcome, Park, SpinLimit,
+};
 pub(crate) use exec::{note_op, recording};
 pub(crate) use liveness::{
     before_blocking, begin_join, block, block_current, current_bit, end_join,

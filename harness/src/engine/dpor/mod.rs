@@ -105,7 +105,7 @@ impl Dpor {
             if !ctl.keep_going() {
                 break;
             }
-            let x = execute(scenario, &mut search, false);
+            let x = execute(scenario, &mut search, ctl.opts.states.is_some());
             let ended = x.ended.map_err(failure)?;
             if let Some(why) = search.nondeterministic.take() {
                 return Err(EngineError(format!(
@@ -115,6 +115,7 @@ impl Dpor {
             }
             if ended != Ended::Abandoned {
                 search.stats.executions += 1;
+                ctl.note_state(&x.outcome);
                 ctl.count();
             }
             if !x.outcome.violations.is_empty() {
@@ -259,6 +260,60 @@ impl Engine for Dpor {
             events: x.outcome.events,
             schedule,
         })
+    }
+}
+
+/// Every interleaving of `scenario`'s steps on the native runtime, with no reduction (at most
+/// `cap` executions): the final states they reach (see [`Options::states`]), or `None` past the
+/// cap. The reference the dpor search is tested against (same runtime, no dependency relation).
+#[doc(hidden)]
+pub fn every_interleaving(
+    scenario: &Scenario,
+    cap: u64,
+) -> Option<std::collections::BTreeSet<String>> {
+    let _b = use_backend(Backend::Native);
+    let mut every = Every::default();
+    let mut states = std::collections::BTreeSet::new();
+    for _ in 0..cap {
+        let x = execute(scenario, &mut every, true);
+        x.ended.ok()?;
+        states.insert(x.outcome.fingerprint());
+        if !every.next() {
+            return Some(states);
+        }
+    }
+    None
+}
+
+/// Every interleaving, depth first, without reduction.
+#[derive(Default)]
+pub(super) struct Every {
+    path: Vec<(u64, u8)>,
+}
+
+impl Chooser for Every {
+    fn choose(&mut self, enabled: u64, run: &Run) -> Option<usize> {
+        let k = run.steps.len();
+        if k < self.path.len() {
+            return Some(self.path[k].1 as usize);
+        }
+        let p = enabled.trailing_zeros() as u8;
+        self.path.push((enabled, p));
+        Some(p as usize)
+    }
+}
+
+impl Every {
+    /// Moves to the next interleaving; false when there is none.
+    pub(super) fn next(&mut self) -> bool {
+        while let Some((enabled, p)) = self.path.pop() {
+            let higher = enabled & !((2u64 << p) - 1);
+            if higher != 0 {
+                self.path.push((enabled, higher.trailing_zeros() as u8));
+                return true;
+            }
+        }
+        false
     }
 }
 

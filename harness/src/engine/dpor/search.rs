@@ -214,7 +214,7 @@ fn reversal(run: &Run, order: &Order, i: usize, j: usize) -> Option<usize> {
     }
     if order.candidates[j]
         .iter()
-        .any(|&d| d as usize != i && after_e(d as usize))
+        .any(|&d| d as usize != i && d as usize != e && after_e(d as usize))
     {
         return None;
     }
@@ -289,7 +289,10 @@ fn initials(run: &Run, order: &Order, e: usize, i: usize, j: usize) -> u64 {
     if let Some(&prev) = order.by_actor[p].iter().rev().find(|&&s| (s as usize) < j) {
         join(&order.clocks[prev as usize]);
     }
-    for &d in order.candidates[j].iter().filter(|&&d| d as usize != i) {
+    for &d in order.candidates[j]
+        .iter()
+        .filter(|&&d| d as usize != i && d as usize != e)
+    {
         join(&order.clocks[d as usize]);
     }
     if clear(&c) {

@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::clock::{Clock, Order};
-use super::execute;
+use super::{execute, Every};
 use crate::engine::{self, EngineSpec, Options};
 use crate::model::Scenario;
-use crate::native::{Chooser, Ended, Run};
+use crate::native::Ended;
 use crate::prelude::*;
 use crate::rt::{use_backend, Backend};
 
@@ -30,37 +30,6 @@ fn dpor(sc: &Scenario, jobs: usize) -> (u64, u64) {
         c => panic!("incomplete: {c:?}"),
     };
     (x.executions, blocked)
-}
-
-/// Every interleaving, depth first, without reduction.
-#[derive(Default)]
-struct Every {
-    path: Vec<(u64, u8)>,
-}
-
-impl Chooser for Every {
-    fn choose(&mut self, enabled: u64, run: &Run) -> Option<usize> {
-        let k = run.steps.len();
-        if k < self.path.len() {
-            return Some(self.path[k].1 as usize);
-        }
-        let p = enabled.trailing_zeros() as u8;
-        self.path.push((enabled, p));
-        Some(p as usize)
-    }
-}
-
-impl Every {
-    fn next(&mut self) -> bool {
-        while let Some((enabled, p)) = self.path.pop() {
-            let higher = enabled & !((2u64 << p) - 1);
-            if higher != 0 {
-                self.path.push((enabled, higher.trailing_zeros() as u8));
-                return true;
-            }
-        }
-        false
-    }
 }
 
 /// The number of Mazurkiewicz classes among all interleavings (each class is its steps'

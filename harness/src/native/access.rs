@@ -13,9 +13,36 @@ use std::fmt;
 
 /// A runtime object, named by the actor that created it and its creation index there, so the
 /// same object has the same name in every execution that shares the creating actor's history,
-/// whatever the interleaving.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Obj(pub(crate) u32);
+/// whatever the interleaving. Equality, order and hash are the name's; `slot` numbers the
+/// objects of one execution densely (for its tables; it may differ between executions).
+#[derive(Clone, Copy)]
+pub(crate) struct Obj(pub(crate) u32, pub(crate) u32);
+
+impl PartialEq for Obj {
+    fn eq(&self, other: &Obj) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Obj {}
+
+impl PartialOrd for Obj {
+    fn partial_cmp(&self, other: &Obj) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Obj {
+    fn cmp(&self, other: &Obj) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl std::hash::Hash for Obj {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.hash(h)
+    }
+}
 
 impl Obj {
     /// Bits of the creation index (the actor's index sits above them).
@@ -25,11 +52,16 @@ impl Obj {
     pub(crate) const MAIN: u32 = (1 << Self::INDEX_BITS) - 1;
 
     /// Objects created outside an execution: never scheduled, never conflicting.
-    pub(crate) const UNTRACKED: Obj = Obj(u32::MAX);
+    pub(crate) const UNTRACKED: Obj = Obj(u32::MAX, u32::MAX);
 
-    pub(crate) fn new(actor: usize, index: u32) -> Obj {
+    pub(crate) fn new(actor: usize, index: u32, slot: u32) -> Obj {
         debug_assert!(index < 1 << Self::INDEX_BITS);
-        Obj(((actor as u32) << Self::INDEX_BITS) | index)
+        Obj(((actor as u32) << Self::INDEX_BITS) | index, slot)
+    }
+
+    /// Its number among the objects of this execution.
+    pub(crate) fn slot(self) -> usize {
+        self.1 as usize
     }
 
     pub(crate) fn is_tracked(self) -> bool {
@@ -71,6 +103,19 @@ pub(crate) enum Kind {
 pub(crate) struct Access {
     pub obj: Obj,
     pub kind: Kind,
+}
+
+impl Kind {
+    /// Which access of a step to keep when it touched one object several ways: a lock's
+    /// acquisition or release, then a write, then a wake-up read, then a read.
+    pub(crate) fn strength(self) -> u8 {
+        match self {
+            Kind::Read => 0,
+            Kind::WakeRead => 1,
+            Kind::Write => 2,
+            Kind::Acquire | Kind::Release => 3,
+        }
+    }
 }
 
 impl Access {
@@ -176,11 +221,11 @@ mod tests {
     //! One test per pair of operation kinds: the dependency relation, spelled out.
     use super::*;
 
-    const X: Obj = Obj(1);
-    const Y: Obj = Obj(2);
-    const M: Obj = Obj(3);
-    const Q: Obj = Obj(4);
-    const T: Obj = Obj(5);
+    const X: Obj = Obj(1, 1);
+    const Y: Obj = Obj(2, 2);
+    const M: Obj = Obj(3, 3);
+    const Q: Obj = Obj(4, 4);
+    const T: Obj = Obj(5, 5);
 
     fn dep(a: Op, b: Op) -> bool {
         let (a, b): (Vec<_>, Vec<_>) = (a.accesses().collect(), b.accesses().collect());

@@ -58,6 +58,8 @@ pub(crate) struct Step {
 pub(crate) struct Run {
     pub steps: Vec<Step>,
     pub accesses: Vec<Access>,
+    /// Objects created (their slots are `0..objects`).
+    pub objects: u32,
 }
 
 impl Run {
@@ -216,10 +218,19 @@ impl State {
     fn record(&mut self, op: Op) {
         let me = self.current;
         let actor = &mut self.actors[me];
+        let first = self.run.steps.last().expect("a step is open").first as usize;
         for a in op.accesses() {
-            self.run.accesses.push(a);
             if let Some(t) = actor.spin.as_mut() {
                 t.note(op, a);
+            }
+            // One access per object and step: the strongest.
+            match self.run.accesses[first..].iter_mut().find(|b| b.obj == a.obj) {
+                Some(b) => {
+                    if a.kind.strength() > b.kind.strength() {
+                        b.kind = a.kind;
+                    }
+                }
+                None => self.run.accesses.push(a),
             }
         }
         let step = self.run.steps.last_mut().expect("a step is open");
@@ -399,7 +410,8 @@ pub(crate) fn new_obj() -> Obj {
         let me = s.current;
         let a = &mut s.actors[me];
         a.created += 1;
-        let o = Obj::new(me, a.created - 1);
+        let o = Obj::new(me, a.created - 1, s.run.objects);
+        s.run.objects += 1;
         if s.origins.is_some() {
             s.origins.as_mut().map(|m| m.insert(o, at));
         }
@@ -465,14 +477,17 @@ pub(crate) fn run(
         *s.borrow_mut() = Some(State {
             actors: vec![Actor::new(Enabler::Program, vec![])],
             current: 0,
-            run: Run::default(),
+            run: Run {
+                objects: 1,
+                ..Run::default()
+            },
             fresh: true,
             tearing_down: false,
             spawned: vec![],
             origins: WANT_ORIGINS.with(Cell::get).then(Default::default),
         })
     });
-    let main_obj = Obj::new(0, Obj::MAIN);
+    let main_obj = Obj::new(0, Obj::MAIN, 0);
     let mut cos: Vec<Option<Co>> = vec![Some(coroutine(0, main, main_obj))];
     let ended = drive(chooser, &mut cos);
     // Tear down whatever did not finish (a deadlock, an abandoned or failed execution).

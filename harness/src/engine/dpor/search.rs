@@ -164,7 +164,7 @@ impl Search {
         let order = Order::of(run);
         let n = run.steps.len().min(self.nodes.len());
         for j in self.diverge.max(1)..n {
-            for &i in &order.candidates[j] {
+            for &i in order.candidates(j) {
                 let i = i as usize;
                 let Some(e) = reversal(run, &order, i, j) else {
                     continue;
@@ -212,7 +212,7 @@ fn reversal(run: &Run, order: &Order, i: usize, j: usize) -> Option<usize> {
     if prev.is_some_and(after_e) {
         return None;
     }
-    if order.candidates[j]
+    if order.candidates(j)
         .iter()
         .any(|&d| d as usize != i && d as usize != e && after_e(d as usize))
     {
@@ -289,7 +289,7 @@ fn initials(run: &Run, order: &Order, e: usize, i: usize, j: usize) -> u64 {
     if let Some(&prev) = order.by_actor[p].iter().rev().find(|&&s| (s as usize) < j) {
         join(&order.clocks[prev as usize]);
     }
-    for &d in order.candidates[j]
+    for &d in order.candidates(j)
         .iter()
         .filter(|&&d| d as usize != i && d as usize != e)
     {

@@ -21,7 +21,7 @@ use super::spin::SpinTrack;
 use crate::rt::{self, NO_DEADLOCK, NO_LIVELOCK};
 
 /// Actors of one execution (the bit sets are `u64`; vector clocks are arrays of this size).
-pub(crate) const MAX_ACTORS: usize = 32;
+pub(crate) const MAX_ACTORS: usize = 24;
 /// At most this many steps in one execution: a spin loop that writes on every iteration never
 /// goes idle, and would otherwise run forever.
 pub(crate) const MAX_STEPS: usize = 200_000;

@@ -1,12 +1,14 @@
 //! Happens-before of one recorded execution: a vector clock per step, built from program order
-//! and the dependency relation (two steps that conflict are ordered as they ran).
+//! and the dependency relation (two steps that conflict are ordered as they ran). Kept
+//! incrementally: consecutive executions of a search share a prefix, so a search extends the
+//! order by the new steps and truncates it back to the next branch point.
 
 use crate::native::{Run, MAX_ACTORS};
 
 /// Per actor, how many of its steps happen before (or are) a step.
 pub(super) type Clock = [u32; MAX_ACTORS];
 
-/// The execution's steps with their clocks and positions.
+/// The steps so far with their clocks and positions.
 #[derive(Default)]
 pub(super) struct Order {
     pub clocks: Vec<Clock>,
@@ -18,13 +20,9 @@ pub(super) struct Order {
     /// orders before it (the candidates for a race): `cands[cand_at[j]..cand_at[j + 1]]`.
     cands: Vec<u32>,
     cand_at: Vec<u32>,
-}
-
-/// Last writer and readers since, per object.
-#[derive(Default, Clone)]
-struct Touch {
-    write: Option<u32>,
-    reads: Vec<u32>,
+    /// Per object slot, the steps that touched it, in order, and whether they wrote it.
+    touches: Vec<Vec<(u32, bool)>>,
+    conflicts: Vec<u32>,
 }
 
 fn join(a: &mut Clock, b: &Clock) {
@@ -34,71 +32,90 @@ fn join(a: &mut Clock, b: &Clock) {
 }
 
 impl Order {
-    /// Computes happens-before for every step of `run`.
+    /// Happens-before for every step of `run`.
     pub(super) fn of(run: &Run) -> Order {
-        let n = run.steps.len();
-        let mut o = Order {
-            clocks: Vec::with_capacity(n),
-            nth: Vec::with_capacity(n),
-            by_actor: vec![],
-            cands: Vec::with_capacity(2 * n),
-            cand_at: Vec::with_capacity(n + 1),
-        };
-        let mut touched: Vec<Touch> = vec![Touch::default(); run.objects as usize];
-        let mut conflicts: Vec<u32> = Vec::with_capacity(8);
-        o.cand_at.push(0);
-        for j in 0..n {
-            let p = run.steps[j].actor as usize;
-            if o.by_actor.len() <= p {
-                o.by_actor.resize(p + 1, vec![]);
-            }
-            let mut c: Clock = match o.by_actor[p].last() {
-                Some(&prev) => o.clocks[prev as usize],
-                None => [0; MAX_ACTORS],
-            };
-            let fp = run.footprint(j);
-            conflicts.clear();
-            for a in fp {
-                let t = &touched[a.obj.slot()];
-                let mut add = |i: u32| {
-                    if !conflicts.contains(&i) {
-                        conflicts.push(i);
-                    }
-                };
-                if let Some(w) = t.write {
-                    add(w);
-                }
-                if a.is_write() {
-                    t.reads.iter().for_each(|&r| add(r));
-                }
-            }
-            for &i in &conflicts {
-                join(&mut c, &o.clocks[i as usize]);
-            }
-            o.by_actor[p].push(j as u32);
-            c[p] = o.by_actor[p].len() as u32;
-            for a in fp {
-                let t = &mut touched[a.obj.slot()];
-                if a.is_write() {
-                    t.write = Some(j as u32);
-                    t.reads.clear();
-                } else {
-                    // Keep one read per actor: an actor's earlier reads happen before its later.
-                    let rs = &mut t.reads;
-                    rs.retain(|&r| run.steps[r as usize].actor as usize != p);
-                    rs.push(j as u32);
-                }
-            }
-            o.cands.extend(
-                conflicts
-                    .iter()
-                    .filter(|&&i| run.steps[i as usize].actor as usize != p),
-            );
-            o.cand_at.push(o.cands.len() as u32);
-            o.clocks.push(c);
-            o.nth.push(c[p]);
-        }
+        let mut o = Order::default();
+        o.extend(run);
         o
+    }
+
+    /// Steps covered.
+    pub(super) fn len(&self) -> usize {
+        self.clocks.len()
+    }
+
+    /// Adds the steps of `run` past those already covered (`run` extends them).
+    pub(super) fn extend(&mut self, run: &Run) {
+        if self.cand_at.is_empty() {
+            self.cand_at.push(0);
+        }
+        if self.touches.len() < run.objects as usize {
+            self.touches.resize(run.objects as usize, vec![]);
+        }
+        for j in self.len()..run.steps.len() {
+            self.push(run, j);
+        }
+    }
+
+    fn push(&mut self, run: &Run, j: usize) {
+        let p = run.steps[j].actor as usize;
+        if self.by_actor.len() <= p {
+            self.by_actor.resize(p + 1, vec![]);
+        }
+        let mut c: Clock = match self.by_actor[p].last() {
+            Some(&prev) => self.clocks[prev as usize],
+            None => [0; MAX_ACTORS],
+        };
+        let fp = run.footprint(j);
+        self.conflicts.clear();
+        for a in fp {
+            // Back from the latest: every read since the last write (for a write), and it.
+            let mut seen = 0u64;
+            for &(s, w) in self.touches[a.obj.slot()].iter().rev() {
+                let q = run.steps[s as usize].actor;
+                if w {
+                    if !self.conflicts.contains(&s) {
+                        self.conflicts.push(s);
+                    }
+                    break;
+                }
+                // An actor's earlier reads happen before its later ones.
+                if a.is_write() && seen & 1 << q == 0 && !self.conflicts.contains(&s) {
+                    self.conflicts.push(s);
+                }
+                seen |= 1 << q;
+            }
+        }
+        for &i in &self.conflicts {
+            join(&mut c, &self.clocks[i as usize]);
+        }
+        self.by_actor[p].push(j as u32);
+        c[p] = self.by_actor[p].len() as u32;
+        for a in fp {
+            self.touches[a.obj.slot()].push((j as u32, a.is_write()));
+        }
+        let own = |i: &&u32| run.steps[**i as usize].actor as usize != p;
+        self.cands.extend(self.conflicts.iter().filter(own));
+        self.cand_at.push(self.cands.len() as u32);
+        self.clocks.push(c);
+        self.nth.push(c[p]);
+    }
+
+    /// Forgets steps `k..` (their footprints are those of `run`).
+    pub(super) fn truncate(&mut self, run: &Run, k: usize) {
+        for j in (k..self.len()).rev() {
+            for a in run.footprint(j) {
+                let t = &mut self.touches[a.obj.slot()];
+                debug_assert_eq!(t.last().map(|&(s, _)| s as usize), Some(j));
+                t.pop();
+            }
+            let p = run.steps[j].actor as usize;
+            self.by_actor[p].pop();
+        }
+        self.clocks.truncate(k);
+        self.nth.truncate(k);
+        self.cand_at.truncate(k + 1);
+        self.cands.truncate(self.cand_at[k] as usize);
     }
 
     /// The race candidates of step `j` (see [`Order::cands`]).

@@ -101,6 +101,7 @@ impl Dpor {
             native::record_origins(true);
         }
         let mut index = 0u64;
+        let mut recorded = std::collections::HashSet::new();
         loop {
             if !ctl.keep_going() {
                 break;
@@ -118,11 +119,19 @@ impl Dpor {
                 ctl.note_state(&x.outcome);
                 ctl.count();
             }
-            if !x.outcome.violations.is_empty() {
+            // Within a subtree, the first violation of a property is the one that counts.
+            let new: Vec<_> = x
+                .outcome
+                .violations
+                .into_iter()
+                .filter(|v| !recorded.contains(&v.property))
+                .collect();
+            if !new.is_empty() {
                 let token = ReplayToken::Native {
                     steps: steps(&x.run),
                 };
-                for v in x.outcome.violations {
+                for v in new {
+                    recorded.insert(v.property.clone());
                     ctl.record_in(subtree, index, v, token.clone(), None);
                 }
             }

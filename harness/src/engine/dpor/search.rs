@@ -94,6 +94,8 @@ pub(super) struct Search {
     pub stats: Stats,
     /// Diagnostics (`KMODEL_DPOR_STATS`): alternatives added, per object the race was on.
     pub by_object: Option<std::collections::HashMap<Obj, u64>>,
+    /// Happens-before of the current execution, kept across executions (see `clock.rs`).
+    order: Order,
 }
 
 impl Search {
@@ -108,6 +110,7 @@ impl Search {
             probe: None,
             stats: Stats::default(),
             by_object: None,
+            order: Order::default(),
         }
     }
 
@@ -153,6 +156,7 @@ impl Search {
                 n.taken = p;
                 self.nodes.truncate(k + 1);
                 self.diverge = k;
+                self.order.truncate(run, k);
                 return true;
             }
         }
@@ -161,19 +165,26 @@ impl Search {
 
     /// Every reversible race whose later step is new in this execution.
     fn races(&mut self, run: &Run) {
-        let order = Order::of(run);
+        let mut order = std::mem::take(&mut self.order);
+        order.extend(run);
+        self.races_in(run, &order);
+        self.order = order;
+    }
+
+    fn races_in(&mut self, run: &Run, order: &Order) {
+        let order = order;
         let n = run.steps.len().min(self.nodes.len());
         for j in self.diverge.max(1)..n {
             for &i in order.candidates(j) {
                 let i = i as usize;
-                let Some(e) = reversal(run, &order, i, j) else {
+                let Some(e) = reversal(run, order, i, j) else {
                     continue;
                 };
                 self.stats.races += 1;
                 if e < self.fixed {
                     continue;
                 }
-                let initials = initials(run, &order, e, i, j);
+                let initials = initials(run, order, e, i, j);
                 let node = &mut self.nodes[e];
                 if initials & (node.backtrack | node.asleep()) != 0 {
                     continue;

@@ -30,7 +30,7 @@ use clap::{Parser, Subcommand};
 use kmodel_harness::Model;
 
 use crate::cmd::{
-    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, port, replay,
+    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, new, port, replay,
     report, schema,
 };
 
@@ -97,6 +97,9 @@ enum Command {
     Affected(affected::AffectedArgs),
     /// Print a trace as a per-CPU timeline (or Mermaid / JSON).
     Explain(explain::ExplainArgs),
+    /// Create a model crate of your own in DIR (the sleep/wake example, its traces, kmodel's
+    /// pinned dependency versions), green with `cargo test --release`.
+    New(new::NewArgs),
 }
 
 /// Parses the command line and runs the subcommand over `registry`.
@@ -106,6 +109,7 @@ pub fn run(registry: &'static [&'static Model]) -> ExitCode {
         Err(e) if !e.use_stderr() => e.exit(), // --help, --version
         Err(e) => return cmd::input_error(one_line(&e.to_string())),
     };
+    cmd::set_program_from_args();
     quiet::install(cli.verbose || quiet::verbose_from_env());
     progress::set_quiet(cli.quiet);
     let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -140,6 +144,7 @@ fn one_line(clap_error: &str) -> String {
 fn dispatch(registry: &'static [&'static Model], command: Command) -> ExitCode {
     match command {
         Command::List => list::run(registry),
+        Command::New(args) => new::run(args),
         Command::Check(args) => check::run(registry, args),
         Command::Explore(args) => explore::run(registry, args),
         Command::Merge(args) => merge::run(registry, args),

@@ -8,8 +8,9 @@
 //! kmodel::test_main!(my_models::REGISTRY);
 //! ```
 //!
-//! Cases are named `model/declarations`, `model/variant/engine`, `replay <trace path>` and
-//! `every expected violation has a committed trace`, so `cargo test -- mrelease/` or nextest's
+//! Cases are named `model/declarations`, `model/variant/engine`, `model/variant/sweep` (a small
+//! random sweep of the scene language, for variants that declare sweep verdicts), `replay
+//! <trace path>` and `every expected violation has a committed trace`, so `cargo test -- mrelease/` or nextest's
 //! `--partition` select among them. `KMODEL_PREEMPTIONS=K` and `KMODEL_SCHEDULES=N` deepen the
 //! search.
 
@@ -271,10 +272,72 @@ pub fn run(trials: Vec<Trial>) -> ! {
     conclusion.exit()
 }
 
-/// Runs [`verdict_trials`] and [`trace_trials`] over `registry`, then exits. What
-/// [`test_main!`](crate::test_main) expands to.
+/// Scenes and shuttle-pct schedules per scene of the small sweeps `cargo test` runs
+/// (`kmodel explore` runs the long ones).
+pub const SMALL_SWEEP: (u64, u64) = (100, 100);
+
+/// One case per variant that declares sweep verdicts (`model/variant/sweep`): a small random
+/// sweep of its model's scene language ([`SMALL_SWEEP`], seed 0, the language's random bounds)
+/// must reach exactly the declared sweep verdicts.
+pub fn sweep_trials(registry: &'static [&'static Model]) -> Vec<Trial> {
+    use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions};
+    let mut trials = vec![];
+    for &model in registry {
+        let Some(space) = model.scenes else { continue };
+        for variant in model.variants.iter().filter(|v| v.sweep.is_some()) {
+            let name = format!("{}/{}/sweep", model.name, variant.name);
+            trials.push(Trial::test(name, move || {
+                let (scenes, schedules) = SMALL_SWEEP;
+                let engine = EngineSpec::ShuttlePct {
+                    seed: 0,
+                    schedules,
+                    depth: defaults::PCT_DEPTH,
+                };
+                let mode = SweepMode::Random { seed: 0, scenes };
+                let opts = SweepOptions {
+                    shrink_runs: 0,
+                    record: false,
+                    ..SweepOptions::new(engine, space.random_bounds(), mode)
+                };
+                let r = sweep(model, variant, &opts);
+                if let Some(e) = &r.error {
+                    return Err(e.clone().into());
+                }
+                let wrong: Vec<String> = r
+                    .properties
+                    .iter()
+                    .filter(|p| p.agreement != Agreement::AsExpected)
+                    .map(|p| {
+                        format!(
+                            "{}: declared {} over generated scenes, {} ({:?}; {})",
+                            p.property,
+                            p.expected,
+                            if p.violated {
+                                "violated"
+                            } else {
+                                "not violated"
+                            },
+                            p.agreement,
+                            r.covered
+                        )
+                    })
+                    .collect();
+                if wrong.is_empty() {
+                    Ok(())
+                } else {
+                    Err(wrong.join("\n").into())
+                }
+            }));
+        }
+    }
+    trials
+}
+
+/// Runs [`verdict_trials`], [`sweep_trials`] and [`trace_trials`] over `registry`, then exits.
+/// What [`test_main!`](crate::test_main) expands to.
 pub fn main(registry: &'static [&'static Model], traces: &Path) -> ! {
     let mut trials = verdict_trials(registry, traces);
+    trials.extend(sweep_trials(registry));
     trials.extend(trace_trials(registry, traces));
     run(trials)
 }

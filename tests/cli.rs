@@ -912,3 +912,41 @@ fn non_default_parameters_report_findings_not_failures() {
         stdout(&declared)
     );
 }
+
+#[test]
+fn new_writes_the_whole_example_crate_and_never_overwrites() {
+    let root = std::env::temp_dir().join(format!("kmodel-new-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let dir = root.join("my-design");
+    let out = kmodel(&["new", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Every file of the example but its manifest and README, with the crate's own name.
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sleepwake-model");
+    for f in walk(&example.join("src"))
+        .into_iter()
+        .chain(walk(&example.join("tests")))
+        .chain(walk(&example.join("traces")))
+    {
+        let rel = f.strip_prefix(&example).unwrap();
+        let want = std::fs::read_to_string(&f)
+            .unwrap()
+            .replace("sleepwake_model", "my_design");
+        let got = std::fs::read_to_string(dir.join(rel)).unwrap_or_default();
+        assert_eq!(got, want, "{} differs from the example", rel.display());
+    }
+    assert!(std::fs::read_to_string(dir.join("Cargo.toml"))
+        .unwrap()
+        .contains("name = \"my-design\""));
+    assert!(dir.join("Cargo.lock").is_file());
+    assert_input_error(&kmodel(&["new", dir.to_str().unwrap()]), "not empty");
+    assert_input_error(
+        &kmodel(&["new", root.join("9bad").to_str().unwrap()]),
+        "crate name",
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn explore_with_nothing_to_sweep_is_bad_input() {
+    assert_input_error(&kmodel(&["explore", "litmus"]), "no scene language");
+}

@@ -61,17 +61,21 @@ fn mail_layouts_at_80_columns() {
             "mmcid/v3--no-livelock",
             &[
                 "~~ preempted",
-                ".. blocks: lock held by CPU2",
+                ".. blocks on a lock held by CPU2",
                 ".. spins in mm_get_cid",
             ],
         ),
         (
             "mrelease/today--no-spurious-esrch",
-            &["~~ preempted", ".. blocks: lock held by CPU1"],
+            &["~~ preempted", ".. blocks on a lock held by CPU1"],
         ),
         (
             "litmus/MP+poonceonces--exists-never",
-            &["^ reads P0 #2", "^ reads the initial", "misses P0 #1"],
+            &[
+                "^ reads P0 #2",
+                "^ reads the initial",
+                "value, misses P0 #1",
+            ],
         ),
     ];
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");

@@ -4,7 +4,8 @@
 //! threads at run time; see [`engine`].
 //!
 //! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
-//! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
+//! [`thread`] and [`sync`] (actors and primitives); [`lkmm`] and [`kernel`] (the kernel's
+//! barrier, sleep and wake-up vocabulary on them); [`model`] and [`bitmap`]; [`engine`];
 //! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
 //! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
 //! [`patch`] (diffs).
@@ -13,6 +14,7 @@ pub mod bitmap;
 pub mod check;
 pub mod csource;
 pub mod engine;
+pub mod kernel;
 pub mod lkmm;
 pub mod model;
 #[doc(hidden)]
@@ -36,19 +38,22 @@ pub mod verdict;
 pub use model::{
     Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
 };
-pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use rt::{
+    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use sync::{RwSem, Spinner};
 
 /// Everything a model needs.
 pub mod prelude {
     pub use crate::bitmap::{bits_to_longs, Bitmap, BITS_PER_LONG};
     pub use crate::ev;
+    pub use crate::kernel::*;
     pub use crate::lkmm::*;
     pub use crate::model::{
         Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
     };
     pub use crate::rt::{
-        check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK,
+        check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
     };
     pub use crate::scene::{SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
@@ -58,5 +63,8 @@ pub mod prelude {
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};
+    /// What a scene language needs: `proptest` strategies and `serde` derives.
+    pub use proptest;
+    pub use serde::{self, Deserialize, Serialize};
     pub use Expect::{BeyondEngine, Holds, Violated, ViolatedWeakMemory};
 }

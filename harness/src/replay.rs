@@ -4,7 +4,7 @@
 
 use crate::engine::{self, EngineKind, Replayed};
 use crate::model::{Model, Params, Variant};
-use crate::rt::{NO_DEADLOCK, NO_LIVELOCK};
+use crate::rt::{HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK};
 use crate::trace::Trace;
 
 /// Why a stored trace does not replay.
@@ -32,7 +32,8 @@ impl std::fmt::Display for ReplayError {
             ReplayError::Model(s) => write!(f, "model error: {s}"),
             ReplayError::Stale { recorded, current } => write!(
                 f,
-                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `kmodel check --out traces`"
+                "stale trace: recorded against model source {recorded}, the model is now {current}; re-record it with `{} check MODEL --out DIR --force` (DIR: the folder the trace's MODEL folder is in)",
+                crate::render::program()
             ),
             ReplayError::Diverged(s) => write!(f, "replay diverged: {s}"),
         }
@@ -81,7 +82,7 @@ pub fn validate(registry: &[&'static Model], trace: &Trace) -> Result<Validated,
                 ))
             })
         })?;
-    let builtin = [NO_DEADLOCK, NO_LIVELOCK].contains(&trace.property.as_str());
+    let builtin = [NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK].contains(&trace.property.as_str());
     if model.property(&trace.property).is_none() && !builtin {
         let names: Vec<_> = model.properties.iter().map(|p| p.id).collect();
         return Err(ReplayError::Unknown(format!(

@@ -15,7 +15,8 @@ pub const LOOM_MAX_SPAWNED: usize = 4;
 
 /// Handle to a spawned actor; [`join`](JoinHandle::join) returns its result.
 pub struct JoinHandle<T> {
-    inner: JoinInner<T>,
+    /// `None` once joined. The actor's result is `None` when a stuck execution unwound it.
+    inner: Option<JoinInner<Option<T>>>,
     actor: usize,
 }
 
@@ -27,18 +28,40 @@ enum JoinInner<T> {
 }
 
 impl<T> JoinHandle<T> {
-    pub fn join(self) -> T {
+    pub fn join(mut self) -> T {
         rt::note_op(rt::OpKind::Wait);
         let me = rt::begin_join(self.actor);
-        let r = match self.inner {
+        let r = Self::engine_join(self.inner.take().expect("joined once"));
+        rt::end_join(self.actor, me);
+        rt::note_progress();
+        match r.unwrap_or_else(|payload| std::panic::resume_unwind(payload)) {
+            Some(v) if !rt::must_bail() => v,
+            // The execution got stuck: the actor unwound, and so does whoever joins it.
+            _ => rt::bail_last(),
+        }
+    }
+
+    fn engine_join(inner: JoinInner<Option<T>>) -> std::thread::Result<Option<T>> {
+        match inner {
             JoinInner::Std(h) => h.join(),
             JoinInner::Loom(h) => h.join(),
             JoinInner::Shuttle(h) => h.join(),
             JoinInner::Native(h) => Ok(h.join()),
-        };
-        rt::end_join(self.actor, me);
-        rt::note_progress();
-        r.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    /// A handle dropped while a stuck execution unwinds joins its actor (which unwinds too), so
+    /// the execution ends with every actor finished, as the engines require.
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            if rt::bailing() {
+                let me = rt::begin_join(self.actor);
+                let _ = Self::engine_join(inner);
+                rt::end_join(self.actor, me);
+            }
+        }
     }
 }
 
@@ -80,16 +103,29 @@ where
         ),
         Backend::Native => JoinInner::Native(native::spawn(id, body)),
     };
-    JoinHandle { inner, actor: id }
+    JoinHandle {
+        inner: Some(inner),
+        actor: id,
+    }
 }
 
-fn actor_body<F, T>(ctx: Option<Arc<ExecCtx>>, id: usize, f: F) -> impl FnOnce() -> T
+/// The actor's body: runs `f`; `None` when a stuck execution unwound it (`rt::Bail`).
+fn actor_body<F, T>(ctx: Option<Arc<ExecCtx>>, id: usize, f: F) -> impl FnOnce() -> Option<T>
 where
     F: FnOnce() -> T,
 {
     move || {
         set_current_actor(id);
-        let r = f();
+        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(v) => Some(v),
+            // A stuck execution unwinds its actors (`rt::Bail`). loom poisons the locks their
+            // frames held, so a lock taken next panics too: part of the same unwinding.
+            Err(p) if p.is::<rt::Bail>() || rt::bailing() => {
+                rt::unwound(id);
+                None
+            }
+            Err(p) => std::panic::resume_unwind(p),
+        };
         if let Some(cx) = ctx {
             cx.actor_finished(id);
         }

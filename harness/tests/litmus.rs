@@ -271,7 +271,11 @@ fn abba_deadlock_is_a_verdict_with_a_replayable_trace() {
         let v = replayed
             .violation_of(NO_DEADLOCK)
             .expect("replayed deadlock");
-        assert_eq!(v.message, "deadlock: blocked forever: main, CPU0", "{spec}");
+        assert_eq!(
+            v.message,
+            "deadlock: main waits for a lock, CPU0 waits for a lock; nothing else can run",
+            "{spec}"
+        );
         assert!(
             replayed.events.last().is_some_and(|e| e.violation),
             "{spec}"

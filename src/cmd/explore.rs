@@ -106,8 +106,21 @@ fn targets(
                 ));
             }
             Some(v) => out.push((m, v)),
+            None if swept(m).next().is_none() => {
+                return Err(format!(
+                    "nothing to sweep: model {} declares no sweep verdicts (Variant::sweep)",
+                    m.name
+                ))
+            }
             None => out.extend(swept(m).map(|v| (m, v))),
         }
+    }
+    if out.is_empty() {
+        return Err(
+            "nothing to sweep: no model has a scene language (Model::scenes) with sweep \
+                    verdicts (Variant::sweep)"
+                .into(),
+        );
     }
     Ok(out)
 }
@@ -216,7 +229,7 @@ pub fn run(registry: &[&'static Model], args: ExploreArgs) -> ExitCode {
             .flat_map(|r| &r.properties)
             .filter_map(|p| p.finding.as_ref()?.trace.as_ref()),
         &args.out,
-        args.force,
+        super::overwrite(&args.out, args.force),
     );
     if args.json {
         println!(

@@ -9,6 +9,7 @@ pub mod explore;
 pub mod ipi_mask_cost;
 pub mod list;
 pub mod merge;
+pub mod new;
 pub mod port;
 pub mod replay;
 pub mod report;
@@ -27,6 +28,34 @@ pub mod exit {
     pub const INPUT: u8 = 2;
     /// A budget, cap or empty run left a declared verdict unestablished.
     pub const INCONCLUSIVE: u8 = 3;
+}
+
+/// The command follow-up commands are printed with: the running binary's name (`kmodel`, or a
+/// model crate's own binary).
+pub fn program() -> &'static str {
+    kmodel_harness::render::program()
+}
+
+/// Names the running binary for printed commands (see [`program`]).
+pub fn set_program_from_args() {
+    if let Some(name) = std::env::args_os()
+        .next()
+        .as_deref()
+        .map(std::path::Path::new)
+        .and_then(|p| p.file_stem())
+        .and_then(|n| n.to_str())
+    {
+        kmodel_harness::render::set_program(name);
+    }
+}
+
+/// The default trace folder: scratch output, overwritten without `--force`.
+pub const SCRATCH_TRACES: &str = "target/kmodel/traces";
+
+/// Whether trace files under `out` may be overwritten: `--force`, or the scratch folder (only
+/// an explicit `--out` elsewhere is protected).
+pub fn overwrite(out: &Path, force: bool) -> bool {
+    force || out == Path::new(SCRATCH_TRACES)
 }
 
 /// Prints one line and returns exit code 2 (usage or input error).

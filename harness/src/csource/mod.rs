@@ -1,6 +1,6 @@
 //! A small C definition extractor for kernel sources: file-scope functions (including
-//! `SYSCALL_DEFINEn(name, ...)`-style macros), struct/union/enum definitions and `#define`s, and
-//! the normalised fingerprint `kmodel drift` compares.
+//! `SYSCALL_DEFINEn(name, ...)`-style macros), struct/union/enum definitions, enumerators and
+//! `#define`s, and the normalised fingerprint `kmodel drift` compares.
 //!
 //! Not a C parser: it masks comments, string and character literals and preprocessor lines,
 //! then reads the file-scope declarations between `;` and `}`: a declaration whose `{` follows a
@@ -17,6 +17,8 @@ pub enum Kind {
     /// `struct`, `union` or `enum`.
     Struct,
     Macro,
+    /// An enumerator: `NAME = value` (or `NAME`) in an `enum` body, to its `,` or `}`.
+    Constant,
 }
 
 /// One definition in a source file.
@@ -109,10 +111,16 @@ fn classify(decl: &[u8]) -> Option<(String, Kind)> {
         }
     }
     // The last call-like word: attributes before the name (`__printf(1, 2)`) and a stray macro
-    // call without its `;` come first; attributes after the parameters are skipped.
-    let call = words
-        .iter()
-        .rfind(|(w, arg)| arg.is_some() && !ATTRIBUTES.contains(&w.as_str()));
+    // call without its `;` come first; attributes after the parameters are skipped: the listed
+    // ones, and any `__name(...)` right after a parameter list (`f(void) __context_unsafe()`).
+    let attribute = |i: usize| {
+        let w = words[i].0.as_str();
+        ATTRIBUTES.contains(&w) || (w.starts_with("__") && i > 0 && words[i - 1].1.is_some())
+    };
+    let call = (0..words.len())
+        .rev()
+        .find(|&i| words[i].1.is_some() && !attribute(i))
+        .map(|i| &words[i]);
     if let Some((w, Some(arg))) = call {
         // SYSCALL_DEFINE2(process_mrelease, ...) and the like define their first argument.
         let macro_like = w.bytes().any(|b| b.is_ascii_uppercase())
@@ -133,10 +141,61 @@ fn classify(decl: &[u8]) -> Option<(String, Kind)> {
     let skip = ["typedef", "static", "const", "volatile", "extern"];
     let mut rest = words.iter().skip_while(|(w, _)| skip.contains(&w.as_str()));
     match rest.next() {
-        Some((w, _)) if ["struct", "union", "enum"].contains(&w.as_str()) => rest
-            .find(|(w, _)| !w.starts_with("__"))
-            .map(|(w, _)| (w.clone(), Kind::Struct)),
+        Some((w, _)) if ["struct", "union", "enum"].contains(&w.as_str()) => {
+            // The tag: the first word that is not a `__attribute` (`struct __packed foo`); a tag
+            // that is itself `__`-prefixed (`struct __call_single_data`) when there is no other.
+            let rest: Vec<_> = rest.collect();
+            rest.iter()
+                .find(|(w, _)| !w.starts_with("__"))
+                .or_else(|| rest.iter().rev().find(|(_, arg)| arg.is_none()))
+                .map(|(w, _)| (w.clone(), Kind::Struct))
+        }
         _ => None,
+    }
+}
+
+/// Whether a file-scope declaration opens an `enum` body (`enum {`, `enum foo {`, `typedef enum`).
+fn is_enum(decl: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(decl);
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|w| !w.is_empty() && !["typedef", "static", "const", "volatile"].contains(w))
+        == Some("enum")
+}
+
+/// The enumerators of the `enum` body `code[open..close]` (the braces excluded).
+fn enumerators(code: &[u8], open: usize, close: usize, out: &mut Vec<Definition>) {
+    let (mut i, mut item, mut depth) = (open, open, 0usize);
+    while i <= close {
+        let c = if i < close { code[i] } else { b',' };
+        match c {
+            b'(' | b'{' | b'[' => depth += 1,
+            b')' | b'}' | b']' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => {
+                let s = item
+                    + code[item..i]
+                        .iter()
+                        .take_while(|b| b.is_ascii_whitespace())
+                        .count();
+                let name_len = code[s..i].iter().take_while(|&&b| is_ident(b)).count();
+                if name_len > 0 && !code[s].is_ascii_digit() {
+                    let e = i - code[s..i]
+                        .iter()
+                        .rev()
+                        .take_while(|b| b.is_ascii_whitespace())
+                        .count();
+                    out.push(Definition {
+                        name: String::from_utf8_lossy(&code[s..s + name_len]).into_owned(),
+                        kind: Kind::Constant,
+                        start: s,
+                        end: e,
+                        line: 0,
+                    });
+                }
+                item = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
     }
 }
 
@@ -179,6 +238,9 @@ pub fn definitions(src: &[u8]) -> Vec<Definition> {
                     j += 1;
                 }
                 let mut end = (j + 1).min(code.len());
+                if is_enum(&code[seg..i]) {
+                    enumerators(code, i + 1, j.min(code.len()), &mut out);
+                }
                 let found = classify(&code[seg..i]);
                 if let Some((_, Kind::Struct)) = found {
                     // Through the `;`, with trailing attributes (`} ____cacheline_aligned;`).
@@ -228,7 +290,10 @@ pub fn lookup<'a>(defs: &'a [Definition], name: &str) -> Vec<&'a Definition> {
         .find_map(|k| name.strip_prefix(k))
     {
         Some(bare) => (&[Kind::Struct], bare),
-        None => (&[Kind::Function, Kind::Macro, Kind::Struct], name),
+        None => (
+            &[Kind::Function, Kind::Macro, Kind::Struct, Kind::Constant],
+            name,
+        ),
     };
     for k in kinds {
         let found: Vec<_> = defs

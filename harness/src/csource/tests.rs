@@ -79,6 +79,44 @@ fn finds_definitions() {
 }
 
 #[test]
+fn enumerators_and_trailing_annotations() {
+    let src = "enum {\n\tCSD_FLAG_LOCK\t\t= 0x01,\n\n\tIRQ_WORK_CLAIMED\t= (IRQ_WORK_PENDING | IRQ_WORK_BUSY),\n\tCSD_FLAG_TYPE_MASK\t= 0xF0, /* last */\n};\n\nenum mode { MODE_A, MODE_B = f(1, 2) };\n\nvoid raw_spin_rq_lock_nested(struct rq *rq, int subclass)\n\t__context_unsafe()\n{\n\tlock(rq);\n}\n";
+    let defs = definitions(src.as_bytes());
+    let names: Vec<_> = defs.iter().map(|d| (d.name.as_str(), d.kind)).collect();
+    assert_eq!(
+        names,
+        [
+            ("CSD_FLAG_LOCK", Kind::Constant),
+            ("IRQ_WORK_CLAIMED", Kind::Constant),
+            ("CSD_FLAG_TYPE_MASK", Kind::Constant),
+            ("mode", Kind::Struct),
+            ("MODE_A", Kind::Constant),
+            ("MODE_B", Kind::Constant),
+            ("raw_spin_rq_lock_nested", Kind::Function),
+        ]
+    );
+    assert_eq!(
+        extract(src.as_bytes(), "CSD_FLAG_LOCK").as_deref(),
+        Some("CSD_FLAG_LOCK\t\t= 0x01")
+    );
+    assert_eq!(
+        extract(src.as_bytes(), "MODE_B").as_deref(),
+        Some("MODE_B = f(1, 2)")
+    );
+    assert!(extract(src.as_bytes(), "__context_unsafe").is_none());
+    let csd = "struct __call_single_data {\n\tvoid *info;\n};\nstruct __packed foo { int a; };\n";
+    let names: Vec<_> = definitions(csd.as_bytes())
+        .into_iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(names, ["__call_single_data", "foo"]);
+    assert_eq!(
+        definition_on_line("void f(struct rq *rq) __context_unsafe()").map(|(n, _)| n),
+        Some("f".to_string())
+    );
+}
+
+#[test]
 fn fingerprint_ignores_comments_and_layout() {
     let a = "static int f(int x)\n{\n\treturn x + 1; /* one */\n}";
     let b = "static int f(int x) {\n  // why\n  return x+1;\n}";

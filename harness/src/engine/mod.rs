@@ -315,6 +315,19 @@ fn spin_limit(backend: Backend) -> SpinLimit {
 /// Classifies an engine panic: a deadlock report becomes a violation, anything else is a model
 /// error.
 fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
+    // The harness found the execution stuck, but the engine could not follow the actors'
+    // unwinding (`rt::stuck`): the stuck verdict stands, the engine stops as after a deadlock.
+    if let Some((property, message)) = rt::last_execution_bailed() {
+        if std::env::var_os("KMODEL_DEBUG_STUCK").is_some() {
+            eprintln!("kmodel: debug: the engine stopped while a stuck execution unwound: {msg}");
+        }
+        return Ok(Violation {
+            property: property.into(),
+            message,
+            actor: 0,
+            events: 0,
+        });
+    }
     if !is_deadlock(msg) {
         // A panic raised inside loom or shuttle themselves (a replay path that does not fit
         // the model, a step bound) is the engine refusing its input, not a model bug.
@@ -329,14 +342,15 @@ fn deadlock_or_error(msg: &str) -> Result<Violation, EngineError> {
     let (property, message) = if rt::last_execution_had_parked_spinner() {
         (
             rt::NO_LIVELOCK,
-            "a spinner waits for progress no other CPU can make: livelock",
+            "a spinner waits for progress no other CPU can make: livelock".to_string(),
         )
     } else {
-        (rt::NO_DEADLOCK, "every CPU is blocked: deadlock")
+        rt::last_execution_stuck_verdict()
+            .unwrap_or((rt::NO_DEADLOCK, "deadlock: every CPU is blocked".into()))
     };
     Ok(Violation {
         property: property.into(),
-        message: message.into(),
+        message,
         actor: 0,
         events: 0,
     })

@@ -71,7 +71,9 @@ pub(super) fn install_quiet_panic_hook() {
             });
             let p = info.payload();
             let expected = |s: &str| is_deadlock(s) || super::shuttle::is_single_schedule(s);
-            let quiet = p.is::<StopExploration>()
+            // The unwinding of a stuck execution (`rt::stuck`): poisoned engine locks panic.
+            let quiet = (crate::rt::bailing() && std::env::var_os("KMODEL_DEBUG_STUCK").is_none())
+                || p.is::<StopExploration>()
                 || p.downcast_ref::<String>().is_some_and(|s| expected(s))
                 || p.downcast_ref::<&str>().is_some_and(|s| expected(s));
             if quiet || !PRINT_PANICS.load(Ordering::Relaxed) {

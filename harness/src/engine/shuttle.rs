@@ -26,7 +26,8 @@ use super::{
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend};
 
-pub const SHUTTLE_VERSION: &str = "0.9.9";
+/// The shuttle version this build links (from the workspace's Cargo.lock, `build.rs`).
+pub const SHUTTLE_VERSION: &str = env!("KMODEL_SHUTTLE_VERSION");
 
 /// Independent search lanes for random and PCT (fixed, so results do not depend on `--jobs`).
 const LANES: u64 = 8;

@@ -224,7 +224,10 @@ impl State {
                 t.note(op, a);
             }
             // One access per object and step: the strongest.
-            match self.run.accesses[first..].iter_mut().find(|b| b.obj == a.obj) {
+            match self.run.accesses[first..]
+                .iter_mut()
+                .find(|b| b.obj == a.obj)
+            {
                 Some(b) => {
                     if a.kind.strength() > b.kind.strength() {
                         b.kind = a.kind;
@@ -588,12 +591,18 @@ fn stuck() -> Option<Ended> {
         });
         return None;
     }
-    let names = rt::actor_names(&blocked).join(", ");
-    rt::violate_as(
-        0,
-        NO_DEADLOCK,
-        format!("deadlock: blocked forever: {names}"),
-        true,
-    );
+    // Words the verdict as the other engines do (hung task, or who waits for which lock) when
+    // the blocked actors said what they wait for; else names them.
+    let (property, who, msg) = rt::stuck_verdict()
+        .filter(|(_, _, msg)| msg != "deadlock: every CPU is blocked")
+        .unwrap_or_else(|| {
+            let names = rt::actor_names(&blocked).join(", ");
+            (
+                NO_DEADLOCK,
+                0,
+                format!("deadlock: blocked forever: {names}"),
+            )
+        });
+    rt::violate_as(who, property, msg, true);
     Some(Ended::Deadlocked)
 }

@@ -67,7 +67,10 @@ pub fn mermaid(t: &Trace) -> String {
             t.model, t.variant, t.property
         ))
     );
-    for &a in &s.shown {
+    let mut participants = s.shown.clone();
+    participants.extend(&s.verdict_only);
+    participants.sort_unstable();
+    for &a in &participants {
         let _ = writeln!(out, "    participant {} as {}", p(a), clean(&title(t, a)));
     }
     let from_store = |st: &Store, to: usize, what: &str, arrow: &str, out: &mut String| {

@@ -13,7 +13,22 @@ mod text;
 pub use mermaid::mermaid;
 pub use text::{timeline_with, Layout, TextOptions};
 
+use std::sync::OnceLock;
+
 use crate::trace::Trace;
+
+static PROGRAM: OnceLock<String> = OnceLock::new();
+
+/// Names the command the printed follow-up commands use (`kmodel`, or a user crate's own
+/// binary, `sleepwake-model`); set once by the command line at start.
+pub fn set_program(name: &str) {
+    let _ = PROGRAM.set(name.to_string());
+}
+
+/// The command the printed follow-up commands use (`kmodel` unless [`set_program`] said).
+pub fn program() -> &'static str {
+    PROGRAM.get().map_or("kmodel", String::as_str)
+}
 
 /// The timeline at 80 columns in the layout that fits (what `kmodel explain` prints to a pipe).
 pub fn timeline(t: &Trace, path: Option<&str>) -> String {

@@ -21,10 +21,22 @@ pub(super) enum Row<'a> {
     },
 }
 
+impl Row<'_> {
+    /// The actor the row belongs to.
+    pub fn actor(&self) -> usize {
+        match self {
+            Row::Step { actor, .. } | Row::Mark { actor, .. } => *actor,
+        }
+    }
+}
+
 pub(super) struct Story<'a> {
     pub t: &'a Trace,
-    /// Actors with anything to show, in actor order.
+    /// Actors with anything to show, in actor order (their own column in the columns layout).
     pub shown: Vec<usize>,
+    /// Actors whose only events are violations (the scenario's `main` checking after the
+    /// joins): no column of their own; their verdict spans the width.
+    pub verdict_only: Vec<usize>,
     /// Short label per actor (`CPU0`, `P1`, `main`), unique among the shown ones.
     pub labels: Vec<String>,
     /// Event number (1-based) of each step, by index in `t.events`.
@@ -77,10 +89,25 @@ fn short_labels(t: &Trace, shown: &[usize]) -> Vec<String> {
 
 impl<'a> Story<'a> {
     pub fn new(t: &'a Trace) -> Story<'a> {
-        let shown: Vec<usize> = (0..t.actors.len())
+        let visible: Vec<usize> = (0..t.actors.len())
             .filter(|&a| t.events.iter().any(|e| e.actor == a && shows(e)))
             .collect();
-        let labels = short_labels(t, &shown);
+        let only_verdicts = |a: usize| {
+            t.events
+                .iter()
+                .filter(|e| e.actor == a)
+                .all(|e| e.violation)
+        };
+        let (verdict_only, mut shown): (Vec<usize>, Vec<usize>) =
+            visible.iter().partition(|&&a| only_verdicts(a));
+        if shown.is_empty() {
+            shown.clone_from(&verdict_only);
+        }
+        let verdict_only: Vec<usize> = verdict_only
+            .into_iter()
+            .filter(|a| !shown.contains(a))
+            .collect();
+        let labels = short_labels(t, &visible);
         let mut numbers = vec![None; t.events.len()];
         let mut n = 0;
         for (i, e) in t.events.iter().enumerate() {
@@ -92,6 +119,7 @@ impl<'a> Story<'a> {
         let mut s = Story {
             t,
             shown,
+            verdict_only,
             labels,
             numbers,
             rows: vec![],
@@ -144,13 +172,17 @@ impl<'a> Story<'a> {
                 Wait::Lock {
                     holder: Some(h),
                     taken,
+                    name,
                 } => {
                     let at = taken
                         .and_then(|r| self.resolve(r))
-                        .map_or(String::new(), |n| format!(" (#{n})"));
-                    format!(".. blocks: lock held by {}{at}", self.label(*h))
+                        .map_or(String::new(), |n| format!(" since #{n}"));
+                    let lock = name.as_deref().unwrap_or("a lock");
+                    format!(".. blocks on {lock} held by {}{at}", self.label(*h))
                 }
-                Wait::Lock { holder: None, .. } => ".. blocks on a lock".into(),
+                Wait::Lock {
+                    holder: None, name, ..
+                } => format!(".. blocks on {}", name.as_deref().unwrap_or("a lock")),
                 Wait::Queue { name } => format!(
                     ".. blocks: sleeps on {}",
                     name.as_deref().unwrap_or("a wait queue")

@@ -44,17 +44,40 @@ impl Default for TextOptions {
     }
 }
 
-/// `text` wrapped to `width`, later lines indented by `indent` (words longer than a line are
-/// broken, so nothing exceeds the width).
+/// `text` wrapped to `width` at spaces, later lines indented by `indent`. A word longer than a
+/// line is broken between tokens (before or after punctuation: `p->|pi_lock`, `cond|=1`), never
+/// inside an identifier unless the identifier alone is longer than the line.
 fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    let o = Options::new(width.max(indent.len() + 8))
+    let width = width.max(indent.len() + 8);
+    let o = Options::new(width)
         .subsequent_indent(indent)
         .word_separator(WordSeparator::AsciiSpace)
-        .word_splitter(WordSplitter::NoHyphenation);
-    textwrap::wrap(text, o)
-        .into_iter()
-        .map(|l| l.into_owned())
-        .collect()
+        .word_splitter(WordSplitter::NoHyphenation)
+        .break_words(false);
+    let mut out = vec![];
+    for line in textwrap::wrap(text, o) {
+        let mut line = line.into_owned();
+        while line.chars().count() > width {
+            let cut = token_break(&line, width, indent.len());
+            let rest = line.split_off(cut);
+            out.push(line);
+            line = format!("{indent}{rest}");
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// Where to break an over-long line: the last token boundary at or before `width` (and after
+/// the indent), else `width` itself.
+fn token_break(line: &str, width: usize, indent: usize) -> usize {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let idx: Vec<(usize, char)> = line.char_indices().collect();
+    let at = |i: usize| idx.get(i).map_or(line.len(), |&(b, _)| b);
+    (indent + 1..=width.min(idx.len() - 1))
+        .rev()
+        .find(|&i| !(ident(idx[i - 1].1) && ident(idx[i].1)))
+        .map_or(at(width), at)
 }
 
 /// A `label:` line of the header, wrapped with its continuation under the value.
@@ -109,10 +132,11 @@ fn header(t: &Trace, path: Option<&str>, width: usize) -> String {
     if let Some(path) = path {
         // A path is never broken: too long for one line, it goes on the next (as a shell
         // continuation, so the two lines still paste into a shell).
-        if 9 + "kmodel replay ".len() + path.chars().count() <= width {
-            let _ = writeln!(s, "replay:  kmodel replay {path}");
+        let cmd = format!("{} replay", super::program());
+        if 9 + cmd.len() + 1 + path.chars().count() <= width {
+            let _ = writeln!(s, "replay:  {cmd} {path}");
         } else {
-            let _ = writeln!(s, "replay:  kmodel replay \\\n         {path}");
+            let _ = writeln!(s, "replay:  {cmd} \\\n         {path}");
         }
     }
     s
@@ -159,7 +183,8 @@ pub fn timeline_with(t: &Trace, path: Option<&str>, o: TextOptions) -> String {
 
 /// One column per shown actor; a left gutter numbers the events (marks refer to `#n`).
 fn columns(s: &Story, out: &mut String, gutter: usize, colw: usize) {
-    let idx = |a: usize| s.shown.iter().position(|&x| x == a).expect("shown actor");
+    let idx = |a: usize| s.shown.iter().position(|&x| x == a);
+    let full = colw * s.shown.len() + SEP.len() * (s.shown.len() - 1);
     let emit = |out: &mut String, num: &str, col: usize, lines: Vec<String>| {
         for (i, line) in lines.iter().enumerate() {
             let n = if i == 0 { num } else { "" };
@@ -186,14 +211,24 @@ fn columns(s: &Story, out: &mut String, gutter: usize, colw: usize) {
     let rule: Vec<String> = s.shown.iter().map(|_| "-".repeat(colw)).collect();
     let _ = writeln!(out, "{:gutter$} {}", "", rule.join(SEP));
     for r in &s.rows {
-        match r {
-            Row::Step { actor, num, e } => emit(
-                out,
-                &num.to_string(),
-                idx(*actor),
-                wrap(&step_text(e), colw, ""),
-            ),
-            Row::Mark { actor, text, .. } => emit(out, "", idx(*actor), wrap(text, colw, "   ")),
+        match (r, idx(r.actor())) {
+            (Row::Step { num, e, .. }, Some(col)) => {
+                emit(out, &num.to_string(), col, wrap(&step_text(e), colw, ""))
+            }
+            (Row::Mark { text, .. }, Some(col)) => emit(out, "", col, wrap(text, colw, "   ")),
+            // An actor with no column (it only holds the verdict): across the width.
+            (Row::Step { actor, num, e }, None) => {
+                let text = format!("{}: {}", s.label(*actor), step_text(e));
+                for (i, line) in wrap(&text, full, "   ").iter().enumerate() {
+                    let n = if i == 0 {
+                        num.to_string()
+                    } else {
+                        String::new()
+                    };
+                    let _ = writeln!(out, "{n:>gutter$} {line}");
+                }
+            }
+            (Row::Mark { .. }, None) => {}
         }
     }
 }
@@ -203,10 +238,14 @@ fn events(s: &Story, out: &mut String, gutter: usize, width: usize) {
     let lw = s
         .shown
         .iter()
+        .chain(&s.verdict_only)
         .map(|&a| s.labels[a].len())
         .max()
         .unwrap_or(4);
-    for &a in &s.shown {
+    let mut legend = s.shown.clone();
+    legend.extend(&s.verdict_only);
+    legend.sort_unstable();
+    for &a in &legend {
         let full = title(s.t, a);
         if s.labels[a] != full {
             let line = format!("{:<lw$} = {full}", s.labels[a]);

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use super::actor::current_actor;
+use super::blocker::{Bail, Blocker, Wake};
 use super::record::{Event, Violation};
 use super::schedule::{OpKind, OpLog, Schedule};
 
@@ -109,6 +110,16 @@ pub(crate) struct ExecCtx {
     /// Set by a fatal violation (livelock, deadlock, out-of-bounds access): the model can no
     /// longer continue faithfully, so later checks are ignored and spinners bail out.
     pub(crate) spent: AtomicBool,
+    /// Set when every live actor got stuck: each one unwinds at its next harness operation
+    /// (see `stuck.rs`).
+    pub(crate) bail: AtomicBool,
+    /// Bit per actor unwinding after `bail` (one at a time, see `stuck.rs`).
+    pub(crate) unwinding: AtomicU64,
+    /// Per actor, what it is blocked on and how to wake it (see `stuck.rs`).
+    #[allow(clippy::type_complexity)]
+    pub(crate) waits: Mutex<Vec<Option<(Blocker, Option<Arc<dyn Wake>>)>>>,
+    /// Per actor, its actor-local values (see `local.rs`).
+    pub(crate) locals: Mutex<Vec<Vec<Arc<dyn Any + Send + Sync>>>>,
     state: Mutex<State>,
 }
 
@@ -149,6 +160,10 @@ impl ExecCtx {
             livelocked: AtomicBool::new(false),
             park: OnceLock::new(),
             spent: AtomicBool::new(false),
+            bail: AtomicBool::new(false),
+            unwinding: AtomicU64::new(0),
+            waits: Mutex::new(vec![]),
+            locals: Mutex::new(vec![]),
             state: Mutex::new(state),
         })
     }
@@ -211,12 +226,19 @@ pub(crate) fn run_execution(ctx: Arc<ExecCtx>, body: impl FnOnce()) -> Outcome {
     let _restore = Restore(prev);
     RECORDING.with(|r| r.set(ctx.recording));
     LAST.with(|l| *l.borrow_mut() = Some(ctx.clone()));
-    body();
-    let unfinished = ctx.unfinished_actors(false);
-    assert!(
-        unfinished.is_empty(),
-        "model error: the scenario returned without joining {unfinished:?}"
-    );
+    // A stuck execution unwinds every actor (`stuck.rs`); the scenario's own thread too.
+    if let Err(p) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        if !p.is::<Bail>() && !ctx.bail.load(std::sync::atomic::Ordering::Relaxed) {
+            std::panic::resume_unwind(p);
+        }
+    }
+    if !ctx.bail.load(std::sync::atomic::Ordering::Relaxed) {
+        let unfinished = ctx.unfinished_actors(false);
+        assert!(
+            unfinished.is_empty(),
+            "model error: the scenario returned without joining {unfinished:?}"
+        );
+    }
     ctx.take_outcome()
 }
 
@@ -284,4 +306,11 @@ pub(crate) fn note_op(kind: OpKind) -> bool {
         }
     });
     true
+}
+
+/// The running actor's name (`"CPU0 waiter"`; `"current"` outside an execution).
+pub fn current_actor_name() -> String {
+    with_ctx(|cx| cx.state().actors.get(current_actor()).cloned())
+        .flatten()
+        .unwrap_or_else(|| "current".into())
 }

@@ -22,6 +22,10 @@ impl ExecCtx {
         let joiners = self.joiners.lock().unwrap_or_else(PoisonError::into_inner)[actor];
         self.unblock(joiners);
         self.note_progress_of(|| actor);
+        // The last actor that could run finished: whoever is left is stuck.
+        if self.parked.load(Relaxed) == 0 && !self.bail.load(Relaxed) && self.all_blocked() {
+            self.end_stuck();
+        }
     }
 
     /// Marks `mask` as certainly blocked (see `blocked`).
@@ -44,17 +48,24 @@ impl ExecCtx {
     /// Called just before an actor blocks: if every live actor is then certainly blocked and a
     /// spinner is parked, nobody can ever make the progress it waits for. Wake it to report the
     /// livelock and bail out (rather than let the engine see a deadlock and stop exploring).
-    pub(crate) fn before_blocking(&self) {
+    /// Without a parked spinner the execution is stuck (`stuck.rs`): true tells the caller to
+    /// unwind instead of blocking.
+    pub(crate) fn before_blocking(&self) -> bool {
+        if self.bail.load(Relaxed) || !self.all_blocked() {
+            return false;
+        }
         let parked = self.parked.load(Relaxed);
-        if parked == 0 || self.live.load(Relaxed) & !self.blocked.load(Relaxed) != 0 {
-            return;
+        if parked == 0 {
+            self.end_stuck();
+            return self.bail.load(Relaxed);
         }
         // A parker checks for itself before it sleeps (and holds the park lock here).
         if parked & (1 << current_actor()) != 0 {
-            return;
+            return false;
         }
         self.livelocked.store(true, Relaxed);
         self.wake_parked();
+        false
     }
 
     /// Wakes parked spinners after progress (engine operations only while one is parked).
@@ -87,6 +98,31 @@ pub(crate) fn last_execution_had_parked_spinner() -> bool {
     with_last(|cx| cx.is_some_and(|cx| cx.has_parked_spinner()))
 }
 
+/// The verdict of the last execution started on this OS thread if the engine found it stuck:
+/// (property, message), see `stuck.rs`.
+pub(crate) fn last_execution_stuck_verdict() -> Option<(&'static str, String)> {
+    with_last(|cx| cx.map(|cx| cx.stuck_verdict()).map(|(p, _, m)| (p, m)))
+}
+
+/// The verdict of the last execution started on this OS thread if the harness found it stuck
+/// and was ending it (`stuck.rs`): (property, message).
+pub(crate) fn last_execution_bailed() -> Option<(&'static str, String)> {
+    with_last(|cx| {
+        let cx = cx.filter(|cx| cx.bail.load(Relaxed))?;
+        let s = cx.state();
+        let v = s
+            .violations
+            .iter()
+            .find(|v| [super::HUNG_TASK, super::NO_DEADLOCK].contains(&v.property.as_str()))?;
+        let p = if v.property == super::HUNG_TASK {
+            super::HUNG_TASK
+        } else {
+            super::NO_DEADLOCK
+        };
+        Some((p, v.message.clone()))
+    })
+}
+
 /// The current actor's bit (0 outside an execution).
 #[inline]
 pub(crate) fn current_bit() -> u64 {
@@ -114,6 +150,8 @@ pub(crate) fn block_current() -> u64 {
 
 /// The current actor is about to join `target`: blocked until it finishes.
 pub(crate) fn begin_join(target: usize) -> u64 {
+    // A joiner that finds the execution stuck still joins: the actor it joins unwinds and
+    // finishes (see `JoinHandle::join`).
     with_ctx(|cx| {
         let me = 1 << current_actor();
         let done = cx.live.load(Relaxed) & (1 << target) == 0;
@@ -136,10 +174,13 @@ pub(crate) fn end_join(target: usize, me: u64) {
 }
 
 /// The current actor is about to block for real (its bit is set and any lock it gives up is
-/// released): see `ExecCtx::before_blocking`.
+/// released): see `ExecCtx::before_blocking`. Unwinds instead when that leaves the execution
+/// stuck (`stuck.rs`).
 #[inline]
 pub(crate) fn before_blocking() {
-    with_ctx(|cx| cx.before_blocking());
+    if with_ctx(|cx| cx.before_blocking()).unwrap_or(false) && super::stuck::must_bail() {
+        super::stuck::bail();
+    }
 }
 
 /// The actors in `mask` may be able to run again.

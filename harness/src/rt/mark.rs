@@ -28,11 +28,14 @@ pub struct Store {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "what", rename_all = "kebab-case")]
 pub enum Wait {
-    /// A lock (spinlock, mutex) held by `holder` when known, who took it at `taken`.
+    /// A lock (spinlock, mutex) held by `holder` when known, who took it at `taken`; `name` is
+    /// the kernel's name of the lock when the model gave one (`rq->lock`).
     Lock {
         holder: Option<usize>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         taken: Option<Ref>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
     },
     /// A wait queue (condvar), named when the harness knows it (`rw_semaphore`).
     Queue { name: Option<String> },

@@ -16,35 +16,51 @@
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
 //! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
+//! - `blocker.rs`: what a blocked actor waits for, and how a stuck execution wakes it.
+//! - `stuck.rs`: a stuck execution (every actor blocked): its verdict and how it ends.
+//! - `local.rs`: actor-local values (a task's `task_struct`, a CPU's interrupt state).
 
 mod actor;
 mod backend;
+mod blocker;
 mod event;
 mod exec;
 mod liveness;
+mod local;
 mod mark;
 pub(crate) mod observe;
 mod property;
 mod record;
 mod schedule;
+mod stuck;
 
 pub(crate) use self::observe as marks;
 pub use actor::current_actor;
 pub(crate) use actor::set_current_actor;
 pub(crate) use backend::{backend, use_backend, Backend};
+pub(crate) use blocker::Wake;
+pub use blocker::{Bail, Blocker};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
+pub use exec::current_actor_name;
 pub(crate) use exec::{
     current_ctx, install, last_outcome, run_execution, ExecCtx, Outcome, Park, SpinLimit,
 };
 pub(crate) use exec::{note_op, recording};
 pub(crate) use liveness::{
     before_blocking, begin_join, block, block_current, current_bit, end_join,
-    last_execution_had_parked_spinner, note_progress, unblock,
+    last_execution_bailed, last_execution_had_parked_spinner, last_execution_stuck_verdict,
+    note_progress, unblock,
 };
+pub use local::{actor_local, set_actor_local};
 pub use mark::{Mark, Ref, Store, Wait};
 pub(crate) use property::{actor_names, violate_as};
-pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use property::{
+    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;
+pub(crate) use stuck::{
+    bail, bail_last, bailing, done_waiting, must_bail, others_wait, stuck_verdict, unwound, waiting,
+};

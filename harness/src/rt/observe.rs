@@ -77,7 +77,7 @@ pub(crate) fn forget(addr: usize) {
 }
 
 /// The current actor is about to wait for the lock at `addr`: marks it blocked on its holder.
-pub(crate) fn lock_blocks(addr: usize) {
+pub(crate) fn lock_blocks(addr: usize, name: Option<&'static str>) {
     with_ctx(|cx| {
         let me = current_actor();
         let mut s = cx.state();
@@ -85,6 +85,7 @@ pub(crate) fn lock_blocks(addr: usize) {
         let on = Wait::Lock {
             holder: taken.map(|r| r.actor),
             taken,
+            name: name.map(String::from),
         };
         push(&mut s.events, me, Mark::Blocked { on });
     });
@@ -92,7 +93,7 @@ pub(crate) fn lock_blocks(addr: usize) {
 
 /// The current actor took the lock at `addr` (after waiting for it when `waited`); the actors
 /// in `waiters` (even one preempted before it reached the lock) now wait for it.
-pub(crate) fn lock_taken(addr: usize, waited: bool, waiters: u64) {
+pub(crate) fn lock_taken(addr: usize, waited: bool, waiters: u64, name: Option<&'static str>) {
     with_ctx(|cx| {
         let me = current_actor();
         let mut s = cx.state();
@@ -111,6 +112,7 @@ pub(crate) fn lock_taken(addr: usize, waited: bool, waiters: u64) {
                 on: Wait::Lock {
                     holder: Some(me),
                     taken: Some(taken),
+                    name: name.map(String::from),
                 },
             };
             // Once per wait: not again when the same holder retakes it before `w` ran.

@@ -1,5 +1,6 @@
 //! The property API models call ([`check`], [`violation`], [`fatal_violation`],
-//! [`execution_spent`]) and the built-in properties [`NO_DEADLOCK`] and [`NO_LIVELOCK`].
+//! [`execution_spent`]) and the built-in properties [`NO_DEADLOCK`], [`NO_LIVELOCK`] and
+//! [`HUNG_TASK`].
 
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -11,18 +12,21 @@ use super::record::{Event, Violation};
 pub const NO_DEADLOCK: &str = "no-deadlock";
 /// Property id of the built-in livelock check (see [`crate::Spinner`]).
 pub const NO_LIVELOCK: &str = "no-livelock";
+/// Property id of the built-in hung-task check: a task asleep in `schedule()` that nothing is
+/// left to wake (the kernel's hung task detector: "task blocked for more than 120 seconds").
+pub const HUNG_TASK: &str = "hung-task";
 
 impl ExecCtx {
     /// The engine found every actor blocked: that is the execution's verdict, whatever an
     /// earlier check recorded.
     pub(crate) fn deadlocked(&self, message: String) {
         self.spent.store(false, Relaxed);
-        let property = if self.has_parked_spinner() {
-            NO_LIVELOCK
+        if self.has_parked_spinner() {
+            self.violate(0, NO_LIVELOCK, message, true);
         } else {
-            NO_DEADLOCK
-        };
-        self.violate(0, property, message, true);
+            let (property, actor, message) = self.stuck_verdict();
+            self.violate(actor, property, message, true);
+        }
     }
 
     /// The properties violated so far, in the order they were.

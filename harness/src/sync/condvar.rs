@@ -1,7 +1,7 @@
 //! The engine-neutral [`Condvar`], used to build [`crate::RwSem`] and wait queues.
 
 use std::fmt;
-use std::sync::PoisonError;
+use std::sync::{Arc, PoisonError};
 
 use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
@@ -10,11 +10,14 @@ use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
 /// Engine-neutral condition variable (used to build [`crate::RwSem`] and wait queues).
 pub struct Condvar {
-    inner: CondvarInner,
+    /// Shared so that a stuck execution can wake its waiters (`rt::Wake`).
+    inner: Arc<CondvarInner>,
     /// Harness bookkeeping: actors waiting, marked runnable again by any notify.
     waiters: std::sync::atomic::AtomicU64,
     /// What recorded executions mark about it.
     kind: Kind,
+    /// What a waiter waits on, for deadlock reports (`rw_semaphore`).
+    pub(super) name: Option<&'static str>,
 }
 
 /// What recorded executions mark about a condvar.
@@ -50,13 +53,20 @@ impl Condvar {
     #[track_caller]
     pub(super) fn of(kind: Kind) -> Self {
         Condvar {
-            inner: match backend() {
+            inner: Arc::new(match backend() {
                 Backend::Native => CondvarInner::Native(native::Condvar::new()),
                 _ => construct!(CondvarInner, sync::Condvar()),
-            },
+            }),
             waiters: std::sync::atomic::AtomicU64::new(0),
             kind,
+            name: None,
         }
+    }
+
+    /// Names what its waiters wait on, for deadlock reports.
+    pub(super) fn named(mut self, name: &'static str) -> Self {
+        self.name = Some(name);
+        self
     }
 
     /// The wait queue's identity for the recorder; `None` for the harness's own.
@@ -64,20 +74,38 @@ impl Condvar {
         (rec && self.kind != Kind::Internal).then_some(self as *const Self as usize)
     }
 
-    pub fn wait<'a, T>(&self, mut guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        self.wait_as(guard, rt::Blocker::Queue(self.name))
+    }
+
+    /// [`Condvar::wait`], reported as `blocker` if the execution gets stuck (a task asleep in
+    /// `schedule()`). Unwinds instead of returning when it did (`rt::stuck`).
+    pub(crate) fn wait_as<'a, T>(
+        &self,
+        mut guard: MutexGuard<'a, T>,
+        blocker: rt::Blocker,
+    ) -> MutexGuard<'a, T> {
         let rec = note_op(OpKind::Wait);
         if rec && self.kind == Kind::Queue {
+            let name = match &blocker {
+                rt::Blocker::Sleep { state, on, .. } => Some(match on {
+                    Some(q) => format!("{q} ({state})"),
+                    None => format!("nothing ({state})"),
+                }),
+                _ => None,
+            };
             marks::note(|_| Mark::Blocked {
-                on: Wait::Queue { name: None },
+                on: Wait::Queue { name },
             });
         }
         let me = rt::block_current();
         self.waiters.fetch_or(me, Ordering::Relaxed);
+        rt::waiting(blocker, Some(self.inner.clone()));
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
         rt::before_blocking();
-        let inner = match (&self.inner, inner) {
+        let inner = match (&*self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
                 GuardInner::Std(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
@@ -95,16 +123,27 @@ impl Condvar {
             marks::woken(addr);
         }
         if let Some(addr) = state.marked().filter(|_| rec) {
-            marks::lock_taken(addr, false, state.waiters.load(Ordering::Relaxed));
+            marks::lock_taken(
+                addr,
+                false,
+                state.waiters.load(Ordering::Relaxed),
+                state.name,
+            );
         }
         self.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
+        rt::done_waiting();
         state.held.store(true, Ordering::Relaxed);
         rt::note_progress();
-        MutexGuard {
+        let g = MutexGuard {
             inner: Some(inner),
             state,
+        };
+        if rt::must_bail() {
+            drop(g);
+            rt::bail();
         }
+        g
     }
 
     /// Wakes one waiter. Every waiter is marked runnable: the harness cannot know which one the
@@ -114,12 +153,7 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        match &self.inner {
-            CondvarInner::Std(c) => c.notify_one(),
-            CondvarInner::Loom(c) => c.notify_one(),
-            CondvarInner::Shuttle(c) => c.notify_one(),
-            CondvarInner::Native(c) => c.notify_one(),
-        }
+        self.inner.notify_one()
     }
 
     pub fn notify_all(&self) {
@@ -127,12 +161,33 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        match &self.inner {
+        self.inner.notify_all()
+    }
+}
+
+impl CondvarInner {
+    fn notify_one(&self) {
+        match self {
+            CondvarInner::Std(c) => c.notify_one(),
+            CondvarInner::Loom(c) => c.notify_one(),
+            CondvarInner::Shuttle(c) => c.notify_one(),
+            CondvarInner::Native(c) => c.notify_one(),
+        }
+    }
+
+    fn notify_all(&self) {
+        match self {
             CondvarInner::Std(c) => c.notify_all(),
             CondvarInner::Loom(c) => c.notify_all(),
             CondvarInner::Shuttle(c) => c.notify_all(),
             CondvarInner::Native(c) => c.notify_all(),
         }
+    }
+}
+
+impl rt::Wake for CondvarInner {
+    fn wake(&self) {
+        self.notify_all()
     }
 }
 

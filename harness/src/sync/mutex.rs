@@ -11,6 +11,7 @@ use crate::rt::{self, backend, marks, note_op, Backend, OpKind};
 
 /// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
 /// and mutexes. Poisoning is ignored: a model's panic is reported by the runner, not here.
+/// [`Mutex::named`] gives it the kernel's name for timelines and deadlock reports.
 pub struct Mutex<T> {
     inner: MutexInner<T>,
     state: LockState,
@@ -24,6 +25,10 @@ pub(super) struct LockState {
     pub(super) waiters: std::sync::atomic::AtomicU64,
     /// The harness's own lock (a parked spinner's): recorded executions mark nothing about it.
     pub(super) internal: bool,
+    /// The kernel's name of the lock (`rq->lock`), for marks and deadlock reports.
+    pub(super) name: Option<&'static str>,
+    /// The actor holding it, plus one (0: free); for `lockdep_assert_held()`.
+    owner: std::sync::atomic::AtomicUsize,
 }
 
 impl LockState {
@@ -65,6 +70,24 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// A lock with the kernel's name (`Mutex::named("rq->lock", ())`): timelines say "blocks on
+    /// rq->lock held by CPU2", deadlock reports "CPU1 waits for rq->lock".
+    pub fn named(name: &'static str, v: T) -> Self {
+        let mut m = Self::new(v);
+        m.state.name = Some(name);
+        m
+    }
+
+    /// The lock's name, if it has one.
+    pub fn name(&self) -> Option<&'static str> {
+        self.state.name
+    }
+
+    /// Whether the running actor holds it (`lockdep_assert_held()`; harness bookkeeping).
+    pub fn held_by_current(&self) -> bool {
+        self.state.owner.load(Ordering::Relaxed) == rt::current_actor() + 1
+    }
+
     /// A lock of the harness itself (recorded executions mark nothing about it).
     #[track_caller]
     pub(crate) fn internal(v: T) -> Self {
@@ -76,11 +99,22 @@ impl<T> Mutex<T> {
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>, rec: bool, waited: bool) -> MutexGuard<'a, T> {
         super::barrier::after_spin_lock();
         if let Some(addr) = self.state.marked().filter(|_| rec) {
-            marks::lock_taken(addr, waited, self.state.waiters.load(Ordering::Relaxed));
+            marks::lock_taken(
+                addr,
+                waited,
+                self.state.waiters.load(Ordering::Relaxed),
+                self.state.name,
+            );
         }
         self.state.held.store(true, Ordering::Relaxed);
+        self.state
+            .owner
+            .store(rt::current_actor() + 1, Ordering::Relaxed);
         // Anyone still waiting (even one preempted before its engine lock call) now waits for us.
-        rt::block(self.state.waiters.load(Ordering::Relaxed));
+        let me = rt::current_bit();
+        let waiters = self.state.waiters.load(Ordering::Relaxed) & !me;
+        rt::block(waiters);
+        rt::others_wait(waiters, rt::Blocker::Lock(self.state.name));
         rt::note_progress();
         MutexGuard {
             inner: Some(inner),
@@ -97,8 +131,9 @@ impl<T> Mutex<T> {
         self.state.waiters.fetch_or(me, Ordering::Relaxed);
         if contended {
             if let Some(addr) = self.state.marked().filter(|_| rec) {
-                marks::lock_blocks(addr);
+                marks::lock_blocks(addr, self.state.name);
             }
+            rt::waiting(rt::Blocker::Lock(self.state.name), None);
             rt::block(me);
             rt::before_blocking();
         }
@@ -114,7 +149,14 @@ impl<T> Mutex<T> {
         };
         self.state.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
-        self.guard(g, rec, contended)
+        rt::done_waiting();
+        let g = self.guard(g, rec, contended);
+        // A stuck execution: the holder unwound and released it (`rt::stuck`).
+        if contended && rt::must_bail() {
+            drop(g);
+            rt::bail();
+        }
+        g
     }
 
     /// Actors currently waiting for this lock (harness bookkeeping).
@@ -144,6 +186,7 @@ impl<T> Drop for MutexGuard<'_, T> {
     fn drop(&mut self) {
         // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
         self.state.held.store(false, Ordering::Relaxed);
+        self.state.owner.store(0, Ordering::Relaxed);
         // Not while unwinding: the engine (loom after a deadlock) may be gone.
         let rec = rt::recording() && !std::thread::panicking();
         if let Some(addr) = self.state.marked().filter(|_| rec) {

@@ -54,7 +54,7 @@ impl RwSem {
     pub fn new(reader_stealing: bool) -> Self {
         RwSem {
             state: Mutex::internal(RwState::default()),
-            wait: Condvar::of(Kind::RwSem),
+            wait: Condvar::of(Kind::RwSem).named("an rw_semaphore"),
             reader_stealing,
         }
     }

@@ -225,7 +225,7 @@ pub fn run(registry: &'static [&'static Model], args: CheckArgs) -> ExitCode {
         Finish {
             registry,
             out: &args.out,
-            force: args.force,
+            force: super::overwrite(&args.out, args.force),
             output,
             started,
             allow_partial: args.allow_partial,

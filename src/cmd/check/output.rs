@@ -283,13 +283,14 @@ pub(crate) fn write_traces<'a>(
             }
         }
         let replay = if t.replay.replayable() {
-            format!("; kmodel replay {}", path.display())
+            format!("; {} replay {}", super::super::program(), path.display())
         } else {
             String::new()
         };
         listed.push(format!(
-            "trace [{}] kmodel explain {}{replay}",
+            "trace [{}] {} explain {}{replay}",
             t.property,
+            super::super::program(),
             path.display()
         ));
     }
@@ -297,9 +298,10 @@ pub(crate) fn write_traces<'a>(
         listed
     } else {
         vec![format!(
-            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): kmodel explain FILE; kmodel replay FILE",
+            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): {p} explain FILE; {p} replay FILE",
             written + unchanged,
-            out.display()
+            out.display(),
+            p = super::super::program()
         )]
     };
     Written {

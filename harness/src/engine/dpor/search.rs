@@ -223,7 +223,8 @@ fn reversal(run: &Run, order: &Order, i: usize, j: usize) -> Option<usize> {
     if prev.is_some_and(after_e) {
         return None;
     }
-    if order.candidates(j)
+    if order
+        .candidates(j)
         .iter()
         .any(|&d| d as usize != i && d as usize != e && after_e(d as usize))
     {
@@ -300,7 +301,8 @@ fn initials(run: &Run, order: &Order, e: usize, i: usize, j: usize) -> u64 {
     if let Some(&prev) = order.by_actor[p].iter().rev().find(|&&s| (s as usize) < j) {
         join(&order.clocks[prev as usize]);
     }
-    for &d in order.candidates(j)
+    for &d in order
+        .candidates(j)
         .iter()
         .filter(|&&d| d as usize != i && d as usize != e)
     {

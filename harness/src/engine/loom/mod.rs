@@ -19,7 +19,8 @@ use super::{
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend};
 
-pub const LOOM_VERSION: &str = "0.7.2";
+/// The loom version this build links (from the workspace's Cargo.lock, `build.rs`).
+pub const LOOM_VERSION: &str = env!("KMODEL_LOOM_VERSION");
 
 /// How many times a split search probes and splits a subtree (see `Loom::subtrees`): more
 /// gives smaller subtrees but a larger superset of bounded DPOR's executions.

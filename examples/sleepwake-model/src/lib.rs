@@ -1,0 +1,11 @@
+//! The kernel's sleep/wake-up pattern as a kmodel model: a task sleeps on a wait queue until a
+//! condition is set, another sets it and wakes the queue (`include/linux/wait.h`).
+
+use kmodel_harness::Model;
+
+pub mod model;
+pub mod scene;
+pub mod sleepwake;
+
+/// Every model of this crate: what `kmodel::run` and `kmodel::test_main!` are given.
+pub const REGISTRY: &[&Model] = &[&model::MODEL];

@@ -12,6 +12,8 @@ const LOCKING: &str = "Documentation/litmus-tests/locking";
 const PAUL: &str =
     "github.com/paulmckrcu/litmus manual/kernel (no Result: line; LKMM verdict derived)";
 const KMODEL: &str = "kmodel (LKMM verdict derived from linux-kernel.cat)";
+const EXPLANATION: &str =
+    "tools/memory-model/Documentation/explanation.txt (verdict stated in the text)";
 
 /// Why loom's silence on a load-buffering `Never` test proves nothing.
 const LB_VACUOUS: &str = "holds vacuously: loom never lets a load read a store that executes \
@@ -481,11 +483,83 @@ pub const TESTS: &[Litmus] = &[
         KMODEL,
         Sometimes,
         "1:r0=1 /\\ 1:r1=0",
-        BEYOND,
+        WEAK,
         "Sometimes (derived): a store before spin_lock() may be seen after the critical section",
-        "mapping stronger: the release fence the harness issues after every lock acquisition \
-       also orders the new holder's accesses before spin_lock()",
+        "",
         l::mp_prelock_store,
+    ),
+    t(
+        "MP+handover-po-lock-o+acq-o",
+        KMODEL,
+        Sometimes,
+        "1:r0=1 /\\ 2:r1=1 /\\ 2:r2=0",
+        BEYOND,
+        "Sometimes (derived): a store before spin_lock() of a lock handed over by another CPU",
+        "mapping stronger: after acquiring a lock another CPU released, the harness issues \
+         fence(Release), which also orders the new holder's stores before spin_lock()",
+        l::mp_handover_prelock_store,
+    ),
+    t(
+        "MP+unlock-po-lock-o+fencewmbonceonce",
+        KMODEL,
+        Sometimes,
+        "0:r1=1 /\\ 0:r2=0",
+        BEYOND,
+        "Sometimes (derived): a read between spin_unlock() and spin_lock() is not ordered",
+        "mapping stronger: a CPU that released a lock issues fence(AcqRel) after its next \
+         spin_lock(), which orders every earlier read, not only those before the unlock",
+        l::mp_unlock_read_lock,
+    ),
+    // explanation.txt, LOCKING: lock-release / lock-acquire beyond release / acquire.
+    t(
+        "LOCKING-1+two-locks",
+        EXPLANATION,
+        Never,
+        "0:r1=1 /\\ 0:r2=0",
+        NEVER,
+        "Never: a CPU's unlock -> lock (different locks) orders its reads (MP)",
+        "",
+        l::locking_1_two_locks,
+    ),
+    t(
+        "LOCKING-1+one-lock",
+        EXPLANATION,
+        Never,
+        "0:r1=1 /\\ 0:r2=0",
+        NEVER,
+        "Never: the same with one lock taken twice",
+        "",
+        l::locking_1_one_lock,
+    ),
+    t(
+        "LOCKING-1+release-acquire",
+        EXPLANATION,
+        Sometimes,
+        "0:r1=1 /\\ 0:r2=0",
+        WEAK,
+        "Sometimes: smp_store_release() then smp_load_acquire() of s on one CPU order nothing",
+        "",
+        l::locking_1_release_acquire,
+    ),
+    t(
+        "LOCKING-2",
+        EXPLANATION,
+        Never,
+        "1:r1=1 /\\ 2:r2=1 /\\ 2:r3=0",
+        NEVER,
+        "Never: stores before a release propagate before stores after the acquire reading it",
+        "",
+        l::locking_2_same_lock,
+    ),
+    t(
+        "LOCKING-2+other-lock",
+        EXPLANATION,
+        Sometimes,
+        "1:r1=1 /\\ 2:r2=1 /\\ 2:r3=0",
+        WEAK,
+        "Sometimes: with P1 under another lock the stores may propagate in either order",
+        "",
+        l::locking_2_other_lock,
     ),
     // Atomic RMWs.
     t(

@@ -69,6 +69,7 @@ impl Condvar {
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
+        state.releasing();
         rt::before_blocking();
         let inner = match (&self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
@@ -82,7 +83,7 @@ impl Condvar {
             }
             _ => unreachable!("condvar and mutex built under different engines"),
         };
-        super::barrier::after_spin_lock();
+        state.acquired();
         if let Some(addr) = self.marked(rec) {
             marks::woken(addr);
         }

@@ -34,7 +34,9 @@ pub mod verdict;
 pub use model::{
     Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
 };
-pub use rt::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub use rt::{
+    check, execution_spent, fatal_violation, violation, DATA_RACE, NO_DEADLOCK, NO_LIVELOCK,
+};
 pub use sync::{RwSem, Spinner};
 
 /// Everything a model needs.
@@ -51,7 +53,7 @@ pub mod prelude {
     pub use crate::scene::{SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
-        Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
+        Condvar, Mutex, MutexGuard, Ordering, Plain, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};

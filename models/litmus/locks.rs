@@ -441,3 +441,38 @@ pub fn mp_unlock_read_lock() {
     p1.join();
     exists(r1 == 1 && r2 == 0, format!("0:r1={r1} /\\ 0:r2={r2}"));
 }
+
+/// kmodel's SB+lockonce+fencembonceonce (`after = false`) / SB+lock-mbafterspinlock+
+/// fencembonceonce: P0 `WRITE_ONCE(x, 1); spin_lock(s); [smp_mb__after_spinlock();]
+/// r0 = READ_ONCE(y); spin_unlock(s)`, P1 `WRITE_ONCE(y, 1); smp_mb(); r1 = READ_ONCE(x)`. A
+/// lock is only an acquire: the store before it may pass the load inside. With
+/// `smp_mb__after_spinlock()` everything before the lock is ordered before everything after.
+fn sb_lock(after: bool) {
+    let m = Mem::new();
+    let p0 = cpu("P0", &m, move |m| {
+        w(&m.x, "x", 1);
+        let g = lock(&m.s, "s");
+        if after {
+            ev!("smp_mb__after_spinlock", "full barrier");
+            smp_mb__after_spinlock();
+        }
+        let r0 = r(&m.y, "y");
+        unlock(g, "s");
+        r0
+    });
+    let p1 = cpu("P1", &m, |m| {
+        w(&m.y, "y", 1);
+        mb();
+        r(&m.x, "x")
+    });
+    let (r0, r1) = (p0.join(), p1.join());
+    exists(r0 == 0 && r1 == 0, format!("0:r0={r0} /\\ 1:r1={r1}"));
+}
+
+pub fn sb_lock_plain() {
+    sb_lock(false)
+}
+
+pub fn sb_lock_after_spinlock() {
+    sb_lock(true)
+}

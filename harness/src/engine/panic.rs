@@ -72,6 +72,7 @@ pub(super) fn install_quiet_panic_hook() {
             let p = info.payload();
             let expected = |s: &str| is_deadlock(s) || super::shuttle::is_single_schedule(s);
             let quiet = p.is::<StopExploration>()
+                || crate::rt::probing_races()
                 || p.downcast_ref::<String>().is_some_and(|s| expected(s))
                 || p.downcast_ref::<&str>().is_some_and(|s| expected(s));
             if quiet || !PRINT_PANICS.load(Ordering::Relaxed) {

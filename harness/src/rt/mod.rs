@@ -16,6 +16,8 @@
 //! - `mark.rs`: schedule and memory facts of recorded executions ([`Mark`]).
 //! - `observe.rs`: records them at the primitives' operations (replays only).
 //! - `property.rs`: the property API ([`check`], [`violation`], ...).
+//! - `race.rs`: the built-in [`DATA_RACE`] property and [`data_race`], the call race detectors
+//!   report through.
 
 mod actor;
 mod backend;
@@ -25,6 +27,7 @@ mod liveness;
 mod mark;
 pub(crate) mod observe;
 mod property;
+mod race;
 mod record;
 mod schedule;
 
@@ -42,6 +45,8 @@ pub(crate) use liveness::{
 };
 pub use mark::{Mark, Ref, Store, Wait};
 pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
+pub(crate) use race::{actor_name, probe_for_race};
+pub use race::{data_race, probing_races, DATA_RACE};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;

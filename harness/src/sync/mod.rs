@@ -11,7 +11,7 @@
 //! `test_and_set_bit`, `xchg`, `cmpxchg`) → [`smp_mb`] around a `Relaxed` RMW, see [`full_rmw`].
 //!
 //! One file per primitive: `atomic.rs`, `barrier.rs`, `mutex.rs`, `condvar.rs`, `rwsem.rs`,
-//! `spinner.rs`.
+//! `spinner.rs`, `plain.rs` (plainly accessed variables and the data-race check).
 
 pub use std::sync::atomic::Ordering;
 /// Models keep refcounts they care about (`mm_users`, `mm_count`) as explicit atomics, so the
@@ -44,6 +44,7 @@ mod atomic;
 mod barrier;
 mod condvar;
 mod mutex;
+mod plain;
 mod rwsem;
 mod spinner;
 
@@ -51,5 +52,6 @@ pub use atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
 pub use barrier::{fence, full_rmw, smp_mb};
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
+pub use plain::{IntValue, Plain, Value};
 pub use rwsem::RwSem;
 pub use spinner::Spinner;

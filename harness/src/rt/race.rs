@@ -1,0 +1,48 @@
+//! Data races (LKMM's and KCSAN's rule): the built-in [`DATA_RACE`] property, the one call an
+//! engine's race detector reports through ([`data_race`]), and the flag that keeps a backend's
+//! own race panics (loom's causality checks, probed by `sync::Plain`) off the terminal.
+
+use std::cell::Cell;
+
+use super::actor::current_actor;
+use super::exec::with_ctx;
+
+/// Property id of the built-in data-race check: two conflicting accesses to one location (at
+/// least one a write, at least one plain), by different actors, not ordered by happens-before
+/// (locks, barriers, release/acquire, RCU grace periods), as LKMM defines a data race and
+/// KCSAN reports one. Engines that see happens-before check it (loom); the SC engines cannot.
+pub const DATA_RACE: &str = "data-race";
+
+thread_local! {
+    /// Set while a backend's race detector is probed: its panic is expected and caught.
+    static PROBING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Records a data race on `location` (a kernel expression, e.g. `sig->flags`) found by the
+/// running actor's access: a violation of [`DATA_RACE`], not fatal (KCSAN reports and the
+/// kernel carries on), first one per execution kept. Every engine's detector reports here.
+pub fn data_race(location: &str, message: String) {
+    let message = format!("`{location}`: {message}");
+    let recorded = with_ctx(|cx| cx.violate(current_actor(), DATA_RACE, message.clone(), false));
+    if recorded.is_none() {
+        panic!("property {DATA_RACE} violated: {message}");
+    }
+}
+
+/// The name of actor `i` in the current execution (for race reports), if it has one.
+pub(crate) fn actor_name(i: usize) -> Option<String> {
+    with_ctx(|cx| cx.state().actors.get(i).cloned()).flatten()
+}
+
+/// Runs `probe` with the expected-panic flag set; returns whether it panicked.
+pub(crate) fn probe_for_race(probe: impl FnOnce()) -> bool {
+    let prev = PROBING.with(|p| p.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(probe));
+    PROBING.with(|p| p.set(prev));
+    r.is_err()
+}
+
+/// Whether a panic now is a probed race report (the panic hook keeps it quiet).
+pub fn probing_races() -> bool {
+    PROBING.try_with(Cell::get).unwrap_or(false)
+}

@@ -8,7 +8,7 @@
 //! default `CONFIG_KCSAN_ASSUME_PLAIN_WRITES_ATOMIC=y` stays quiet about a word-sized plain
 //! write racing with marked reads; LKMM (and this check) does not.
 
-pub use crate::rt::DATA_RACE;
+pub use crate::rt::{task_on_cpu, DATA_RACE};
 use crate::sync::{Ordering, Plain, Value};
 
 use super::{IntWord, Word};

@@ -222,6 +222,7 @@ pub fn rcu_barrier(rcu: &Rcu) {
 pub struct RcuObject {
     name: &'static str,
     freed: GhostBool,
+    property: &'static str,
 }
 
 impl RcuObject {
@@ -230,6 +231,16 @@ impl RcuObject {
         RcuObject {
             name,
             freed: GhostBool::new(false),
+            property: NO_UAF_UNDER_RCU,
+        }
+    }
+
+    /// The same, its use after free reported as the model's own `property` (a model whose
+    /// use-after-free property already covers other objects).
+    pub fn reported_as(name: &'static str, property: &'static str) -> Self {
+        RcuObject {
+            property,
+            ..Self::new(name)
         }
     }
 
@@ -245,13 +256,14 @@ impl RcuObject {
 
     /// A reader's access to the object (`what`: the kernel expression), called right after the
     /// engine operation that accesses it (no actor runs in between, so "freed now" is "freed
-    /// before the access"). False, with a [`NO_UAF_UNDER_RCU`] violation, if it was freed.
+    /// before the access"). False, with a [`NO_UAF_UNDER_RCU`] violation (or the property it is
+    /// [reported as](Self::reported_as)), if it was freed.
     pub fn deref(&self, what: &str) -> bool {
         if !self.is_freed() {
             return true;
         }
         violation(
-            NO_UAF_UNDER_RCU,
+            self.property,
             format!("{what}: {} was already freed", self.name),
         );
         false

@@ -46,7 +46,7 @@ pub(crate) use liveness::{
 pub use mark::{Mark, Ref, Store, Wait};
 pub use property::{check, execution_spent, fatal_violation, violation, NO_DEADLOCK, NO_LIVELOCK};
 pub(crate) use race::{actor_name, probe_for_race};
-pub use race::{data_race, probing_races, DATA_RACE};
+pub use race::{current_task_cpu, data_race, probing_races, task_on_cpu, DATA_RACE};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;

@@ -5,6 +5,7 @@
 use std::cell::Cell;
 
 use super::actor::current_actor;
+use super::backend::{backend, Backend};
 use super::exec::with_ctx;
 
 /// Property id of the built-in data-race check: two conflicting accesses to one location (at
@@ -16,6 +17,35 @@ pub const DATA_RACE: &str = "data-race";
 thread_local! {
     /// Set while a backend's race detector is probed: its panic is expected and caught.
     static PROBING: Cell<bool> = const { Cell::new(false) };
+    static STD_CPU: Cell<Option<usize>> = const { Cell::new(None) };
+}
+loom::thread_local! {
+    static LOOM_CPU: Cell<Option<usize>> = Cell::new(None);
+}
+shuttle::thread_local! {
+    static SHUTTLE_CPU: Cell<Option<usize>> = Cell::new(None);
+}
+
+/// Declares the running actor a task on CPU `cpu` from now on (`None`: its own context, the
+/// default, e.g. an interrupt handler). Two tasks of one CPU never run at once: a context
+/// switch (a full barrier and the runqueue lock in `__schedule()`) separates their accesses,
+/// so the data-race check does not pair them. A model whose tasks share CPUs declares it
+/// (and again after a migration).
+pub fn task_on_cpu(cpu: Option<usize>) {
+    match backend() {
+        Backend::Std => STD_CPU.with(|c| c.set(cpu)),
+        Backend::Loom => LOOM_CPU.with(|c| c.set(cpu)),
+        Backend::Shuttle => SHUTTLE_CPU.with(|c| c.set(cpu)),
+    }
+}
+
+/// The CPU the running actor declared itself a task of ([`task_on_cpu`]).
+pub fn current_task_cpu() -> Option<usize> {
+    match backend() {
+        Backend::Std => STD_CPU.with(Cell::get),
+        Backend::Loom => LOOM_CPU.with(Cell::get),
+        Backend::Shuttle => SHUTTLE_CPU.with(Cell::get),
+    }
 }
 
 /// Records a data race on `location` (a kernel expression, e.g. `sig->flags`) found by the

@@ -156,14 +156,23 @@ enum Races {
     Shuttle,
 }
 
-/// Loom's causality cells: `cells[actor][kind]` records every access of that kind by that
-/// actor (as loom writes); other actors' accesses probe it (as loom reads).
+/// Loom's causality cells: per (actor, the CPU it runs on as a task) and kind of access, one
+/// cell recording every such access (as loom writes); other actors' accesses probe it (as
+/// loom reads).
 #[derive(Default)]
 struct LoomRaces {
     /// After a race the cells' state is loom's half-updated one: the variable is not checked
     /// again in this execution (its first race is the one reported).
     raced: bool,
-    cells: Vec<[Option<loom::cell::UnsafeCell<()>>; 4]>,
+    cells: Vec<Cells>,
+}
+
+struct Cells {
+    actor: usize,
+    /// [`rt::current_task_cpu`] of those accesses: another task's on the same CPU is ordered with
+    /// them by the context switch between the two tasks.
+    cpu: Option<usize>,
+    by_kind: [Option<loom::cell::UnsafeCell<()>>; 4],
 }
 
 impl<T: Value> Plain<T> {
@@ -236,29 +245,42 @@ impl<T: Value> Plain<T> {
             return;
         }
         let me = rt::current_actor();
-        if races.cells.len() <= me {
-            races.cells.resize_with(me + 1, Default::default);
-        }
+        let cpu = rt::current_task_cpu();
         // Probe first: it names the other access. (Writing our own cell would only fail for a
         // probe of it that is not ordered before us, and that probe's own access is in a cell
         // probed here.)
         let mut other = None;
-        'probe: for (actor, cells) in races.cells.iter().enumerate() {
-            if actor == me {
+        'probe: for cells in &races.cells {
+            if cells.actor == me || (cpu.is_some() && cells.cpu == cpu) {
                 continue;
             }
-            for (k, cell) in Access::ALL.iter().zip(cells) {
+            for (k, cell) in Access::ALL.iter().zip(&cells.by_kind) {
                 let Some(cell) = cell.as_ref().filter(|_| kind.conflicts(*k)) else {
                     continue;
                 };
                 if rt::probe_for_race(|| cell.with(|_| ())) {
-                    other = Some((actor, *k));
+                    other = Some((cells.actor, *k));
                     break 'probe;
                 }
             }
         }
-        let own =
-            races.cells[me][kind as usize].get_or_insert_with(|| loom::cell::UnsafeCell::new(()));
+        let at = match races
+            .cells
+            .iter()
+            .position(|c| c.actor == me && c.cpu == cpu)
+        {
+            Some(i) => i,
+            None => {
+                races.cells.push(Cells {
+                    actor: me,
+                    cpu,
+                    by_kind: Default::default(),
+                });
+                races.cells.len() - 1
+            }
+        };
+        let own = races.cells[at].by_kind[kind as usize]
+            .get_or_insert_with(|| loom::cell::UnsafeCell::new(()));
         let own_failed = other.is_none() && rt::probe_for_race(|| own.with_mut(|_| ()));
         if other.is_none() && !own_failed {
             return;

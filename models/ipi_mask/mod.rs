@@ -333,7 +333,8 @@ pub static MODEL: Model = Model {
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -344,7 +345,7 @@ pub static MODEL: Model = Model {
             summary: "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
                       kmalloc'd mask); A migrates to CPU3 while waiting",
             expect: expect![WAIT_BOUNDED => Violated, DATA_RACE => Violated],
-            sweep: Some(expect![WAIT_BOUNDED => Violated]),
+            sweep: Some(expect![WAIT_BOUNDED => Violated, DATA_RACE => Violated]),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::TaskLocalMask,
@@ -384,7 +385,8 @@ pub static MODEL: Model = Model {
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -395,7 +397,9 @@ pub static MODEL: Model = Model {
             summary: "the series combined with 5.15-era cond handling (rejected CPU left in the \
                       wait mask): A polls csd(0->2) that B owns",
             expect: expect![WAIT_MASK_MATCHES => Violated, DATA_RACE => Violated],
-            sweep: Some(expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated]),
+            sweep: Some(
+                expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::TaskLocalCondBitsKept,
@@ -439,7 +443,8 @@ pub static MODEL: Model = Model {
             sweep: Some(expect![
                 FUNC_DONE => ViolatedWeakMemory,
                 NO_LATE_INFO => BeyondEngine,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -450,7 +455,9 @@ pub static MODEL: Model = Model {
             summary: "the series with a flush that touches info after csd_unlock() of a SYNC \
                       csd (e.g. a trace hook)",
             expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
-            sweep: Some(expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated]),
+            sweep: Some(
+                expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::AblationInfoReadAfterUnlock,
@@ -460,7 +467,9 @@ pub static MODEL: Model = Model {
             summary: "the series with put_cpu() only on the run_remote path: B's call whose \
                       cond_func rejects every CPU leaks a preempt count",
             expect: expect![PREEMPT_BALANCED => Violated],
-            sweep: Some(expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated]),
+            sweep: Some(
+                expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::AblationPutCpuOnlyIfRemote,

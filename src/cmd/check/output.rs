@@ -197,7 +197,11 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, Agreement::NotReached) => "not reached".to_string(),
                 (true, _) => "Violated".to_string(),
                 (false, _) if p.property == DATA_RACE && !r.engine.kind().sees_races() => {
-                    "not checked (no happens-before under SC)".to_string()
+                    if r.engine.kind().real_threads() {
+                        "not checked (real threads are not instrumented)".to_string()
+                    } else {
+                        "not checked (no happens-before under SC)".to_string()
+                    }
                 }
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),

@@ -108,7 +108,7 @@ pub fn check_scene(
             expected,
             violated: found.is_some(),
             agreement: match declared {
-                Some(_) => agreement(expected, found.is_some(), spec, complete, &x.coverage),
+                Some(_) => agreement(&id, expected, found.is_some(), spec, complete, &x.coverage),
                 None => Agreement::Undeclared,
             },
             found_at: found.map(|f| FoundAt {

@@ -39,7 +39,8 @@ pub use model::{
     Engines, Expect, Model, Param, ParamVerdicts, Params, Property, Scenario, Variant,
 };
 pub use rt::{
-    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+    check, execution_spent, fatal_violation, violation, DATA_RACE, HUNG_TASK, NO_DEADLOCK,
+    NO_LIVELOCK,
 };
 pub use sync::{RwSem, Spinner};
 
@@ -59,7 +60,7 @@ pub mod prelude {
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
         Condvar, Ghost, GhostBool, GhostU32, GhostU64, GhostUsize, Mutex, MutexGuard, Ordering,
-        RwSem, Spinner,
+        Plain, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::{expect, params};

@@ -4,7 +4,7 @@
 
 use crate::engine::{self, EngineKind, Replayed};
 use crate::model::{Model, Params, Variant};
-use crate::rt::{HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK};
+use crate::rt::{DATA_RACE, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK};
 use crate::trace::Trace;
 
 /// Why a stored trace does not replay.
@@ -82,7 +82,8 @@ pub fn validate(registry: &[&'static Model], trace: &Trace) -> Result<Validated,
                 ))
             })
         })?;
-    let builtin = [NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK].contains(&trace.property.as_str());
+    let builtin =
+        [NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK, DATA_RACE].contains(&trace.property.as_str());
     if model.property(&trace.property).is_none() && !builtin {
         let names: Vec<_> = model.properties.iter().map(|p| p.id).collect();
         return Err(ReplayError::Unknown(format!(

@@ -301,6 +301,11 @@ pub static MODEL: Model = Model {
             claim: "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
                     the caller's CPU is online",
         },
+        Property {
+            id: DATA_RACE,
+            claim: "no data race (LKMM, KCSAN): no two conflicting accesses, at least one \
+                    plain, unordered by happens-before",
+        },
     ],
     variants: &[
         Variant {
@@ -321,13 +326,15 @@ pub static MODEL: Model = Model {
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ],
             sweep: Some(expect![
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -337,8 +344,8 @@ pub static MODEL: Model = Model {
             name: "task-local-mask",
             summary: "the series: wait mask in current->ipi_mask_ptr (NR_CPUS=128, 16-byte \
                       kmalloc'd mask); A migrates to CPU3 while waiting",
-            expect: expect![WAIT_BOUNDED => Violated],
-            sweep: Some(expect![WAIT_BOUNDED => Violated]),
+            expect: expect![WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            sweep: Some(expect![WAIT_BOUNDED => Violated, DATA_RACE => Violated]),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::TaskLocalMask,
@@ -347,7 +354,7 @@ pub static MODEL: Model = Model {
             name: "task-local-inline",
             summary: "the series with NR_CPUS=64: cpumask_size() fits the pointer word, mask \
                       stashed in current->ipi_mask_val",
-            expect: expect![WAIT_BOUNDED => Violated],
+            expect: expect![WAIT_BOUNDED => Violated, DATA_RACE => Violated],
             sweep: None,
             engines: Engines::All,
             min_pct_schedules: None,
@@ -371,13 +378,15 @@ pub static MODEL: Model = Model {
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ],
             sweep: Some(expect![
                 FUNC_DONE => Violated,
                 NO_LATE_INFO => Violated,
                 WAIT_MASK_MATCHES => Violated,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -387,8 +396,10 @@ pub static MODEL: Model = Model {
             name: "task-local-cond-bits-kept",
             summary: "the series combined with 5.15-era cond handling (rejected CPU left in the \
                       wait mask): A polls csd(0->2) that B owns",
-            expect: expect![WAIT_MASK_MATCHES => Violated],
-            sweep: Some(expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated]),
+            expect: expect![WAIT_MASK_MATCHES => Violated, DATA_RACE => Violated],
+            sweep: Some(
+                expect![WAIT_MASK_MATCHES => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::TaskLocalCondBitsKept,
@@ -426,12 +437,14 @@ pub static MODEL: Model = Model {
             expect: expect![
                 FUNC_DONE => ViolatedWeakMemory,
                 NO_LATE_INFO => BeyondEngine,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ],
             sweep: Some(expect![
                 FUNC_DONE => ViolatedWeakMemory,
                 NO_LATE_INFO => BeyondEngine,
-                WAIT_BOUNDED => Violated
+                WAIT_BOUNDED => Violated,
+                DATA_RACE => Violated
             ]),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -441,8 +454,10 @@ pub static MODEL: Model = Model {
             name: "ablation-info-read-after-unlock",
             summary: "the series with a flush that touches info after csd_unlock() of a SYNC \
                       csd (e.g. a trace hook)",
-            expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated],
-            sweep: Some(expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated]),
+            expect: expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            sweep: Some(
+                expect![NO_LATE_INFO => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::AblationInfoReadAfterUnlock,
@@ -452,7 +467,9 @@ pub static MODEL: Model = Model {
             summary: "the series with put_cpu() only on the run_remote path: B's call whose \
                       cond_func rejects every CPU leaks a preempt count",
             expect: expect![PREEMPT_BALANCED => Violated],
-            sweep: Some(expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated]),
+            sweep: Some(
+                expect![PREEMPT_BALANCED => Violated, WAIT_BOUNDED => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &Which::AblationPutCpuOnlyIfRemote,

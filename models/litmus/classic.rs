@@ -304,7 +304,7 @@ fn wrc(ordered: bool) {
     let p2 = cpu("P2", &m, move |m| {
         let r0 = r(&m.y, "y");
         if ordered {
-            mb();
+            rmb();
         }
         (r0, r(&m.x, "x"))
     });
@@ -321,7 +321,7 @@ pub fn wrc_poonceonces() {
     wrc(false)
 }
 
-pub fn wrc_release_mb() {
+pub fn wrc_release_rmb() {
     wrc(true)
 }
 

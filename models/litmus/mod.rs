@@ -15,10 +15,17 @@
 //!
 //! Threads are `P0`..`P3` as in the files; `x`, `y`, `z` are `int`s initialised to 0; final
 //! values (`x=2` in an exists clause) are read after every thread has been joined.
+//!
+//! Besides the exists clause, every test is checked for data races ([`DATA_RACE`]: herd7's
+//! "Flag data-race", for the tests with plain accesses) and, in the RCU tests, for a use of an
+//! object after its free ([`NO_UAF_UNDER_RCU`]).
 
 mod atomics;
 mod classic;
+mod deps;
 mod locks;
+mod plain;
+mod rcu;
 mod table;
 
 pub use table::TESTS;
@@ -111,7 +118,7 @@ pub static MODEL: Model = Model {
                shuttle (SC), give each of the kernel's memory-model litmus tests its Result: line?",
     references: &[
         "tools/memory-model/litmus-tests/*.litmus (Result: lines), tools/memory-model/README",
-        "Documentation/litmus-tests/{atomic,locking}/*.litmus",
+        "Documentation/litmus-tests/{atomic,locking,rcu}/*.litmus",
         "tools/memory-model/linux-kernel.cat, lock.cat (po-unlock-lock-po, cumul-fence, pb)",
         "tools/memory-model/Documentation/recipes.txt (rules of thumb), explanation.txt",
         "Documentation/atomic_t.txt (ordering of the atomic API, failed cmpxchg unordered)",
@@ -119,10 +126,22 @@ pub static MODEL: Model = Model {
     ],
     params: &[],
     param_check: None,
-    properties: &[Property {
-        id: EXISTS,
-        claim: "the final state never satisfies the test's exists clause (LKMM: Result: Never)",
-    }],
+    properties: &[
+        Property {
+            id: EXISTS,
+            claim: "the final state never satisfies the test's exists clause (LKMM: Result: \
+                    Never)",
+        },
+        Property {
+            id: DATA_RACE,
+            claim: "no two conflicting accesses, at least one plain, run unordered by \
+                    happens-before (herd7 flags no data-race)",
+        },
+        Property {
+            id: NO_UAF_UNDER_RCU,
+            claim: "no RCU reader uses an object after the updater freed it",
+        },
+    ],
     variants: &VARIANTS,
     param_verdicts: &[],
     source: &[
@@ -131,6 +150,9 @@ pub static MODEL: Model = Model {
         include_str!("classic.rs"),
         include_str!("locks.rs"),
         include_str!("atomics.rs"),
+        include_str!("rcu.rs"),
+        include_str!("plain.rs"),
+        include_str!("deps.rs"),
     ],
     scenario,
     scenes: None,
@@ -140,7 +162,8 @@ pub static MODEL: Model = Model {
 // ---------------------------------------------------------------------------------------------
 // The tests' shared memory and their accesses, each recorded as a kernel-named event.
 
-/// Every test's locations: `int x, y, z` (0), `atomic_t v`, and two spinlocks `s`, `t`.
+/// Every test's locations: `int x, y, z` (0), `atomic_t v`, two spinlocks `s`, `t`, RCU, and
+/// two plainly accessed `int`s `a`, `b` (named as the test names them).
 pub(crate) struct Mem {
     pub x: AtomicU32,
     pub y: AtomicU32,
@@ -148,10 +171,18 @@ pub(crate) struct Mem {
     pub v: AtomicU32,
     pub s: SpinLock,
     pub t: SpinLock,
+    pub rcu: Rcu,
+    pub a: Plain<u32>,
+    pub b: Plain<u32>,
 }
 
 impl Mem {
     pub fn new() -> Arc<Mem> {
+        Self::with_plain("a", "b")
+    }
+
+    /// Memory whose plain `int`s are called `a` and `b` in the test.
+    pub fn with_plain(a: &'static str, b: &'static str) -> Arc<Mem> {
         Arc::new(Mem {
             x: AtomicU32::new(0),
             y: AtomicU32::new(0),
@@ -159,6 +190,9 @@ impl Mem {
             v: AtomicU32::new(0),
             s: SpinLock::new(),
             t: SpinLock::new(),
+            rcu: Rcu::new(),
+            a: Plain::new(a, 0),
+            b: Plain::new(b, 0),
         })
     }
 }
@@ -228,6 +262,38 @@ pub(crate) fn lock<'a>(l: &'a SpinLock, name: &str) -> SpinGuard<'a> {
 pub(crate) fn unlock(g: SpinGuard<'_>, name: &str) {
     ev!("spin_unlock", "{name} released");
     drop(g);
+}
+
+/// `r = name;` (plain).
+pub(crate) fn pr(a: &Plain<u32>) -> u32 {
+    let v = plain_read(a);
+    ev!("plain read", "{} -> {v}", a.name());
+    v
+}
+
+/// `name = val;` (plain).
+pub(crate) fn pw(a: &Plain<u32>, val: u32) {
+    plain_write(a, val);
+    ev!("plain write", "{} = {val}", a.name());
+}
+
+/// `rcu_read_lock()`.
+pub(crate) fn rlock(m: &Mem) {
+    rcu_read_lock(&m.rcu);
+    ev!("rcu_read_lock", "");
+}
+
+/// `rcu_read_unlock()`.
+pub(crate) fn runlock(m: &Mem) {
+    ev!("rcu_read_unlock", "");
+    rcu_read_unlock(&m.rcu);
+}
+
+/// `synchronize_rcu()`.
+pub(crate) fn sync_rcu(m: &Mem) {
+    ev!("synchronize_rcu", "grace period starts");
+    synchronize_rcu(&m.rcu);
+    ev!("synchronize_rcu", "grace period ended");
 }
 
 /// A final value, read after every thread was joined (no event: not a thread's access).

@@ -217,6 +217,11 @@ pub static MODEL: Model = Model {
                     !cpumask_test_cpu(cpu, mm_cpumask(next))) never fires (\"Even in lazy TLB \
                     mode, the CPU should stay set in the mm_cpumask\")",
         },
+        Property {
+            id: DATA_RACE,
+            claim: "no data race (LKMM, KCSAN): no two conflicting accesses, at least one \
+                    plain, unordered by happens-before",
+        },
     ],
     variants: VARIANTS,
     param_verdicts: &[],
@@ -237,9 +242,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "x86-lazy-as-posted",
         summary: "x86 today (lazy clearing + once-a-second trim), reader as posted",
-        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -248,9 +253,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "x86-lazy-snapshot",
         summary: "x86 today, reader copies the mask once and prints both lines from the copy",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => ViolatedWeakMemory, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![LINE_IS_A_SNAPSHOT => ViolatedWeakMemory, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -259,9 +264,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "x86-eager-as-posted",
         summary: "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
-        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
+        expect: expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -270,9 +275,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "x86-eager-snapshot",
         summary: "x86 v4.14-v6.12, snapshot reader",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated],
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![LINE_IS_A_SNAPSHOT => Violated, PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -281,8 +286,10 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "arm64-never-set-as-posted",
         summary: "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
-        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
+        sweep: Some(
+            expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
+        ),
         engines: Engines::All,
         min_pct_schedules: None,
         design: &setup(Policy::Arm64NeverSet, Reader::AsPosted),
@@ -290,8 +297,10 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "arm64-never-set-snapshot",
         summary: "arm64-like, snapshot reader",
-        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated],
-        sweep: Some(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+        expect: expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
+        sweep: Some(
+            expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
+        ),
         engines: Engines::All,
         min_pct_schedules: None,
         design: &setup(Policy::Arm64NeverSet, Reader::Snapshot),
@@ -299,9 +308,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "sparc64-never-clear-as-posted",
         summary: "sparc64-like: set on switch-in, never cleared, reader as posted",
-        expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        expect: expect![LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -310,9 +319,9 @@ const VARIANTS: &[Variant] = &[
     Variant {
         name: "sparc64-never-clear-snapshot",
         summary: "sparc64-like, snapshot reader",
-        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+        expect: expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated],
+            expect![PRINTED_BIT_FRESH => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -322,9 +331,9 @@ const VARIANTS: &[Variant] = &[
         name: "ablation-x86-lazy-trim-lazy-cpus",
         summary: "x86 lazy, but the once-a-second trim also clears the bit of lazy CPUs that \
                   keep the mm loaded (instead of skipping them); lazy-return scene",
-        expect: expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
+        expect: expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated, DATA_RACE => Violated],
         sweep: Some(
-            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated],
+            expect![LINE_IS_A_SNAPSHOT => Violated, LINES_AGREE => Violated, SET_MEANS_RUNNING => Violated, RUNNING_MEANS_SET => Violated, SUBSET_OF_CPUS_ALLOWED => Violated, TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,

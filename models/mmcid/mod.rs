@@ -177,6 +177,11 @@ const PROPERTIES: &[Property] = &[
         claim: "an mm whose user count dropped below the threshold recorded when it entered \
                 per-CPU mode is back in per-task mode (changelog of V3 17/20)",
     },
+    Property {
+        id: DATA_RACE,
+        claim: "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+                unordered by happens-before",
+    },
 ];
 
 pub static MODEL: Model = Model {
@@ -203,7 +208,9 @@ pub static MODEL: Model = Model {
             summary: "mainline, fork scene: per-task -> per-CPU while T1 runs on CPU1, is \
                       migrated and scheduled in on CPU2",
             expect: expect![],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+            sweep: Some(
+                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &setup(Design::Mainline, Ablation::None, Script::Fork, false),
@@ -212,7 +219,7 @@ pub static MODEL: Model = Model {
             name: "mainline-exit",
             summary: "mainline, exit scene: per-CPU -> per-task by the second of two \
                       concurrent exits while T2 is scheduled in and out",
-            expect: expect![],
+            expect: expect![DATA_RACE => Violated],
             sweep: None,
             engines: Engines::All,
             min_pct_schedules: None,
@@ -221,8 +228,10 @@ pub static MODEL: Model = Model {
         Variant {
             name: "v3",
             summary: "as posted in V3, fork scene",
-            expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+            expect: expect![NO_LIVELOCK => Violated, DATA_RACE => Violated],
+            sweep: Some(
+                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &setup(Design::V3, Ablation::None, Script::Fork, false),
@@ -230,7 +239,7 @@ pub static MODEL: Model = Model {
         Variant {
             name: "v3-exit",
             summary: "as posted in V3, exit scene",
-            expect: expect![],
+            expect: expect![DATA_RACE => Violated],
             sweep: None,
             engines: Engines::All,
             min_pct_schedules: None,
@@ -240,7 +249,9 @@ pub static MODEL: Model = Model {
             name: "direct-handover",
             summary: "no TRANSIT in either direction, fork scene",
             expect: expect![NO_LIVELOCK => Violated],
-            sweep: Some(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+            sweep: Some(
+                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+            ),
             engines: Engines::All,
             min_pct_schedules: None,
             design: &setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
@@ -248,7 +259,7 @@ pub static MODEL: Model = Model {
         Variant {
             name: "direct-handover-exit",
             summary: "no TRANSIT in either direction, exit scene",
-            expect: expect![],
+            expect: expect![DATA_RACE => Violated],
             sweep: None,
             engines: Engines::All,
             min_pct_schedules: None,
@@ -260,7 +271,7 @@ pub static MODEL: Model = Model {
                       affinity path does), exit scene",
             expect: expect![SWITCH_BACK => Violated],
             sweep: Some(
-                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, SWITCH_BACK => Violated],
+                expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, SWITCH_BACK => Violated, DATA_RACE => Violated],
             ),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -270,9 +281,9 @@ pub static MODEL: Model = Model {
             name: "v6.19.0-exit",
             summary: "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
                       ONCPU test, CPU->task walk without the UNSET test), exit scene",
-            expect: expect![CIDMASK_IN_BOUNDS => Violated],
+            expect: expect![CIDMASK_IN_BOUNDS => Violated, DATA_RACE => Violated],
             sweep: Some(
-                expect![CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
             ),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -292,9 +303,9 @@ pub static MODEL: Model = Model {
         Variant {
             name: "no-schedout-drop",
             summary: "ablation of mainline, exit scene: mm_cid_schedout() ignores TRANSIT CIDs",
-            expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+            expect: expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
             sweep: Some(
-                expect![NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
             ),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -309,7 +320,7 @@ pub static MODEL: Model = Model {
             name: "mainline-alloc",
             summary: "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
                       and CPU3, both must allocate beyond max_cids",
-            expect: expect![],
+            expect: expect![DATA_RACE => Violated],
             sweep: None,
             engines: Engines::All,
             min_pct_schedules: None,
@@ -319,9 +330,9 @@ pub static MODEL: Model = Model {
             name: "nonatomic-get-cid",
             summary: "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
                       __set_bit() instead of test_and_set_bit()",
-            expect: expect![CID_UNIQUE => Violated],
+            expect: expect![CID_UNIQUE => Violated, DATA_RACE => Violated],
             sweep: Some(
-                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![CID_UNIQUE => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
             ),
             engines: Engines::All,
             min_pct_schedules: None,
@@ -336,9 +347,9 @@ pub static MODEL: Model = Model {
             name: "get-cid-no-retry",
             summary: "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
                       retrying over all num_possible_cpus() CIDs",
-            expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated],
+            expect: expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated, DATA_RACE => Violated],
             sweep: Some(
-                expect![CID_IN_RANGE => Violated, CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated],
+                expect![CID_IN_RANGE => Violated, CIDMASK_IN_BOUNDS => Violated, NO_LIVELOCK => Violated, NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
             ),
             engines: Engines::All,
             min_pct_schedules: None,

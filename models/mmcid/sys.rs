@@ -88,6 +88,8 @@ pub struct Sys {
     pub cidmask: Bitmap,
     pub tasks: Vec<Task>,
     pub rq: Vec<Mutex<Rq>>,
+    /// RCU (V3 and v6.19.0 walked the thread list under `rcu_read_lock()`).
+    pub rcu: Rcu,
     pub(crate) ghost: kmodel_harness::sync::Ghost<Ghost>,
 }
 
@@ -116,6 +118,7 @@ impl Sys {
                 user_list: std::sync::Mutex::new(Vec::new()),
                 work_queued: AtomicBool::new(false),
             },
+            rcu: Rcu::new(),
             cidmask: Bitmap::new("mm_cidmask(mm)", n as usize, CIDMASK_IN_BOUNDS),
             tasks: (0..nr_tasks)
                 .map(|i| Task {

@@ -53,7 +53,8 @@ const PROPERTIES: &[Property] = &[
         id: NO_USE_AFTER_PUT,
         claim: "nobody touches the mm_struct, its page tables or its pages after the reference \
                 that protects them is gone (no access after __mmdrop(), no page faulted in after \
-                exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks)",
+                exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks; \
+                no thread's task_struct after its RCU-delayed free)",
     },
     Property {
         id: NO_DEADLOCK,
@@ -73,6 +74,11 @@ const PROPERTIES: &[Property] = &[
         id: CHECK_MM_RSS,
         claim: "kernel assertion in __mmdrop() -> check_mm(): no \"BUG: Bad rss-counter state\" \
                 (no page is still accounted to an mm_struct when it is freed)",
+    },
+    Property {
+        id: DATA_RACE,
+        claim: "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+                unordered by happens-before",
     },
 ];
 
@@ -104,7 +110,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(a) mainline: pidfd_send_signal(SIGKILL) then process_mrelease(pidfd, 0); \
                   smaps m_start() holds mm_users across the walk",
         expect: expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated],
-        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated],
+        ),
         engines: Engines::All,
         min_pct_schedules: None,
         design: &Design::Today,
@@ -114,7 +122,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
                   + mmgrab, kill_all_shared_mm(), then reap",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated],
+        ),
         engines: Engines::All,
         min_pct_schedules: None,
         design: &Design::ReapKillV3,
@@ -124,7 +134,9 @@ const VARIANTS: &[Variant] = &[
         summary: "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
                   task->mm; process_mrelease falls back to it",
         expect: expect![TEARDOWN_NOT_IN_READER => Violated],
-        sweep: Some(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+        sweep: Some(
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated],
+        ),
         engines: Engines::All,
         min_pct_schedules: None,
         design: &Design::ExitMmPointer,
@@ -135,7 +147,7 @@ const VARIANTS: &[Variant] = &[
                   walkers hold the open-time mm_count + mmap_read_lock, never mm_users",
         expect: expect![KILLER_NOT_BLOCKED_BY_READER => Violated],
         sweep: Some(
-            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated],
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -160,7 +172,7 @@ const VARIANTS: &[Variant] = &[
                   under the read lock",
         expect: expect![REAPED_ON_SUCCESS => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
         sweep: Some(
-            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated],
+            expect![REAPED_ON_SUCCESS => Violated, NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, KILLER_NOT_BLOCKED_BY_READER => Violated, CHECK_MM_RSS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,
@@ -188,7 +200,7 @@ const VARIANTS: &[Variant] = &[
             MMPUT_MM_USERS => Violated
         ],
         sweep: Some(
-            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, MMPUT_MM_USERS => Violated],
+            expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, NO_USE_AFTER_PUT => Violated, MMPUT_MM_USERS => Violated, DATA_RACE => Violated],
         ),
         engines: Engines::All,
         min_pct_schedules: None,

@@ -99,6 +99,12 @@ impl EngineKind {
         matches!(self, EngineKind::Loom | EngineKind::Stress)
     }
 
+    /// Whether the engine sees happens-before, so it can check [`crate::rt::DATA_RACE`]
+    /// (loom: its causality; the SC engines have none, real threads are not instrumented).
+    pub fn sees_races(self) -> bool {
+        self == EngineKind::Loom
+    }
+
     /// Runs real OS threads: the OS picks the schedule (nothing replays, nothing is exhaustive,
     /// and timings are real, so measurements run alone).
     pub fn real_threads(self) -> bool {

@@ -19,6 +19,8 @@
 //! - `blocker.rs`: what a blocked actor waits for, and how a stuck execution wakes it.
 //! - `stuck.rs`: a stuck execution (every actor blocked): its verdict and how it ends.
 //! - `local.rs`: actor-local values (a task's `task_struct`, a CPU's interrupt state).
+//! - `race.rs`: the built-in [`DATA_RACE`] property and [`data_race`], the call race detectors
+//!   report through.
 
 mod actor;
 mod backend;
@@ -30,6 +32,7 @@ mod local;
 mod mark;
 pub(crate) mod observe;
 mod property;
+mod race;
 mod record;
 mod schedule;
 mod stuck;
@@ -58,6 +61,8 @@ pub(crate) use property::{actor_names, violate_as};
 pub use property::{
     check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
 };
+pub(crate) use race::{actor_name, probe_for_race};
+pub use race::{current_task_cpu, data_race, probing_races, task_on_cpu, DATA_RACE};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;

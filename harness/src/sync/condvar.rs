@@ -104,6 +104,7 @@ impl Condvar {
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
+        state.releasing();
         rt::before_blocking();
         let inner = match (&*self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
@@ -118,7 +119,7 @@ impl Condvar {
             (CondvarInner::Native(c), GuardInner::Native(g)) => GuardInner::Native(c.wait(g)),
             _ => unreachable!("condvar and mutex built under different engines"),
         };
-        super::barrier::after_spin_lock();
+        state.acquired();
         if let Some(addr) = self.marked(rec) {
             marks::woken(addr);
         }

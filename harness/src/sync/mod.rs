@@ -12,7 +12,8 @@
 //! `test_and_set_bit`, `xchg`, `cmpxchg`) → [`smp_mb`] around a `Relaxed` RMW, see [`full_rmw`].
 //!
 //! One file per primitive: `atomic.rs`, `barrier.rs`, `mutex.rs`, `condvar.rs`, `rwsem.rs`,
-//! `spinner.rs`, and `ghost.rs` (a model's own bookkeeping, recorded for the `dpor` engine).
+//! `spinner.rs`, `plain.rs` (plainly accessed variables and the data-race check), and `ghost.rs`
+//! (a model's own bookkeeping, recorded for the `dpor` engine).
 
 pub use std::sync::atomic::Ordering;
 /// Models keep refcounts they care about (`mm_users`, `mm_count`) as explicit atomics, so the
@@ -37,6 +38,7 @@ mod barrier;
 mod condvar;
 mod ghost;
 mod mutex;
+mod plain;
 mod rwsem;
 mod spinner;
 
@@ -45,5 +47,6 @@ pub use barrier::{fence, full_rmw, smp_mb};
 pub use condvar::Condvar;
 pub use ghost::{Ghost, GhostBool, GhostGuard, GhostU32, GhostU64, GhostUsize};
 pub use mutex::{Mutex, MutexGuard};
+pub use plain::{IntValue, Plain, Value};
 pub use rwsem::RwSem;
 pub use spinner::Spinner;

@@ -23,15 +23,36 @@ pub struct Mutex<T> {
 pub(super) struct LockState {
     pub(super) held: std::sync::atomic::AtomicBool,
     pub(super) waiters: std::sync::atomic::AtomicU64,
-    /// The harness's own lock (a parked spinner's): recorded executions mark nothing about it.
+    /// The harness's own lock (an rwsem's state, a parked spinner's): recorded executions mark
+    /// nothing about it, and it is a plain C11 mutex (no lock-ordering fences).
     pub(super) internal: bool,
     /// The kernel's name of the lock (`rq->lock`), for marks and deadlock reports.
     pub(super) name: Option<&'static str>,
     /// The actor holding it, plus one (0: free); for `lockdep_assert_held()`.
     owner: std::sync::atomic::AtomicUsize,
+    /// 1 + the actor that released it last (0: never released).
+    last_owner: std::sync::atomic::AtomicUsize,
 }
 
 impl LockState {
+    /// Right after the engine acquired the lock: LKMM's lock ordering for a model's lock
+    /// (`barrier::after_spin_lock`).
+    pub(super) fn acquired(&self) {
+        if !self.internal {
+            let last = self.last_owner.load(Ordering::Relaxed);
+            super::barrier::after_spin_lock(last != 0 && last != rt::current_actor() + 1);
+        }
+    }
+
+    /// Right before the engine releases the lock (an unlock, or a condvar wait).
+    pub(super) fn releasing(&self) {
+        if !self.internal {
+            self.last_owner
+                .store(rt::current_actor() + 1, Ordering::Relaxed);
+            super::barrier::spin_unlocked();
+        }
+    }
+
     /// The lock's identity for the recorder; `None` for the harness's own locks.
     pub(super) fn marked(&self) -> Option<usize> {
         (!self.internal).then_some(self as *const Self as usize)
@@ -97,7 +118,7 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>, rec: bool, waited: bool) -> MutexGuard<'a, T> {
-        super::barrier::after_spin_lock();
+        self.state.acquired();
         if let Some(addr) = self.state.marked().filter(|_| rec) {
             marks::lock_taken(
                 addr,
@@ -187,6 +208,9 @@ impl<T> Drop for MutexGuard<'_, T> {
         // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
         self.state.held.store(false, Ordering::Relaxed);
         self.state.owner.store(0, Ordering::Relaxed);
+        if self.inner.is_some() && !std::thread::panicking() {
+            self.state.releasing();
+        }
         // Not while unwinding: the engine (loom after a deadlock) may be gone.
         let rec = rt::recording() && !std::thread::panicking();
         if let Some(addr) = self.state.marked().filter(|_| rec) {

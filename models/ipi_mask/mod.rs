@@ -423,8 +423,8 @@ pub static MODEL: Model = Model {
             sweep: None,
             engines: Engines::ShuttleOnly(UNPINNED_SC),
             // shuttle-pct (seed 0, depth 3) first reaches `no-info-after-return` at schedule
-            // 7,793 since the port's llist_add() became a try_cmpxchg() loop (one more read per
-            // queueing shifts PCT's choices); the other violations come within 2,000.
+            // 6,784 (measured 2026-12, after the port's llist_add() became a try_cmpxchg() loop
+            // and shuttle explores on past stuck executions); the others come within 1,300.
             min_pct_schedules: Some(10_000),
             design: &Which::AblationUnpinnedQueueing,
         },

@@ -97,12 +97,20 @@ pub const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
 
 impl Sys {
     pub(crate) fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
+        // The slots come from alloc_percpu() (zero fill): since the rewrite mm_init_cid() does
+        // not write them, so a CPU the mm never ran on holds plain 0. V3 (not re-read) keeps
+        // MM_CID_UNSET as modelled before.
+        let slot0 = if design == Design::V3 {
+            MM_CID_UNSET
+        } else {
+            0
+        };
         Sys {
             design,
             ablation,
             nr_possible: n,
             mm_cid: MmMmCid {
-                pcpu: (0..n).map(|_| AtomicU32::new(MM_CID_UNSET)).collect(),
+                pcpu: (0..n).map(|_| AtomicU32::new(slot0)).collect(),
                 mode: AtomicU32::new(0),
                 percpu: AtomicU32::new(0),
                 transit: AtomicU32::new(0),

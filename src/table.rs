@@ -114,7 +114,25 @@ pub fn markdown_matrix(reports: &[kmodel_harness::verdict::VariantReport]) -> St
                     let beyond = results
                         .iter()
                         .any(|(_, x)| x.expected == Some(kmodel_harness::Expect::BeyondEngine));
-                    let cell = if violated_by.is_empty() {
+                    let race = kmodel_harness::DATA_RACE == *p
+                        && results.iter().any(|(r, _)| !r.engine.kind().sees_races());
+                    let cell = if race {
+                        // Only engines with happens-before (loom) check data races.
+                        let checked: Vec<&str> = results
+                            .iter()
+                            .filter(|(r, _)| r.engine.kind().sees_races())
+                            .map(|(r, _)| r.engine.name())
+                            .collect();
+                        let verdict = if violated_by.is_empty() {
+                            "Holds"
+                        } else {
+                            "**Violated**"
+                        };
+                        format!(
+                            "{verdict} ({}; SC engines cannot see races)",
+                            checked.join(", ")
+                        )
+                    } else if violated_by.is_empty() {
                         if beyond {
                             "not observed (beyond this engine)".to_string()
                         } else if runs.iter().any(|r| r.partial()) {

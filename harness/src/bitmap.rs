@@ -2,10 +2,13 @@
 //!
 //! Every operation checks its bit index against the bitmap's size. An out-of-range index is
 //! reported as a violation of the property the owner named (as KASAN would report the access)
-//! and the access is skipped, never wrapped.
+//! and the access is skipped, never wrapped. The words are [`Plain`] variables: the atomic
+//! bitops and `test_bit()` are marked accesses (instrumented as atomics), the scans
+//! (`find_*_bit()`, `bitmap_weight()`, `bitmap[word]`) plain loads, as in lib/find_bit.c, so a
+//! scan concurrent with a bitop is a data race (LKMM), as KCSAN would report it.
 
 use crate::rt::{fatal_violation, PropertyId};
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{Ordering, Plain};
 
 pub const BITS_PER_LONG: usize = 64;
 
@@ -14,10 +17,11 @@ pub const fn bits_to_longs(nbits: usize) -> usize {
     nbits.div_ceil(BITS_PER_LONG)
 }
 
-/// A bitmap of `nbits` bits whose words are atomics, so lock-free readers race for real.
+/// A bitmap of `nbits` bits whose words are shared variables, so lock-free readers race for
+/// real.
 #[derive(Debug)]
 pub struct Bitmap {
-    words: Vec<AtomicU64>,
+    words: Vec<Plain<u64>>,
     nbits: usize,
     /// Property violated by an out-of-range access.
     oob_property: PropertyId,
@@ -30,7 +34,7 @@ impl Bitmap {
     pub fn new(name: &'static str, nbits: usize, oob_property: PropertyId) -> Self {
         Bitmap {
             words: (0..bits_to_longs(nbits))
-                .map(|_| AtomicU64::new(0))
+                .map(|_| Plain::new(name, 0))
                 .collect(),
             nbits,
             oob_property,
@@ -58,7 +62,7 @@ impl Bitmap {
         ok
     }
 
-    fn word(&self, bit: usize) -> (&AtomicU64, u64) {
+    fn word(&self, bit: usize) -> (&Plain<u64>, u64) {
         (
             &self.words[bit / BITS_PER_LONG],
             1u64 << (bit % BITS_PER_LONG),
@@ -81,7 +85,23 @@ impl Bitmap {
         }
     }
 
-    /// `test_bit()` / `cpumask_test_cpu()`: a plain (READ_ONCE) load.
+    /// `__set_bit()`: the non-atomic form, a plain read-modify-write of the word.
+    pub fn __set_bit(&self, bit: usize) {
+        if self.in_bounds("__set_bit", bit) {
+            let (w, m) = self.word(bit);
+            w.plain_write(w.plain_read() | m);
+        }
+    }
+
+    /// `__clear_bit()`: the non-atomic form, a plain read-modify-write of the word.
+    pub fn __clear_bit(&self, bit: usize) {
+        if self.in_bounds("__clear_bit", bit) {
+            let (w, m) = self.word(bit);
+            w.plain_write(w.plain_read() & !m);
+        }
+    }
+
+    /// `test_bit()` / `cpumask_test_cpu()`: a marked load (`instrument_atomic_read()`).
     pub fn test_bit(&self, bit: usize) -> bool {
         if !self.in_bounds("test_bit", bit) {
             return false;
@@ -116,17 +136,17 @@ impl Bitmap {
         }
     }
 
-    /// Word `i` read once (`READ_ONCE(bitmap[i])`), for chunked readers such as `%*pb`.
+    /// Word `i` read plainly (`bitmap[i]`), for chunked readers such as `%*pb`.
     pub fn read_word(&self, i: usize) -> u64 {
-        self.words[i].load(Ordering::Relaxed)
+        self.words[i].plain_read()
     }
 
     pub fn nwords(&self) -> usize {
         self.words.len()
     }
 
-    /// `find_next_bit(bitmap, size, start)` scanning word by word with READ_ONCE loads, as the
-    /// kernel does. Returns `size` when none is found.
+    /// `find_next_bit(bitmap, size, start)` scanning word by word with plain loads
+    /// (`FIND_NEXT_BIT(addr[idx], ...)` in lib/find_bit.c). Returns `size` when none is found.
     pub fn find_next_bit(&self, size: usize, start: usize) -> usize {
         self.find_next(size, start, false)
     }
@@ -151,19 +171,14 @@ impl Bitmap {
             self.in_bounds("find_next_bit", size - 1);
             return size;
         }
-        find_next_in(
-            |i| self.words[i].load(Ordering::Relaxed),
-            size,
-            start,
-            invert,
-        )
+        find_next_in(|i| self.words[i].plain_read(), size, start, invert)
     }
 
-    /// `bitmap_weight()` (word-by-word relaxed loads).
+    /// `bitmap_weight()` (word-by-word plain loads).
     pub fn weight(&self) -> usize {
         self.words
             .iter()
-            .map(|w| w.load(Ordering::Relaxed).count_ones() as usize)
+            .map(|w| w.plain_read().count_ones() as usize)
             .sum()
     }
 }

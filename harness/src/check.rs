@@ -99,7 +99,13 @@ pub fn check_scene(
             property: id,
             expected,
             violated: found.is_some(),
-            agreement: judge(expected, found.is_some(), spec, Scope::Check(&x.coverage)),
+            agreement: judge(
+                id,
+                expected,
+                found.is_some(),
+                spec,
+                Scope::Check(&x.coverage),
+            ),
             found_at: found.map(|f| FoundAt {
                 execution: f.execution,
                 seconds: f.after.as_secs_f64(),

@@ -17,6 +17,8 @@ pub mod engine;
 pub mod kernel;
 pub mod lkmm;
 pub mod model;
+#[doc(hidden)]
+pub mod native;
 pub mod overhead;
 pub mod param;
 pub mod patch;
@@ -38,7 +40,8 @@ pub use model::{
     Scenario, Variant, VariantCard,
 };
 pub use rt::{
-    check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
+    check, execution_spent, fatal_violation, violation, DATA_RACE, HUNG_TASK, NO_DEADLOCK,
+    NO_LIVELOCK,
 };
 pub use sync::{RwSem, Spinner};
 pub use verdict::{Declared, Expect, Property, PropertyId};
@@ -59,7 +62,8 @@ pub mod prelude {
     pub use crate::scene::{NoScenes, SceneBounds, SceneSize, Scenes};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
-        Condvar, Mutex, MutexGuard, Ordering, RwSem, Spinner,
+        Condvar, Ghost, GhostBool, GhostU32, GhostU64, GhostUsize, Mutex, MutexGuard, Ordering,
+        Plain, RwSem, Spinner,
     };
     pub use crate::thread::{current_actor, spawn, yield_now, JoinHandle};
     pub use crate::verdict::{Declared, Expect, Property, PropertyId};

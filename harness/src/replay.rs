@@ -4,7 +4,7 @@
 
 use crate::engine::{self, EngineError, Replayed};
 use crate::model::{Model, Params, VariantCard};
-use crate::rt::{HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK};
+use crate::rt::{DATA_RACE, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK};
 use crate::trace::Trace;
 use crate::verdict::{CheckLabel, Error};
 
@@ -43,7 +43,7 @@ pub fn validate(registry: &[&'static dyn Model], trace: &Trace) -> Result<Valida
                 ))
             })
         })?;
-    let builtin = [NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK].contains(&trace.property);
+    let builtin = [NO_DEADLOCK, NO_LIVELOCK, HUNG_TASK, DATA_RACE].contains(&trace.property);
     if model.property(trace.property).is_none() && !builtin {
         let names: Vec<_> = model.properties().iter().map(|p| p.id).collect();
         return Err(Error::BadInput(format!(

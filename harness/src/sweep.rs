@@ -467,7 +467,7 @@ pub fn sweep(
             f
         });
         let violated = finding.is_some();
-        let agreement = judge(Some(expected), violated, &opts.engine, Scope::Sweep);
+        let agreement = judge(id, Some(expected), violated, &opts.engine, Scope::Sweep);
         report.properties.push(SweepProperty {
             property: id,
             expected,

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use crate::native;
 pub use crate::rt::current_actor;
 use crate::rt::{self, backend, set_current_actor, use_backend, Backend, ExecCtx};
 
@@ -23,6 +24,7 @@ enum JoinInner<T> {
     Std(std::thread::JoinHandle<T>),
     Loom(loom::thread::JoinHandle<T>),
     Shuttle(shuttle::thread::JoinHandle<T>),
+    Native(native::JoinHandle<T>),
 }
 
 impl<T> JoinHandle<T> {
@@ -44,6 +46,7 @@ impl<T> JoinHandle<T> {
             JoinInner::Std(h) => h.join(),
             JoinInner::Loom(h) => h.join(),
             JoinInner::Shuttle(h) => h.join(),
+            JoinInner::Native(h) => Ok(h.join()),
         }
     }
 }
@@ -98,6 +101,7 @@ where
                 .spawn(body)
                 .expect("spawn shuttle task"),
         ),
+        Backend::Native => JoinInner::Native(native::spawn(id, body)),
     };
     JoinHandle {
         inner: Some(inner),
@@ -137,5 +141,8 @@ pub fn yield_now() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),
         Backend::Shuttle => shuttle::thread::yield_now(),
+        // A schedule point of its own, as under shuttle: what the actor does next (even to ghost
+        // state) is a new step.
+        Backend::Native => native::schedule(),
     }
 }

@@ -50,6 +50,8 @@ pub struct Task<'a> {
 
 impl<'a> Task<'a> {
     pub fn new(smp: &'a Smp, name: String, cpu: usize, init_task: bool) -> Self {
+        // Tasks of one CPU are separated by context switches (the data-race check's view).
+        task_on_cpu(Some(cpu));
         Task {
             name,
             smp,
@@ -121,6 +123,7 @@ impl<'a> Task<'a> {
                 cpu
             );
             self.cpu = cpu;
+            task_on_cpu(Some(cpu));
         }
     }
 }
@@ -149,7 +152,7 @@ impl CallMask {
     fn read(&self, smp: &Smp) -> u64 {
         match *self {
             CallMask::Cpus(m) => m,
-            CallMask::Mm { .. } => smp.mm_cpumask.load(Ordering::Relaxed),
+            CallMask::Mm { .. } => plain_read(&smp.mm_cpumask),
         }
     }
 
@@ -292,7 +295,7 @@ fn call_many_cond(
                 return tr;
             }
             let csd = &smp.csd[csd_idx];
-            csd.info.store(info, Ordering::Relaxed);
+            plain_write(&csd.info, info);
             tr.queued |= 1 << cpu;
             if llist_add(smp, csd_idx, cpu) {
                 cfd.cpumask_ipi.set_cpu(cpu);

@@ -40,7 +40,7 @@ pub fn csd_do_func(smp: &Smp, cpu: usize, info: usize) {
             )
         }
     });
-    call.result[cpu].store(1, Ordering::Relaxed);
+    plain_write(&call.result[cpu], 1);
 }
 
 /// `__flush_smp_call_function_queue()` on `cpu` (IRQs disabled by the caller): take the inbox,
@@ -58,8 +58,8 @@ pub fn flush_smp_call_function_queue(smp: &Smp, cpu: usize) {
     let mut rest = Vec::new();
     for &c in &entries {
         let csd = &smp.csd[c];
-        if csd.u_flags.load(Ordering::Relaxed) & CSD_FLAG_TYPE_MASK == CSD_TYPE_SYNC {
-            let info = csd.info.load(Ordering::Relaxed);
+        if plain_read(&csd.u_flags) & CSD_FLAG_TYPE_MASK == CSD_TYPE_SYNC {
+            let info = plain_read(&csd.info);
             csd_do_func(smp, cpu, info);
             csd_unlock(smp, c);
             if smp.design.info_after_unlock {
@@ -86,8 +86,8 @@ pub fn flush_smp_call_function_queue(smp: &Smp, cpu: usize) {
     }
     for c in rest {
         let csd = &smp.csd[c];
-        if csd.u_flags.load(Ordering::Relaxed) & CSD_FLAG_TYPE_MASK == CSD_TYPE_ASYNC {
-            let info = csd.info.load(Ordering::Relaxed);
+        if plain_read(&csd.u_flags) & CSD_FLAG_TYPE_MASK == CSD_TYPE_ASYNC {
+            let info = plain_read(&csd.info);
             csd_unlock(smp, c);
             csd_do_func(smp, cpu, info);
         }

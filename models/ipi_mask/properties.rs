@@ -30,4 +30,7 @@ properties! {
     IRQS_ENABLED = "lockdep-assert-irqs-enabled":
         "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
          the caller's CPU is online";
+    DATA_RACE:
+        "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+         unordered by happens-before";
 }

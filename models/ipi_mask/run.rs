@@ -53,7 +53,7 @@ fn do_call(t: &mut Task<'_>, s: &Scene, c: &Call, id: usize) {
         // The caller now uses what func computed into info (e.g. frees the page tables).
         let must = call.targets.load(I) | tr.queued;
         let missing: u64 = (0..NR_CPU_IDS)
-            .filter(|&c| must & (1 << c) != 0 && call.result[c].load(Ordering::Relaxed) == 0)
+            .filter(|&c| must & (1 << c) != 0 && plain_read(&call.result[c]) == 0)
             .fold(0, |m, c| m | 1 << c);
         check(FUNC_DONE, missing == 0, || {
             format!(

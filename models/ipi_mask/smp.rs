@@ -28,20 +28,24 @@ pub const CSD_FLAG_TYPE_MASK: u32 = 0xF0;
 pub const SCF_WAIT: u32 = 1 << 0;
 pub const SCF_RUN_LOCAL: u32 = 1 << 1;
 
-/// Instrumentation-only state uses plain std atomics: the engines do not schedule around it,
-/// so it adds no interleavings and no ordering; it reads as the execution's SC history.
-pub use std::sync::atomic::{
-    AtomicBool as IBool, AtomicU32 as IU32, AtomicU64 as IU64, AtomicUsize as IUsize,
+/// Instrumentation-only state uses the harness's ghost atomics: the engines do not schedule
+/// around it, so it adds no interleavings and no ordering; it reads as the execution's SC history
+/// (the dpor engine records which steps touch it).
+pub use kmodel_harness::sync::{
+    GhostBool as IBool, GhostU32 as IU32, GhostU64 as IU64, GhostUsize as IUsize,
 };
 pub const I: Ordering = Ordering::SeqCst;
 
 /// `call_single_data_t`: `node.llist`, `node.u_flags`, `func`, `info`. All calls in the model
 /// use the same `func`, so only `info` is stored (the call's id). `owner` is instrumentation.
 pub struct Csd {
-    pub u_flags: AtomicU32,
+    /// Plain (`|=` in `csd_lock()`, `CSD_TYPE()`, the `WARN_ON()`) and marked
+    /// (`smp_store_release()`, `smp_cond_load_acquire()`) accesses.
+    pub u_flags: Plain<u32>,
     /// `node.llist.next`: index + 1 of the next csd, 0 = NULL.
     pub next: AtomicUsize,
-    pub info: AtomicUsize,
+    /// `csd->info = info` / `info = csd->info`: plain.
+    pub info: Plain<usize>,
     /// Instrumentation: the call that holds CSD_FLAG_LOCK (0 = none).
     pub owner: IUsize,
     /// The "event" a waiter in smp_cond_load_acquire() sleeps on until the line is written
@@ -53,7 +57,8 @@ pub struct Csd {
 /// in word 0; `for_each_cpu()` scans up to `nr_cpu_ids` (= 4), i.e. word 0 only.
 pub struct Cpumask {
     pub name: &'static str,
-    pub words: Vec<AtomicU64>,
+    /// Written and read with the non-atomic bitmap operations: plain accesses.
+    pub words: Vec<Plain<u64>>,
 }
 
 impl Cpumask {
@@ -61,7 +66,7 @@ impl Cpumask {
         Cpumask {
             name,
             words: (0..cfg.cpumask_size() / 8)
-                .map(|_| AtomicU64::new(0))
+                .map(|_| Plain::new(name, 0))
                 .collect(),
         }
     }
@@ -69,37 +74,34 @@ impl Cpumask {
     /// `cpumask_and(dst, mask, cpu_online_mask)`: `bitmap_and()` stores every word.
     pub fn and(&self, mask: u64, online: u64) {
         for (i, w) in self.words.iter().enumerate() {
-            w.store(if i == 0 { mask & online } else { 0 }, Ordering::Relaxed);
+            plain_write(w, if i == 0 { mask & online } else { 0 });
         }
     }
 
     /// `cpumask_clear()`.
     pub fn clear(&self) {
         for w in &self.words {
-            w.store(0, Ordering::Relaxed);
+            plain_write(w, 0);
         }
     }
 
     /// `__cpumask_clear_cpu()`: the non-atomic `__clear_bit()` (plain load + store).
     pub fn clear_cpu(&self, cpu: usize) {
-        let v = self.words[0].load(Ordering::Relaxed);
-        self.words[0].store(v & !(1 << cpu), Ordering::Relaxed);
+        plain_update(&self.words[0], |v| v & !(1 << cpu));
     }
 
     /// `__cpumask_set_cpu()`: the non-atomic `__set_bit()`.
     pub fn set_cpu(&self, cpu: usize) {
-        let v = self.words[0].load(Ordering::Relaxed);
-        self.words[0].store(v | 1 << cpu, Ordering::Relaxed);
+        plain_update(&self.words[0], |v| v | 1 << cpu);
     }
 
     /// `cpumask_next(start - 1, mask)` as `for_each_cpu()` uses it: first set bit `>= start`,
-    /// `nr_cpu_ids` when none (one READ_ONCE of the word per step).
+    /// `nr_cpu_ids` when none (`_find_next_bit()`: one plain load of the word per step).
     pub fn next(&self, start: usize) -> usize {
         if start >= NR_CPU_IDS {
             return NR_CPU_IDS;
         }
-        let v =
-            self.words[0].load(Ordering::Relaxed) & (u64::MAX << start) & ((1 << NR_CPU_IDS) - 1);
+        let v = plain_read(&self.words[0]) & (u64::MAX << start) & ((1 << NR_CPU_IDS) - 1);
         if v == 0 {
             NR_CPU_IDS
         } else {
@@ -131,7 +133,7 @@ pub struct CallInfo {
     /// How many times each CPU ran func(info).
     pub ran: Vec<IU32>,
     /// What func(info) writes into `info` (a plain store, read by the caller after return).
-    pub result: Vec<AtomicU32>,
+    pub result: Vec<Plain<u32>>,
     /// The caller returned: its stack frame (and `info`) is dead.
     pub returned: IBool,
 }
@@ -152,7 +154,8 @@ pub struct Smp {
     pub online: u64,
     /// `mm_cpumask(mm)` of the scene's mm: callers may pass it as their mask while CPUs set
     /// and clear their bits (`switch_mm()`: atomic `cpumask_set_cpu()` / `cpumask_clear_cpu()`).
-    pub mm_cpumask: AtomicU64,
+    /// Set and cleared with atomic bitops, read plainly by `bitmap_and()` / `find_next_bit()`.
+    pub mm_cpumask: Plain<u64>,
     /// `DEFINE_PER_CPU(struct call_function_data, cfd_data)`.
     pub cfd: Vec<Cfd>,
     /// `cfd->csd`, a per-CPU array per sender: `csd[sender * NR_CPU_IDS + target]`.
@@ -197,7 +200,7 @@ impl Smp {
             design,
             cfg,
             online,
-            mm_cpumask: AtomicU64::new(mm_cpumask),
+            mm_cpumask: Plain::new("mm_cpumask(mm)", mm_cpumask),
             cfd: (0..NR_CPU_IDS)
                 .map(|_| Cfd {
                     cpumask: Cpumask::new("cfd->cpumask", &cfg),
@@ -206,9 +209,9 @@ impl Smp {
                 .collect(),
             csd: (0..NR_CPU_IDS * NR_CPU_IDS)
                 .map(|_| Csd {
-                    u_flags: AtomicU32::new(0),
+                    u_flags: Plain::new("csd->node.u_flags", 0),
                     next: AtomicUsize::new(0),
-                    info: AtomicUsize::new(0),
+                    info: Plain::new("csd->info", 0),
                     owner: IUsize::new(0),
                     wfe: (Mutex::new(()), Condvar::new()),
                 })
@@ -229,7 +232,9 @@ impl Smp {
                     runs: IU64::new(0),
                     may_run: IU64::new(0),
                     ran: (0..NR_CPU_IDS).map(|_| IU32::new(0)).collect(),
-                    result: (0..NR_CPU_IDS).map(|_| AtomicU32::new(0)).collect(),
+                    result: (0..NR_CPU_IDS)
+                        .map(|_| Plain::new("info (func's result)", 0))
+                        .collect(),
                     returned: IBool::new(false),
                 })
                 .collect(),
@@ -350,11 +355,9 @@ pub fn csd_lock(smp: &Smp, csd_idx: usize, call: usize, csd_type: u32) -> bool {
         return false;
     }
     // `csd->node.u_flags |= CSD_FLAG_LOCK` and the caller's `|= CSD_TYPE_SYNC` folded into
-    // one plain read-modify-write (plain C accesses map to `Relaxed`): nobody can observe the
-    // locked, not yet queued csd in between.
-    let v = csd.u_flags.load(Ordering::Relaxed);
-    csd.u_flags
-        .store(v | CSD_FLAG_LOCK | csd_type, Ordering::Relaxed);
+    // one plain read-modify-write: nobody can observe the locked, not yet queued csd in
+    // between.
+    plain_update(&csd.u_flags, |v| v | CSD_FLAG_LOCK | csd_type);
     smp_wmb();
     let prev = csd.owner.swap(call, I);
     ev!(
@@ -378,7 +381,7 @@ pub fn csd_unlock(smp: &Smp, csd_idx: usize) {
     let csd = &smp.csd[csd_idx];
     // WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)): the kernel's own (plain) read of the
     // flags (ported, not a ghost check: the unlocking CPU really loads the line here).
-    let v = csd.u_flags.load(Ordering::Relaxed);
+    let v = plain_read(&csd.u_flags);
     check(CSD_UNLOCK_LOCKED, v & CSD_FLAG_LOCK != 0, || {
         format!(
             "csd_unlock() of csd(CPU{}->CPU{}) whose CSD_FLAG_LOCK is clear: \

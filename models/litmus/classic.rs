@@ -306,7 +306,7 @@ fn wrc(ordered: bool) {
     let p2 = cpu("P2", &m, move |m| {
         let r0 = r(&m.y, "y");
         if ordered {
-            mb();
+            rmb();
         }
         (r0, r(&m.x, "x"))
     });
@@ -323,7 +323,7 @@ pub fn wrc_poonceonces() {
     wrc(false)
 }
 
-pub fn wrc_release_mb() {
+pub fn wrc_release_rmb() {
     wrc(true)
 }
 

@@ -4,7 +4,8 @@ use kmodel_harness::prelude::*;
 
 use super::properties::EXISTS;
 
-/// Every test's locations: `int x, y, z` (0), `atomic_t v`, and two spinlocks `s`, `t`.
+/// Every test's locations: `int x, y, z` (0), `atomic_t v`, two spinlocks `s`, `t`, RCU, and
+/// two plainly accessed `int`s `a`, `b` (named as the test names them).
 pub(crate) struct Mem {
     pub x: AtomicU32,
     pub y: AtomicU32,
@@ -12,10 +13,18 @@ pub(crate) struct Mem {
     pub v: AtomicU32,
     pub s: SpinLock,
     pub t: SpinLock,
+    pub rcu: Rcu,
+    pub a: Plain<u32>,
+    pub b: Plain<u32>,
 }
 
 impl Mem {
     pub fn new() -> Arc<Mem> {
+        Self::with_plain("a", "b")
+    }
+
+    /// Memory whose plain `int`s are called `a` and `b` in the test.
+    pub fn with_plain(a: &'static str, b: &'static str) -> Arc<Mem> {
         Arc::new(Mem {
             x: AtomicU32::new(0),
             y: AtomicU32::new(0),
@@ -23,6 +32,9 @@ impl Mem {
             v: AtomicU32::new(0),
             s: SpinLock::new(),
             t: SpinLock::new(),
+            rcu: Rcu::new(),
+            a: Plain::new(a, 0),
+            b: Plain::new(b, 0),
         })
     }
 }
@@ -92,6 +104,38 @@ pub(crate) fn lock<'a>(l: &'a SpinLock, name: &str) -> SpinGuard<'a> {
 pub(crate) fn unlock(g: SpinGuard<'_>, name: &str) {
     ev!("spin_unlock", "{name} released");
     drop(g);
+}
+
+/// `r = name;` (plain).
+pub(crate) fn pr(a: &Plain<u32>) -> u32 {
+    let v = plain_read(a);
+    ev!("plain read", "{} -> {v}", a.name());
+    v
+}
+
+/// `name = val;` (plain).
+pub(crate) fn pw(a: &Plain<u32>, val: u32) {
+    plain_write(a, val);
+    ev!("plain write", "{} = {val}", a.name());
+}
+
+/// `rcu_read_lock()`.
+pub(crate) fn rlock(m: &Mem) {
+    rcu_read_lock(&m.rcu);
+    ev!("rcu_read_lock", "");
+}
+
+/// `rcu_read_unlock()`.
+pub(crate) fn runlock(m: &Mem) {
+    ev!("rcu_read_unlock", "");
+    rcu_read_unlock(&m.rcu);
+}
+
+/// `synchronize_rcu()`.
+pub(crate) fn sync_rcu(m: &Mem) {
+    ev!("synchronize_rcu", "grace period starts");
+    synchronize_rcu(&m.rcu);
+    ev!("synchronize_rcu", "grace period ended");
 }
 
 /// A final value, read after every thread was joined (no event: not a thread's access).

@@ -15,13 +15,24 @@
 //!
 //! Threads are `P0`..`P3` as in the files; `x`, `y`, `z` are `int`s initialised to 0; final
 //! values (`x=2` in an exists clause) are read after every thread has been joined.
+//!
+//! Besides the exists clause, every test is checked for data races ([`DATA_RACE`]: herd7's
+//! "Flag data-race", for the tests with plain accesses) and, in the RCU tests, for a use of an
+//! object after its free ([`NO_UAF_UNDER_RCU`]).
+//!
+//! Besides the exists clause, every test is checked for data races ([`DATA_RACE`]: herd7's
+//! "Flag data-race", for the tests with plain accesses) and, in the RCU tests, for a use of an
+//! object after its free ([`NO_UAF_UNDER_RCU`]).
 
 mod atomics;
 mod classic;
+mod deps;
 mod design;
 mod locks;
 mod mem;
+mod plain;
 mod properties;
+mod rcu;
 mod table;
 
 pub use design::{Litmus, Lkmm};
@@ -65,7 +76,7 @@ impl KernelModel for LitmusModel {
                shuttle (SC), give each of the kernel's memory-model litmus tests its Result: line?",
         references: &[
             "tools/memory-model/litmus-tests/*.litmus (Result: lines), tools/memory-model/README",
-            "Documentation/litmus-tests/{atomic,locking}/*.litmus",
+            "Documentation/litmus-tests/{atomic,locking,rcu}/*.litmus",
             "tools/memory-model/linux-kernel.cat, lock.cat (po-unlock-lock-po, cumul-fence, pb)",
             "tools/memory-model/Documentation/recipes.txt (rules of thumb), explanation.txt",
             "Documentation/atomic_t.txt (ordering of the atomic API, failed cmpxchg unordered)",
@@ -81,6 +92,9 @@ impl KernelModel for LitmusModel {
             "classic.rs",
             "locks.rs",
             "atomics.rs",
+            "rcu.rs",
+            "plain.rs",
+            "deps.rs",
         ],
         port: None,
     };

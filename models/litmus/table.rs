@@ -5,8 +5,12 @@ use kmodel_harness::prelude::*;
 
 use super::atomics as a;
 use super::classic as c;
+use super::deps as d;
 use super::design::{Litmus, Lkmm, BEYOND, NEVER, WEAK};
 use super::locks as l;
+use super::plain as p;
+use super::properties::EXISTS;
+use super::rcu as r;
 use Lkmm::{Never, Sometimes};
 
 const TOOLS: &str = "tools/memory-model/litmus-tests";
@@ -15,6 +19,18 @@ const LOCKING: &str = "Documentation/litmus-tests/locking";
 const PAUL: &str =
     "github.com/paulmckrcu/litmus manual/kernel (no Result: line; LKMM verdict derived)";
 const KMODEL: &str = "kmodel (LKMM verdict derived from linux-kernel.cat)";
+const RCU: &str = "Documentation/litmus-tests/rcu";
+const LKML_RMW: &str = "LKML 2022-11-16, Alan Stern, \"tools/memory-model: Add rmw-sequences to \
+     the LKMM\" (no Result: line; the verdict of linux-kernel.cat since v6.3)";
+const EXPLANATION: &str =
+    "tools/memory-model/Documentation/explanation.txt (verdict stated in the text)";
+
+/// A test with plain accesses that races (herd7: "Flag data-race") and has no exists clause.
+const RACE: Declared = expect![EXISTS => Holds, DATA_RACE => Violated];
+/// A racy test whose exists clause herd7 finds (Sometimes, forbidden under SC).
+const WEAK_RACE: Declared = expect![EXISTS => ViolatedWeakMemory, DATA_RACE => Violated];
+/// RCU+nosync+free: the reader sees (and uses) the destroyed object, even under SC.
+const UAF: Declared = expect![EXISTS => Violated, NO_UAF_UNDER_RCU => Violated];
 
 /// Why loom's silence on a load-buffering `Never` test proves nothing.
 const LB_VACUOUS: &str = "holds vacuously: loom never lets a load read a store that executes \
@@ -231,7 +247,7 @@ pub const TESTS: &[Litmus] = &[
         NEVER,
         "Never: smp_store_release() is A-cumulative",
         "",
-        c::wrc_release_mb,
+        c::wrc_release_rmb,
     ),
     t(
         "IRIW+poonceonces+OnceOnce",
@@ -482,11 +498,83 @@ pub const TESTS: &[Litmus] = &[
         KMODEL,
         Sometimes,
         "1:r0=1 /\\ 1:r1=0",
-        BEYOND,
+        WEAK,
         "Sometimes (derived): a store before spin_lock() may be seen after the critical section",
-        "mapping stronger: the release fence the harness issues after every lock acquisition \
-       also orders the new holder's accesses before spin_lock()",
+        "",
         l::mp_prelock_store,
+    ),
+    t(
+        "MP+handover-po-lock-o+acq-o",
+        KMODEL,
+        Sometimes,
+        "1:r0=1 /\\ 2:r1=1 /\\ 2:r2=0",
+        BEYOND,
+        "Sometimes (derived): a store before spin_lock() of a lock handed over by another CPU",
+        "mapping stronger: after acquiring a lock another CPU released, the harness issues \
+         fence(Release), which also orders the new holder's stores before spin_lock()",
+        l::mp_handover_prelock_store,
+    ),
+    t(
+        "MP+unlock-po-lock-o+fencewmbonceonce",
+        KMODEL,
+        Sometimes,
+        "0:r1=1 /\\ 0:r2=0",
+        BEYOND,
+        "Sometimes (derived): a read between spin_unlock() and spin_lock() is not ordered",
+        "mapping stronger: a CPU that released a lock issues fence(AcqRel) after its next \
+         spin_lock(), which orders every earlier read, not only those before the unlock",
+        l::mp_unlock_read_lock,
+    ),
+    // explanation.txt, LOCKING: lock-release / lock-acquire beyond release / acquire.
+    t(
+        "LOCKING-1+two-locks",
+        EXPLANATION,
+        Never,
+        "0:r1=1 /\\ 0:r2=0",
+        NEVER,
+        "Never: a CPU's unlock -> lock (different locks) orders its reads (MP)",
+        "",
+        l::locking_1_two_locks,
+    ),
+    t(
+        "LOCKING-1+one-lock",
+        EXPLANATION,
+        Never,
+        "0:r1=1 /\\ 0:r2=0",
+        NEVER,
+        "Never: the same with one lock taken twice",
+        "",
+        l::locking_1_one_lock,
+    ),
+    t(
+        "LOCKING-1+release-acquire",
+        EXPLANATION,
+        Sometimes,
+        "0:r1=1 /\\ 0:r2=0",
+        WEAK,
+        "Sometimes: smp_store_release() then smp_load_acquire() of s on one CPU order nothing",
+        "",
+        l::locking_1_release_acquire,
+    ),
+    t(
+        "LOCKING-2",
+        EXPLANATION,
+        Never,
+        "1:r1=1 /\\ 2:r2=1 /\\ 2:r3=0",
+        NEVER,
+        "Never: stores before a release propagate before stores after the acquire reading it",
+        "",
+        l::locking_2_same_lock,
+    ),
+    t(
+        "LOCKING-2+other-lock",
+        EXPLANATION,
+        Sometimes,
+        "1:r1=1 /\\ 2:r2=1 /\\ 2:r3=0",
+        WEAK,
+        "Sometimes: with P1 under another lock the stores may propagate in either order",
+        "",
+        l::locking_2_other_lock,
     ),
     // Atomic RMWs.
     t(
@@ -581,5 +669,246 @@ pub const TESTS: &[Litmus] = &[
         "Never: atomic_fetch_add_release() read by atomic_fetch_add_acquire()",
         "",
         a::mp_fetch_add_release_acquire,
+    ),
+    // explanation.txt, LOCKING: smp_mb__after_spinlock() in store buffering.
+    t(
+        "SB+lockonce+fencembonceonce",
+        KMODEL,
+        Sometimes,
+        "0:r0=0 /\\ 1:r1=0",
+        WEAK,
+        "Sometimes (derived): a store before spin_lock() may pass a load inside the lock",
+        "",
+        l::sb_lock_plain,
+    ),
+    t(
+        "SB+lock-mbafterspinlock+fencembonceonce",
+        KMODEL,
+        Never,
+        "0:r0=0 /\\ 1:r1=0",
+        NEVER,
+        "Never (derived): smp_mb__after_spinlock() orders the store before the lock",
+        "",
+        l::sb_lock_after_spinlock,
+    ),
+    // RCU.
+    t(
+        "RCU+sync+read",
+        RCU,
+        Never,
+        "1:r0=1 /\\ 1:r1=0",
+        NEVER,
+        "Never: after a grace period the updater sees every store of earlier critical sections",
+        "",
+        r::sync_read,
+    ),
+    t(
+        "RCU+sync+free",
+        RCU,
+        Never,
+        "0:r0=x /\\ 0:r1=0",
+        NEVER,
+        "Never: a reader that saw the old pointer never sees the object destroyed",
+        "",
+        r::sync_free,
+    ),
+    t(
+        "RCU+nosync+free",
+        KMODEL,
+        Sometimes,
+        "0:r0=x /\\ 0:r1=0",
+        UAF,
+        "Sometimes (derived): RCU+sync+free without the grace period: use after free, even \
+         under SC",
+        "",
+        r::nosync_free,
+    ),
+    t(
+        "RCU+callback+free",
+        KMODEL,
+        Never,
+        "0:r0=x /\\ 0:r1=0",
+        NEVER,
+        "Never (derived): RCU+sync+free with call_rcu() freeing in a callback",
+        "",
+        r::callback_free,
+    ),
+    t(
+        "RCU+2rscs+1gp",
+        EXPLANATION,
+        Sometimes,
+        "0:r0=1 /\\ 1:r1=1 /\\ 2:r2=1",
+        BEYOND,
+        "Sometimes: two critical sections and one grace period in a cycle are allowed",
+        "beyond loom and SC: P0 and P2 must each store before their earlier load (load \
+         buffering), which loom never builds and SC forbids",
+        r::two_rscs_one_gp,
+    ),
+    // Plain accesses and data races.
+    t(
+        "PLAIN+MP+fences",
+        EXPLANATION,
+        Never,
+        "1:r1=1 /\\ 1:r2=0",
+        NEVER,
+        "Never, no data race: smp_wmb()/smp_rmb() bound a plain buf in MP",
+        "",
+        p::mp_fences,
+    ),
+    t(
+        "PLAIN+MP+nofences",
+        KMODEL,
+        Sometimes,
+        "1:r1=1 /\\ 1:r2=0",
+        WEAK_RACE,
+        "data race (derived): MP with a plain buf and no fences",
+        "",
+        p::mp_nofences,
+    ),
+    t(
+        "PLAIN+null-deref",
+        EXPLANATION,
+        Never,
+        "(none: herd7 flags data-race)",
+        RACE,
+        "data race: a plain load of a pointer against WRITE_ONCE(x, NULL)",
+        "",
+        p::null_deref,
+    ),
+    t(
+        "PLAIN+rcu-publish",
+        EXPLANATION,
+        Never,
+        "1:p=&b /\\ 1:r<>2",
+        NEVER,
+        "no data race: rcu_assign_pointer() and the address dependency bound plain accesses",
+        "",
+        p::rcu_publish,
+    ),
+    t(
+        "PLAIN+rcu-fence",
+        EXPLANATION,
+        Never,
+        "y=2",
+        NEVER,
+        "no data race: a grace period orders a reader's plain store before the updater's",
+        "",
+        p::rcu_fence,
+    ),
+    // Release sequences through RMWs, the atomic API's orderings.
+    t(
+        "atomics-not-monotonic",
+        LKML_RMW,
+        Never,
+        "2:r2=2 /\\ 2:r3=0",
+        NEVER,
+        "Never (v6.3+): a fully ordered RMW continues smp_wmb()'s cumulativity",
+        "",
+        a::atomics_not_monotonic,
+    ),
+    t(
+        "atomics-not-monotonic+release",
+        LKML_RMW,
+        Never,
+        "2:r2=2 /\\ 2:r3=0",
+        NEVER,
+        "Never: the same with atomic_inc_return_release()",
+        "",
+        a::atomics_not_monotonic_release,
+    ),
+    t(
+        "MP+pooncerelease+atomicincrmbonce",
+        EXPLANATION,
+        Sometimes,
+        "y=2 /\\ 1:r1=0",
+        BEYOND,
+        "Sometimes: smp_rmb() does not order a non-value-returning RMW's read (R4rmb)",
+        "mapping stronger: loom's acquire fence (smp_rmb()) acquires every store the thread \
+         read, the atomic_inc()'s too; LKMM's smp_rmb() leaves out reads of \
+         non-value-returning RMWs",
+        a::mp_atomic_inc_rmb,
+    ),
+    t(
+        "MP+pooncerelease+atomicincmbafteratomiconce",
+        KMODEL,
+        Never,
+        "y=2 /\\ 1:r1=0",
+        NEVER,
+        "Never (derived): smp_mb__after_atomic() after atomic_inc() orders its read",
+        "",
+        a::mp_atomic_inc_mb_after_atomic,
+    ),
+    t(
+        "SB+cmpxchgs",
+        KMODEL,
+        Never,
+        "0:r0=0 /\\ 1:r0=0",
+        NEVER,
+        "Never (derived): a successful cmpxchg() is a full barrier",
+        "",
+        a::sb_cmpxchgs,
+    ),
+    t(
+        "SB+cmpxchgrelaxeds",
+        KMODEL,
+        Sometimes,
+        "0:r0=0 /\\ 1:r0=0",
+        WEAK,
+        "Sometimes (derived): cmpxchg_relaxed() orders nothing",
+        "",
+        a::sb_cmpxchg_relaxeds,
+    ),
+    t(
+        "MP+pooncerelease+cmpxchgacquireonce",
+        KMODEL,
+        Never,
+        "1:r0=1 /\\ 1:r1=0",
+        NEVER,
+        "Never (derived): a successful cmpxchg_acquire() orders the later load",
+        "",
+        a::mp_cmpxchg_acquire,
+    ),
+    t(
+        "MP+cmpxchgreleaseonce+poacquireonce",
+        KMODEL,
+        Never,
+        "1:r0=1 /\\ 1:r1=0",
+        NEVER,
+        "Never (derived): cmpxchg_release() publishes the earlier store",
+        "",
+        a::mp_cmpxchg_release,
+    ),
+    t(
+        "MP+xchgrelaxedonce+poacquireonce",
+        KMODEL,
+        Sometimes,
+        "1:r0=1 /\\ 1:r1=0",
+        WEAK,
+        "Sometimes (derived): xchg_relaxed() does not publish the earlier store",
+        "",
+        a::mp_xchg_relaxed,
+    ),
+    // Data dependencies.
+    t(
+        "S+fencewmbonceonce+dataonceonce",
+        KMODEL,
+        Never,
+        "x=2 /\\ 1:r0=1",
+        WEAK,
+        "LKMM Never, loom shows it: S with a data dependency instead of the acquire",
+        "mapping weaker: LKMM orders a READ_ONCE() before a store of a value computed from it \
+         (ppo includes data); C11 has no dependencies. Model such a load with \
+         smp_load_acquire()",
+        d::s_wmb_data,
+    ),
+    t(
+        "LB+dataonceonce+dataonceonce",
+        KMODEL,
+        Never,
+        "0:r0=1 /\\ 1:r1=1",
+        NEVER,
+        "Never (derived): no out-of-thin-air values through data dependencies",
+        LB_VACUOUS,
+        d::lb_datas,
     ),
 ];

@@ -111,16 +111,14 @@ const VARIANTS: &[Variant<Setup>] = &[
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ])
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => Violated,
         LINES_AGREE => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "x86-lazy-snapshot",
         "x86 today, reader copies the mask once and prints both lines from the copy",
@@ -131,16 +129,14 @@ const VARIANTS: &[Variant<Setup>] = &[
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ])
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => ViolatedWeakMemory,
         PRINTED_BIT_FRESH => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "x86-eager-as-posted",
         "x86 v4.14-v6.12 (bit cleared on switch-out), reader as posted",
@@ -151,16 +147,14 @@ const VARIANTS: &[Variant<Setup>] = &[
         LINES_AGREE => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
-        SUBSET_OF_CPUS_ALLOWED => Violated,
-    ])
+        SUBSET_OF_CPUS_ALLOWED => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => Violated,
         LINES_AGREE => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "x86-eager-snapshot",
         "x86 v4.14-v6.12, snapshot reader",
@@ -170,30 +164,28 @@ const VARIANTS: &[Variant<Setup>] = &[
         PRINTED_BIT_FRESH => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
-        SUBSET_OF_CPUS_ALLOWED => Violated,
-    ])
+        SUBSET_OF_CPUS_ALLOWED => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => Violated,
         PRINTED_BIT_FRESH => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "arm64-never-set-as-posted",
         "arm64-like: mm_cpumask never set (broadcast TLBI), reader as posted",
         setup(Policy::Arm64NeverSet, Reader::AsPosted),
     )
-    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated])
-    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
+    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "arm64-never-set-snapshot",
         "arm64-like, snapshot reader",
         setup(Policy::Arm64NeverSet, Reader::Snapshot),
     )
-    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated])
-    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated]),
+    .expect(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
+    .sweep(expect![RUNNING_MEANS_SET => Violated, TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "sparc64-never-clear-as-posted",
         "sparc64-like: set on switch-in, never cleared, reader as posted",
@@ -204,16 +196,14 @@ const VARIANTS: &[Variant<Setup>] = &[
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ])
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => Violated,
         LINES_AGREE => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "sparc64-never-clear-snapshot",
         "sparc64-like, snapshot reader",
@@ -224,15 +214,13 @@ const VARIANTS: &[Variant<Setup>] = &[
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ])
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated])
     .sweep(expect![
         PRINTED_BIT_FRESH => Violated,
         SET_MEANS_RUNNING => Violated,
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
-        TRACKS_MIGRATIONS => Violated,
-    ]),
+        TRACKS_MIGRATIONS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "ablation-x86-lazy-trim-lazy-cpus",
         "x86 lazy, but the once-a-second trim also clears the bit of lazy CPUs that \
@@ -244,7 +232,7 @@ const VARIANTS: &[Variant<Setup>] = &[
             script: Script::LazyReturn,
         },
     )
-    .expect(expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated])
+    .expect(expect![TRACKS_MIGRATIONS => Violated, WARN_LAZY_CPU_SET => Violated, DATA_RACE => Violated])
     .sweep(expect![
         LINE_IS_A_SNAPSHOT => Violated,
         LINES_AGREE => Violated,
@@ -252,6 +240,5 @@ const VARIANTS: &[Variant<Setup>] = &[
         RUNNING_MEANS_SET => Violated,
         SUBSET_OF_CPUS_ALLOWED => Violated,
         TRACKS_MIGRATIONS => Violated,
-        WARN_LAZY_CPU_SET => Violated,
-    ]),
+        WARN_LAZY_CPU_SET => Violated, DATA_RACE => Violated]),
 ];

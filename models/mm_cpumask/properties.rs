@@ -27,4 +27,7 @@ properties! {
         "x86 switch_mm_irqs_off(), prev == next: WARN_ON_ONCE(prev != &init_mm && \
          !cpumask_test_cpu(cpu, mm_cpumask(next))) never fires (\"Even in lazy TLB \
          mode, the CPU should stay set in the mm_cpumask\")";
+    DATA_RACE:
+        "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+         unordered by happens-before";
 }

@@ -141,7 +141,7 @@ pub fn __mm_get_cid(sys: &Sys, max_cids: u32) -> u32 {
         if sys.cidmask.test_bit(cid as usize) {
             return MM_CID_UNSET;
         }
-        sys.cidmask.set_bit(cid as usize);
+        sys.cidmask.__set_bit(cid as usize);
     } else if sys.cidmask.test_and_set_bit(cid as usize) {
         return MM_CID_UNSET;
     }

@@ -344,12 +344,20 @@ pub(crate) fn quiesce_and_check(sys: &Sys) {
 /// Building the system, and what its CPUs publish to user space.
 impl Sys {
     pub(crate) fn new(design: Design, ablation: Ablation, n: u32, nr_tasks: usize) -> Self {
+        // The slots come from alloc_percpu() (zero fill): since the rewrite mm_init_cid() does
+        // not write them, so a CPU the mm never ran on holds plain 0. V3 (not re-read) keeps
+        // MM_CID_UNSET as modelled before.
+        let slot0 = if design == Design::V3 {
+            MM_CID_UNSET
+        } else {
+            0
+        };
         Sys {
             design,
             ablation,
             nr_possible: n,
             mm_cid: MmMmCid {
-                pcpu: (0..n).map(|_| AtomicU32::new(MM_CID_UNSET)).collect(),
+                pcpu: (0..n).map(|_| AtomicU32::new(slot0)).collect(),
                 mode: AtomicU32::new(0),
                 percpu: AtomicU32::new(0),
                 transit: AtomicU32::new(0),
@@ -365,6 +373,7 @@ impl Sys {
                 user_list: std::sync::Mutex::new(Vec::new()),
                 work_queued: AtomicBool::new(false),
             },
+            rcu: Rcu::new(),
             cidmask: Bitmap::new("mm_cidmask(mm)", n as usize, CIDMASK_IN_BOUNDS),
             tasks: (0..nr_tasks)
                 .map(|i| Task {
@@ -377,7 +386,7 @@ impl Sys {
                 })
                 .collect(),
             rq: (0..n).map(|_| Mutex::new(Rq { curr: None })).collect(),
-            ghost: std::sync::Mutex::new(Ghost {
+            ghost: kmodel_harness::sync::Ghost::new(Ghost {
                 exposed: vec![None; n as usize],
                 recorded_thrs: 0,
                 allowed: 0,

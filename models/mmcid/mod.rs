@@ -95,37 +95,46 @@ impl KernelModel for Mmcid {
              migrated and scheduled in on CPU2",
             setup(Design::Mainline, Ablation::None, Script::Fork, false),
         )
-        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        .sweep(
+            expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+        ),
         Variant::new(
             "mainline-exit",
             "mainline, exit scene: per-CPU -> per-task by the second of two \
              concurrent exits while T2 is scheduled in and out",
             setup(Design::Mainline, Ablation::None, Script::Exit, false),
-        ),
+        )
+        .expect(expect![DATA_RACE => Violated]),
         Variant::new(
             "v3",
             "as posted in V3, fork scene",
             setup(Design::V3, Ablation::None, Script::Fork, false),
         )
-        .expect(expect![NO_LIVELOCK => Violated])
-        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        .expect(expect![NO_LIVELOCK => Violated, DATA_RACE => Violated])
+        .sweep(
+            expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+        ),
         Variant::new(
             "v3-exit",
             "as posted in V3, exit scene",
             setup(Design::V3, Ablation::None, Script::Exit, false),
-        ),
+        )
+        .expect(expect![DATA_RACE => Violated]),
         Variant::new(
             "direct-handover",
             "no TRANSIT in either direction, fork scene",
             setup(Design::DirectHandover, Ablation::None, Script::Fork, false),
         )
         .expect(expect![NO_LIVELOCK => Violated])
-        .sweep(expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated]),
+        .sweep(
+            expect![NO_LIVELOCK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+        ),
         Variant::new(
             "direct-handover-exit",
             "no TRANSIT in either direction, exit scene",
             setup(Design::DirectHandover, Ablation::None, Script::Exit, false),
-        ),
+        )
+        .expect(expect![DATA_RACE => Violated]),
         Variant::new(
             "thrs-recompute",
             "Mathieu's question: fork/exit recompute pcpu_thrs before comparing (as the \
@@ -136,20 +145,18 @@ impl KernelModel for Mmcid {
         .sweep(expect![
             NO_LIVELOCK => Violated,
             NO_TRANSIT_LEFT => Violated,
-            SWITCH_BACK => Violated,
-        ]),
+            SWITCH_BACK => Violated, DATA_RACE => Violated]),
         Variant::new(
             "v6.19.0-exit",
             "v6.19.0 (mainline before two later fixes: mm_drop_cid_on_cpu() without the \
              ONCPU test, CPU->task walk without the UNSET test), exit scene",
             setup(Design::V6190, Ablation::None, Script::Exit, false),
         )
-        .expect(expect![CIDMASK_IN_BOUNDS => Violated])
+        .expect(expect![CIDMASK_IN_BOUNDS => Violated, DATA_RACE => Violated])
         .sweep(expect![
             CIDMASK_IN_BOUNDS => Violated,
             NO_LIVELOCK => Violated,
-            NO_TRANSIT_LEFT => Violated,
-        ]),
+            NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated]),
         Variant::new(
             "mainline-execfail",
             "mainline, failed-execve scene (2 CPUs): the last thread's execve() fails \
@@ -168,18 +175,20 @@ impl KernelModel for Mmcid {
                 false,
             ),
         )
-        .expect(expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated])
+        .expect(
+            expect![NO_CID_LEAK => Violated, NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated],
+        )
         .sweep(expect![
             NO_LIVELOCK => Violated,
             NO_CID_LEAK => Violated,
-            NO_TRANSIT_LEFT => Violated,
-        ]),
+            NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated]),
         Variant::new(
             "mainline-alloc",
             "mainline, alloc scene: per-CPU mode, T2 and T3 scheduled in at once on CPU2 \
              and CPU3, both must allocate beyond max_cids",
             setup(Design::Mainline, Ablation::None, Script::Alloc, false),
-        ),
+        )
+        .expect(expect![DATA_RACE => Violated]),
         Variant::new(
             "nonatomic-get-cid",
             "ablation of mainline, alloc scene: __mm_get_cid() claims with test_bit() + \
@@ -191,13 +200,12 @@ impl KernelModel for Mmcid {
                 false,
             ),
         )
-        .expect(expect![CID_UNIQUE => Violated])
+        .expect(expect![CID_UNIQUE => Violated, DATA_RACE => Violated])
         .sweep(expect![
             CID_UNIQUE => Violated,
             NO_LIVELOCK => Violated,
             NO_CID_LEAK => Violated,
-            NO_TRANSIT_LEFT => Violated,
-        ]),
+            NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated]),
         Variant::new(
             "get-cid-no-retry",
             "ablation of mainline, alloc scene: mm_get_cid() returns UNSET instead of \
@@ -209,14 +217,13 @@ impl KernelModel for Mmcid {
                 false,
             ),
         )
-        .expect(expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated])
+        .expect(expect![CID_IN_RANGE => Violated, NO_CID_LEAK => Violated, DATA_RACE => Violated])
         .sweep(expect![
             CID_IN_RANGE => Violated,
             CIDMASK_IN_BOUNDS => Violated,
             NO_LIVELOCK => Violated,
             NO_CID_LEAK => Violated,
-            NO_TRANSIT_LEFT => Violated,
-        ]),
+            NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated]),
     ];
     const SCENES: Option<&'static MmcidScenes> = Some(&MmcidScenes);
 

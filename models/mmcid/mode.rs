@@ -315,19 +315,28 @@ pub fn mm_cid_fixup_task_to_cpu(sys: &Sys, t: usize) {
 }
 
 /// `mm_cid_fixup_tasks_to_cpus()`: caller holds `mutex`. Mainline walks `user_list` (newest
-/// user first) skipping `current`; V3 and v6.19.0 walked the thread list (here: every task of
-/// the mm in creation order) and filtered in [`mm_cid_fixup_task_to_cpu`]. Then completes.
+/// user first) skipping `current`; V3 and v6.19.0 walked the thread list under
+/// `guard(rcu)()` (`for_other_threads()`; here: every task of the mm in creation order) and
+/// filtered in [`mm_cid_fixup_task_to_cpu`]. Then completes.
 pub fn mm_cid_fixup_tasks_to_cpus(sys: &Sys, current: usize) {
-    let walk: Vec<usize> = match sys.design {
-        Design::V3 | Design::V6190 => (0..sys.tasks.len())
+    let thread_list = matches!(sys.design, Design::V3 | Design::V6190);
+    if thread_list {
+        rcu_read_lock(&sys.rcu);
+    }
+    let walk: Vec<usize> = if thread_list {
+        (0..sys.tasks.len())
             .filter(|&t| sys.tasks[t].mm.load(Ordering::Relaxed))
-            .collect(),
-        _ => sys.user_list().clone(),
+            .collect()
+    } else {
+        sys.user_list().clone()
     };
     for t in walk {
         if t != current {
             mm_cid_fixup_task_to_cpu(sys, t);
         }
+    }
+    if thread_list {
+        rcu_read_unlock(&sys.rcu);
     }
     mm_cid_complete_transit(sys, MM_CID_ONCPU);
 }

@@ -22,4 +22,7 @@ properties! {
     SWITCH_BACK = "switch-back-at-recorded-thrs":
         "an mm whose user count dropped below the threshold recorded when it entered \
          per-CPU mode is back in per-task mode (changelog of V3 17/20)";
+    DATA_RACE:
+        "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+         unordered by happens-before";
 }

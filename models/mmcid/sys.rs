@@ -81,16 +81,16 @@ pub struct Sys {
     pub cidmask: Bitmap,
     pub tasks: Vec<Task>,
     pub rq: Vec<Mutex<Rq>>,
-    pub(crate) ghost: std::sync::Mutex<Ghost>,
+    /// RCU (V3 and v6.19.0 walked the thread list under `rcu_read_lock()`).
+    pub rcu: Rcu,
+    pub(crate) ghost: kmodel_harness::sync::Ghost<Ghost>,
 }
 
 pub const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
 
 impl Sys {
-    pub(crate) fn ghost(&self) -> std::sync::MutexGuard<'_, Ghost> {
-        self.ghost
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    pub(crate) fn ghost(&self) -> kmodel_harness::sync::GhostGuard<'_, Ghost> {
+        self.ghost.lock()
     }
 
     /// `mm->mm_cid.user_list` (caller holds the harness `mutex`; see [`MmMmCid::user_list`]).

@@ -24,7 +24,7 @@ pub fn exit_group(sys: &Sys, tid: usize) {
     {
         let mut sig = sys.task.siglock.lock();
         sig.kill = true;
-        write_once(&sys.task.group_exit, true);
+        plain_write(&sys.task.group_exit, true);
         sys.task.sig_wake.notify_all();
     }
     ev!(
@@ -40,7 +40,8 @@ pub fn exit_group(sys: &Sys, tid: usize) {
 /// (`autoreap`), the last thread out releases it.
 pub fn do_exit(sys: &Sys, tid: usize) {
     if tid == 0 {
-        write_once(&sys.task.pf_exiting, true);
+        // exit_signals(): `tsk->flags |= PF_EXITING` (the leader's is the one read)
+        plain_write(&sys.task.pf_exiting, true);
     }
     ev!("exit_signals", "T{}: PF_EXITING", tid + 1);
     exit_mm(sys, tid);
@@ -52,6 +53,8 @@ pub fn do_exit(sys: &Sys, tid: usize) {
     };
     if tid != 0 {
         ev!("exit_notify", "non-leader thread: released at once");
+        // __unhash_process(): list_del_rcu(&p->thread_node)
+        write_once(&sys.task.listed[tid], false);
         free_task(sys, tid, Ctx::Victim);
     } else {
         ev!("exit_notify", "group leader: zombie");
@@ -62,6 +65,18 @@ pub fn do_exit(sys: &Sys, tid: usize) {
             "last thread, parent ignores SIGCHLD: the leader is released now"
         );
         release_task(sys, Ctx::Victim);
+    }
+    if tid != 0 {
+        // put_task_struct_rcu_user(): call_rcu(delayed_put_task_struct), invoked on this CPU
+        // after a grace period (RCU_SOFTIRQ once the dead task is switched out).
+        if synchronize_rcu(&sys.rcu) {
+            sys.task.structs[tid].kfree();
+            ev!(
+                "delayed_put_task_struct",
+                "T{}'s task_struct freed after a grace period",
+                tid + 1
+            );
+        }
     }
 }
 
@@ -157,7 +172,7 @@ pub fn put_task_struct(sys: &Sys, who: Ctx) {
 pub fn send_sigkill(sys: &Sys) {
     let mut sig = sys.task.siglock.lock();
     sig.kill = true;
-    write_once(&sys.task.group_exit, true);
+    plain_write(&sys.task.group_exit, true);
     sys.task.sig_wake.notify_all();
     drop(sig);
     ev!("pidfd_send_signal", "SIGKILL delivered, SIGNAL_GROUP_EXIT");

@@ -9,11 +9,10 @@
 
 use kmodel_harness::prelude::*;
 
-/// Ghost state (what the properties read as ground truth): plain std atomics, which no engine
-/// schedules around or reorders. Loom and shuttle run an execution's actors on one OS thread,
-/// so these are exactly the state of the interleaving being explored.
-pub type GhostU32 = std::sync::atomic::AtomicU32;
-pub type GhostBool = std::sync::atomic::AtomicBool;
+/// Ghost state (what the properties read as ground truth): the harness's ghost atomics, which no
+/// engine schedules around or reorders, so they are exactly the state of the interleaving being
+/// explored (the dpor engine records which steps touch them).
+pub use kmodel_harness::sync::{GhostBool, GhostU32};
 
 use super::design::Design;
 use super::design::ReadKind;
@@ -188,13 +187,23 @@ pub struct OomState {
 pub struct TaskStruct {
     /// Per thread, `task_lock()` and what it protects.
     pub threads: Vec<Mutex<TaskLocked>>,
+    /// Per thread, still on the group's thread list (`thread_node`; `list_del_rcu()` in
+    /// `__unhash_process()`, walked with `for_each_thread()` under `rcu_read_lock()`).
+    pub listed: Vec<AtomicBool>,
+    /// Per thread, its `task_struct`: a released non-leader thread's is freed after a grace
+    /// period (`put_task_struct_rcu_user()`); a walker's access after that is a use after
+    /// free (property 4). The leader's is pinned by the pidfd users' references.
+    pub structs: Vec<RcuObject>,
     pub siglock: Mutex<SigState>,
     /// Wakes threads waiting for SIGKILL and a parent waiting in `wait()`.
     pub sig_wake: Condvar,
-    /// `signal->flags & SIGNAL_GROUP_EXIT`.
-    pub group_exit: AtomicBool,
-    /// The leader's `PF_EXITING`.
-    pub pf_exiting: AtomicBool,
+    /// `signal->flags & SIGNAL_GROUP_EXIT`: written plainly under `siglock`
+    /// (`complete_signal()`, `do_group_exit()`), read plainly without it
+    /// (`__task_will_free_mem()`).
+    pub group_exit: Plain<bool>,
+    /// The leader's `task->flags & PF_EXITING`: set plainly by the task itself
+    /// (`exit_signals()`), read plainly by `__task_will_free_mem()`.
+    pub pf_exiting: Plain<bool>,
     /// `release_task()` ran: the zombie was reaped, `pidfd_get_task()` fails.
     pub released: AtomicBool,
     pub oom: Mutex<OomState>,
@@ -217,12 +226,14 @@ pub struct ReaderObs {
 /// Everything one execution shares.
 pub struct Sys {
     pub cfg: Config,
+    /// RCU (the thread and pid lists are walked under `rcu_read_lock()`).
+    pub rcu: Rcu,
     pub mm: MmStruct,
     pub task: TaskStruct,
     /// One per read of the scene (reader slot).
     pub readers: Vec<ReaderObs>,
     /// Ghost: who set `MMF_OOM_SKIP` first and what was resident then (for messages).
-    pub oom_skip_by: std::sync::Mutex<Option<(String, u32)>>,
+    pub oom_skip_by: kmodel_harness::sync::Ghost<Option<(String, u32)>>,
 }
 
 impl Sys {
@@ -235,6 +246,7 @@ impl Sys {
             .filter(|(k, _)| cfg.design.read_mode(*k).open_time_ref())
             .count() as u32;
         Sys {
+            rcu: Rcu::new(),
             mm: MmStruct {
                 mm_users: AtomicU32::new(cfg.threads as u32),
                 mm_count: AtomicU32::new(1 + opened),
@@ -256,13 +268,17 @@ impl Sys {
                         })
                     })
                     .collect(),
+                listed: (0..cfg.threads).map(|_| AtomicBool::new(true)).collect(),
+                structs: (0..cfg.threads)
+                    .map(|_| RcuObject::reported_as("the thread's task_struct", NO_USE_AFTER_PUT))
+                    .collect(),
                 siglock: Mutex::new(SigState {
                     kill: false,
                     live: cfg.threads,
                 }),
                 sig_wake: Condvar::new(),
-                group_exit: AtomicBool::new(false),
-                pf_exiting: AtomicBool::new(false),
+                group_exit: Plain::new("signal->flags & SIGNAL_GROUP_EXIT", false),
+                pf_exiting: Plain::new("task->flags & PF_EXITING", false),
                 released: AtomicBool::new(false),
                 oom: Mutex::new(OomState {
                     oom_mm: false,
@@ -283,7 +299,7 @@ impl Sys {
                     stall,
                 })
                 .collect(),
-            oom_skip_by: std::sync::Mutex::new(None),
+            oom_skip_by: kmodel_harness::sync::Ghost::new(None),
             cfg,
         }
     }

@@ -39,7 +39,7 @@ const VARIANTS: &[Variant<Design>] = &[
         Design::Today,
     )
     .expect(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated])
-    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated]),
     Variant::new(
         "reap-kill-v3",
         "(b) v3: process_mrelease(pidfd, PROCESS_MRELEASE_REAP_KILL): find_lock_task_mm \
@@ -47,7 +47,7 @@ const VARIANTS: &[Variant<Design>] = &[
         Design::ReapKillV3,
     )
     .expect(expect![TEARDOWN_NOT_IN_READER => Violated])
-    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated]),
     Variant::new(
         "exit-mm-pointer",
         "(c) Jann Horn: exit_mm() publishes task->exit_mm (mm_count) before clearing \
@@ -55,7 +55,7 @@ const VARIANTS: &[Variant<Design>] = &[
         Design::ExitMmPointer,
     )
     .expect(expect![TEARDOWN_NOT_IN_READER => Violated])
-    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated]),
+    .sweep(expect![NO_SPURIOUS_ESRCH => Violated, TEARDOWN_NOT_IN_READER => Violated, DATA_RACE => Violated]),
     Variant::new(
         "write-locked-teardown",
         "(d) Linus: exit_mmap() holds mmap_write_lock for the whole teardown; smaps \
@@ -66,8 +66,7 @@ const VARIANTS: &[Variant<Design>] = &[
     .sweep(expect![
         NO_SPURIOUS_ESRCH => Violated,
         TEARDOWN_NOT_IN_READER => Violated,
-        KILLER_NOT_BLOCKED_BY_READER => Violated,
-    ]),
+        KILLER_NOT_BLOCKED_BY_READER => Violated, DATA_RACE => Violated]),
     Variant::new(
         "expedite-signal",
         "(e) Minchan: pidfd_send_signal(SIGKILL, EXPEDITE) pins the mm, delivers the \
@@ -99,8 +98,7 @@ const VARIANTS: &[Variant<Design>] = &[
         TEARDOWN_NOT_IN_READER => Violated,
         NO_USE_AFTER_PUT => Violated,
         KILLER_NOT_BLOCKED_BY_READER => Violated,
-        CHECK_MM_RSS => Violated,
-    ]),
+        CHECK_MM_RSS => Violated, DATA_RACE => Violated]),
     Variant::new(
         "write-locked-gup",
         "(d'') (d) with get_cmdline() holding the walker's mmap_read_lock across \
@@ -126,8 +124,7 @@ const VARIANTS: &[Variant<Design>] = &[
         NO_SPURIOUS_ESRCH => Violated,
         TEARDOWN_NOT_IN_READER => Violated,
         NO_USE_AFTER_PUT => Violated,
-        MMPUT_MM_USERS => Violated,
-    ]),
+        MMPUT_MM_USERS => Violated, DATA_RACE => Violated]),
 ];
 
 /// The model, as the registry holds it (`&MODEL`).

@@ -21,7 +21,7 @@ impl Sys {
     pub fn set_oom_skip(&self, by: &str) {
         self.mm.mm_flags_set(MMF_OOM_SKIP);
         let left = self.mm.resident();
-        let mut g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        let mut g = self.oom_skip_by.lock();
         if g.is_none() {
             *g = Some((by.to_string(), left));
         }
@@ -30,7 +30,7 @@ impl Sys {
     /// Who set `MMF_OOM_SKIP` first (ghost) and how the resident pages changed since, or
     /// that nobody has set it.
     pub fn oom_skip_setter(&self) -> String {
-        let g = self.oom_skip_by.lock().unwrap_or_else(|e| e.into_inner());
+        let g = self.oom_skip_by.lock();
         let now = self.mm.resident();
         match g.clone() {
             None => "MMF_OOM_SKIP is not set".into(),
@@ -49,21 +49,41 @@ impl Sys {
 // ---------------------------------------------------------------------------------------------
 // mm/oom_kill.c: the killer's reaping
 
-/// `find_lock_task_mm()`: the first thread of the group whose `->mm` is set, returned with its
-/// `task_lock()` held.
+/// `find_lock_task_mm()`: under `rcu_read_lock()`, `for_each_thread()` (the threads still on
+/// the thread list), the first whose `->mm` is set, returned with its `task_lock()` held.
 pub fn find_lock_task_mm(sys: &Sys) -> Option<MutexGuard<'_, TaskLocked>> {
+    rcu_read_lock(&sys.rcu);
+    let mut found = None;
     for (tid, t) in sys.task.threads.iter().enumerate() {
+        // list_for_each_entry_rcu(): the next thread_node, read with rcu_dereference()
+        if !rcu_dereference(&sys.task.listed[tid]) {
+            continue;
+        }
         let g = t.lock();
+        if !sys.task.structs[tid].deref(&format!("find_lock_task_mm(): task_lock(T{})", tid + 1)) {
+            continue;
+        }
         if g.mm {
             ev!(
                 "find_lock_task_mm",
                 "T{}: task->mm != NULL (task_lock held)",
                 tid + 1
             );
-            return Some(g);
+            found = Some(g);
+            break;
         }
     }
-    None
+    rcu_read_unlock(&sys.rcu);
+    found
+}
+
+/// `pidfd_get_task()` / `get_pid_task()`: under `rcu_read_lock()`, the pid's task (NULL once the
+/// zombie was reaped: `hlist_del_rcu()` in `detach_pid()`), and a reference to it.
+pub fn pidfd_get_task(sys: &Sys) -> bool {
+    rcu_read_lock(&sys.rcu);
+    let gone = rcu_dereference(&sys.task.released);
+    rcu_read_unlock(&sys.rcu);
+    !gone
 }
 
 /// How a killer's syscall reached its return value (ghost, for messages).
@@ -77,8 +97,7 @@ pub type Why = &'static str;
 /// was reached.
 pub fn process_mrelease(sys: &Sys, flags: u32) -> (i32, Why) {
     let reap_kill = flags & PROCESS_MRELEASE_REAP_KILL != 0;
-    // pidfd_get_task(): the pid's task list, read under RCU
-    if rcu_dereference(&sys.task.released) {
+    if !pidfd_get_task(sys) {
         ev!(
             "process_mrelease",
             "pidfd_get_task(): task already reaped: -ESRCH"
@@ -115,7 +134,8 @@ pub fn process_mrelease(sys: &Sys, flags: u32) -> (i32, Why) {
     }
     let oom_skip = sys.mm.mm_flags_test(MMF_OOM_SKIP);
     // task_will_free_mem(p); for the exit_mm fallback the task is plainly exiting [D].
-    let dying = read_once(&sys.task.group_exit) || (via_exit_mm && read_once(&sys.task.pf_exiting));
+    let dying =
+        plain_read(&sys.task.group_exit) || (via_exit_mm && plain_read(&sys.task.pf_exiting));
     let reap = reap_kill || will_free_mem(dying, false, oom_skip);
     if !reap {
         drop(t);
@@ -245,7 +265,7 @@ pub fn __oom_reap_task_mm(sys: &Sys) -> bool {
 /// under `task_lock()` **before** delivering the signal (so the victim cannot pass
 /// `exit_mm()` first), deliver, then run the oom-reaper zap in the same syscall.
 pub fn pidfd_send_signal_expedite(sys: &Sys) -> (i32, Why) {
-    if rcu_dereference(&sys.task.released) {
+    if !pidfd_get_task(sys) {
         ev!("pidfd_send_signal", "task gone: -ESRCH");
         return (-ESRCH, "pidfd_get_task() failed");
     }

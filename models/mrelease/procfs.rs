@@ -41,9 +41,10 @@ pub fn procfs_read(sys: &Sys, r: usize) {
     }
 }
 
-/// `get_proc_task()`: the /proc/V inode's task, gone once the zombie was reaped.
+/// `get_proc_task()` → `get_pid_task()`: the /proc/V inode's task, looked up under
+/// `rcu_read_lock()`, gone once the zombie was reaped.
 fn get_proc_task(sys: &Sys, site: &'static str) -> bool {
-    if rcu_dereference(&sys.task.released) {
+    if !super::oom::pidfd_get_task(sys) {
         ev!(site, "get_proc_task(): gone");
         return false;
     }

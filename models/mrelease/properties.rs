@@ -14,7 +14,8 @@ properties! {
     NO_USE_AFTER_PUT = "no-use-after-put":
         "nobody touches the mm_struct, its page tables or its pages after the reference \
          that protects them is gone (no access after __mmdrop(), no page faulted in after \
-         exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks)";
+         exit_mmap() unmapped it, no free_pgtables() under a live mapping, no leaks; \
+         no thread's task_struct after its RCU-delayed free)";
     NO_DEADLOCK:
         "every actor finishes: no cycle through mmap_lock, task_lock and the wait for SIGKILL";
     KILLER_NOT_BLOCKED_BY_READER = "killer-not-blocked-by-reader":
@@ -28,4 +29,7 @@ properties! {
     CHECK_MM_RSS = "mmdrop-check-mm-rss-counter":
         "kernel assertion in __mmdrop() -> check_mm(): no \"BUG: Bad rss-counter state\" \
          (no page is still accounted to an mm_struct when it is freed)";
+    DATA_RACE:
+        "no data race (LKMM, KCSAN): no two conflicting accesses, at least one plain, \
+         unordered by happens-before";
 }

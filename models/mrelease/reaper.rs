@@ -28,7 +28,11 @@ pub fn oom_kill(sys: &Sys, in_race: bool) {
 }
 
 fn oom_kill_process(sys: &Sys) {
-    if rcu_dereference(&sys.task.released) {
+    // select_bad_process(): for_each_process() under rcu_read_lock()
+    rcu_read_lock(&sys.rcu);
+    let gone = rcu_dereference(&sys.task.released);
+    rcu_read_unlock(&sys.rcu);
+    if gone {
         ev!("select_bad_process", "the victim is gone: nothing to kill");
         return;
     }

@@ -21,6 +21,10 @@ pub enum Coverage {
     Exhaustive,
     /// Every execution with at most `bound` preemptions.
     ExhaustiveUpToBound { bound: u32 },
+    /// Every interleaving up to equivalence (sequential consistency, no bound): one execution
+    /// per Mazurkiewicz class, besides `sleep_blocked` prefixes that sleep sets cut short as
+    /// equivalent to an explored execution.
+    UpToEquivalence { sleep_blocked: u64 },
     /// A fixed number of sampled schedules (random, PCT, stress).
     Sampled,
     /// The time budget ran out first.
@@ -71,6 +75,9 @@ pub struct Options {
     /// Called with loom's preemption bound as each pass of an iteratively deepened search
     /// starts (see `check::explore_minimal`), for progress bars.
     pub on_pass: Option<Arc<dyn Fn(u32) + Send + Sync>>,
+    /// When set, every execution records its events and adds what it left visible (see
+    /// `Outcome::fingerprint`): the final states the engine reached (slow; soundness tests).
+    pub states: Option<Arc<Mutex<std::collections::BTreeSet<String>>>>,
 }
 
 /// The default number of worker threads or processes: the number of CPUs (1 if unknown).
@@ -229,14 +236,23 @@ impl Control {
         ends_stuck: bool,
         token: impl FnOnce() -> ReplayToken,
     ) {
-        let ctx = ExecCtx::new(false, spin, ends_stuck);
+        let ctx = ExecCtx::new(self.opts.states.is_some(), spin, ends_stuck);
         let out = rt::run_execution(ctx, || scenario());
+        self.note_state(&out);
         self.count();
         if !out.violations.is_empty() {
             let token = token();
             for v in out.violations {
                 self.record_in(subtree, index, v, token.clone(), None);
             }
+        }
+    }
+
+    /// Adds the final state of `out` when the options ask for them.
+    pub(super) fn note_state(&self, out: &rt::Outcome) {
+        if let Some(s) = &self.opts.states {
+            let f = out.fingerprint();
+            s.lock().unwrap_or_else(PoisonError::into_inner).insert(f);
         }
     }
 

@@ -9,11 +9,12 @@
 //! - `spec.rs`: [`EngineSpec`] and [`EngineKind`], everything that describes an engine.
 //! - `control.rs`: one exploration's options, shard, bookkeeping and result.
 //! - `panic.rs`: engine panics (early stops, deadlock reports) and the quiet panic hook.
-//! - `loom/`, `shuttle.rs`, `stress.rs`: the engines.
+//! - `loom/`, `shuttle.rs`, `stress.rs`, `dpor/`: the engines.
 //!
 //! A new engine is one file here plus one [`EngineKind`] arm (and its [`EngineSpec`] settings).
 
 mod control;
+mod dpor;
 mod loom;
 mod panic;
 mod shuttle;
@@ -34,6 +35,8 @@ use crate::rt::{
 
 pub(crate) use self::control::Control;
 pub use self::control::{default_jobs, Coverage, Exploration, Found, Options, Shard};
+#[doc(hidden)]
+pub use self::dpor::every_interleaving;
 pub use self::loom::LOOM_VERSION;
 pub use self::panic::{install_panic_hook, set_panic_output};
 use self::panic::{install_quiet_panic_hook, is_deadlock};
@@ -50,6 +53,9 @@ pub enum ReplayToken {
     Loom { path: serde_json::Value },
     /// The shuttle task chosen at each scheduling step.
     Shuttle { schedule: Vec<u32> },
+    /// The actor that took each step on kmodel's native runtime (the `dpor` engine); past the
+    /// last, the lowest actor that can run.
+    Native { steps: Vec<u32> },
     /// Not replayable (the OS chose the schedule); the events were recorded live.
     None { why: String },
     /// Internal: loom iteration number within a subtree (the path prefix loom starts from, or
@@ -142,6 +148,7 @@ trait Engine {
         &self,
         _scenario: &Scenario,
         token: ReplayToken,
+        _property: PropertyId,
     ) -> Result<ReplayToken, EngineError> {
         Ok(token)
     }
@@ -182,7 +189,7 @@ pub fn counterexample(
         return Ok((found.token.clone(), replayed));
     }
     let engine = spec.engine();
-    let token = engine.capture(scenario, found.token.clone())?;
+    let token = engine.capture(scenario, found.token.clone(), found.violation.property)?;
     let replayed = engine.replay(scenario, &token)?;
     Ok((token, replayed))
 }
@@ -253,6 +260,8 @@ fn spin_limit(backend: Backend) -> SpinLimit {
         // Loom: a yielding thread only runs again after another thread took a step.
         Backend::Loom => SpinLimit::Spins(4),
         Backend::Shuttle => SpinLimit::Spins(16),
+        // Unused: native spin loops wait for a write instead of counting spins.
+        Backend::Native => SpinLimit::Spins(u32::MAX),
     }
 }
 

@@ -78,6 +78,7 @@ pub(super) fn install_quiet_panic_hook() {
             // The unwinding of a stuck execution (`rt::stuck`): poisoned engine locks panic.
             let quiet = (crate::rt::bailing() && std::env::var_os("KMODEL_DEBUG_STUCK").is_none())
                 || p.is::<StopExploration>()
+                || crate::rt::probing_races()
                 || p.downcast_ref::<String>().is_some_and(|s| expected(s))
                 || p.downcast_ref::<&str>().is_some_and(|s| expected(s));
             if quiet || !PRINT_PANICS.load(Ordering::Relaxed) {

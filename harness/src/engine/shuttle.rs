@@ -287,6 +287,10 @@ impl Shuttle {
                 Err(p) => {
                     // A deadlocked execution: record it and resume the lane where it stopped.
                     let violation = deadlock_or_error(&panic_message(&*p))?;
+                    if let Some(mut out) = crate::rt::last_outcome() {
+                        out.violations.push(violation.clone());
+                        ctl.note_state(&out);
+                    }
                     let i = counter
                         .load(std::sync::atomic::Ordering::Relaxed)
                         .saturating_sub(1);

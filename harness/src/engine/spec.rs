@@ -12,6 +12,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::dpor;
 use super::loom::{self, LOOM_VERSION};
 use super::shuttle::{self, SHUTTLE_VERSION};
 use super::stress;
@@ -56,12 +57,14 @@ pub enum EngineKind {
     ShuttlePct,
     ShuttleDfs,
     Stress,
+    Dpor,
 }
 
 impl EngineKind {
     /// Every engine, in the order `--engine all` runs them.
-    pub const ALL: [EngineKind; 5] = [
+    pub const ALL: [EngineKind; 6] = [
         EngineKind::Loom,
+        EngineKind::Dpor,
         EngineKind::ShuttleRandom,
         EngineKind::ShuttlePct,
         EngineKind::ShuttleDfs,
@@ -76,6 +79,7 @@ impl EngineKind {
             EngineKind::ShuttlePct => "shuttle-pct",
             EngineKind::ShuttleDfs => "shuttle-dfs",
             EngineKind::Stress => "stress",
+            EngineKind::Dpor => "dpor",
         }
     }
 
@@ -92,6 +96,7 @@ impl EngineKind {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
                 "SC (shuttle)"
             }
+            EngineKind::Dpor => "SC (kmodel native runtime)",
         }
     }
 
@@ -99,8 +104,17 @@ impl EngineKind {
     pub fn weak_memory(self) -> bool {
         match self {
             EngineKind::Loom | EngineKind::Stress => true,
-            EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => false,
+            EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs
+            | EngineKind::Dpor => false,
         }
+    }
+
+    /// Whether the engine sees happens-before, so it can check [`crate::rt::DATA_RACE`]
+    /// (loom: its causality; the SC engines have none, real threads are not instrumented).
+    pub fn sees_races(self) -> bool {
+        self == EngineKind::Loom
     }
 
     /// Runs real OS threads: the OS picks the schedule (nothing replays, nothing is exhaustive,
@@ -111,7 +125,8 @@ impl EngineKind {
             EngineKind::Loom
             | EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
-            | EngineKind::ShuttleDfs => false,
+            | EngineKind::ShuttleDfs
+            | EngineKind::Dpor => false,
         }
     }
 
@@ -119,7 +134,9 @@ impl EngineKind {
     pub fn seeded(self) -> bool {
         match self {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct => true,
-            EngineKind::Loom | EngineKind::ShuttleDfs | EngineKind::Stress => false,
+            EngineKind::Loom | EngineKind::ShuttleDfs | EngineKind::Stress | EngineKind::Dpor => {
+                false
+            }
         }
     }
 
@@ -127,6 +144,8 @@ impl EngineKind {
     pub fn max_actors(self) -> Option<usize> {
         match self {
             EngineKind::Loom => Some(LOOM_MAX_SPAWNED),
+            // The native runtime's actors include the scenario's own thread.
+            EngineKind::Dpor => Some(crate::native::MAX_ACTORS - 1),
             EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
             | EngineKind::ShuttleDfs
@@ -144,7 +163,8 @@ impl EngineKind {
             EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
             | EngineKind::ShuttleDfs
-            | EngineKind::Stress => Ok(()),
+            | EngineKind::Stress
+            | EngineKind::Dpor => Ok(()),
         }
     }
 
@@ -153,10 +173,12 @@ impl EngineKind {
     pub fn subtrees(self) -> bool {
         match self {
             EngineKind::Loom => true,
+            // dpor deals its subtrees to shards too, but its findings carry no subtree key.
             EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
             | EngineKind::ShuttleDfs
-            | EngineKind::Stress => false,
+            | EngineKind::Stress
+            | EngineKind::Dpor => false,
         }
     }
 
@@ -168,7 +190,8 @@ impl EngineKind {
             EngineKind::Loom
             | EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
-            | EngineKind::ShuttleDfs => true,
+            | EngineKind::ShuttleDfs
+            | EngineKind::Dpor => true,
         }
     }
 
@@ -182,6 +205,7 @@ impl EngineKind {
                 &["/shuttle-"]
             }
             EngineKind::Stress => &[],
+            EngineKind::Dpor => &["/corosensei-", "/src/native/", "/engine/dpor/"],
         }
     }
 
@@ -193,8 +217,8 @@ impl EngineKind {
             | EngineKind::ShuttleRandom
             | EngineKind::ShuttlePct
             | EngineKind::ShuttleDfs => msg.starts_with("deadlock"),
-            // The stress engine's watchdog records its deadlock directly.
-            EngineKind::Stress => false,
+            // The stress engine's watchdog and the native runtime record theirs directly.
+            EngineKind::Stress | EngineKind::Dpor => false,
         }
     }
 
@@ -206,7 +230,8 @@ impl EngineKind {
     pub const fn ends_stuck_executions(self) -> bool {
         match self {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => true,
-            EngineKind::Loom | EngineKind::Stress => false,
+            // The native runtime (dpor) detects stuck executions itself and ends them.
+            EngineKind::Loom | EngineKind::Stress | EngineKind::Dpor => false,
         }
     }
 
@@ -217,7 +242,7 @@ impl EngineKind {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
                 shuttle::is_single_schedule(msg)
             }
-            EngineKind::Loom | EngineKind::Stress => false,
+            EngineKind::Loom | EngineKind::Stress | EngineKind::Dpor => false,
         }
     }
 
@@ -242,6 +267,7 @@ impl EngineKind {
                 max_schedules: Some(schedules.max(defaults::DFS_MIN_SCHEDULES)),
             },
             EngineKind::Stress => EngineSpec::Stress { iterations },
+            EngineKind::Dpor => EngineSpec::Dpor,
         }
     }
 }
@@ -330,6 +356,9 @@ pub enum EngineSpec {
     ShuttleDfs { max_schedules: Option<u64> },
     /// Real OS threads and std atomics: the baseline kernel developers use today.
     Stress { iterations: u64 },
+    /// Every interleaving up to equivalence under sequential consistency (source-DPOR with
+    /// sleep sets on kmodel's native runtime), with no preemption bound.
+    Dpor,
 }
 
 impl EngineSpec {
@@ -340,6 +369,7 @@ impl EngineSpec {
             EngineSpec::ShuttlePct { .. } => EngineKind::ShuttlePct,
             EngineSpec::ShuttleDfs { .. } => EngineKind::ShuttleDfs,
             EngineSpec::Stress { .. } => EngineKind::Stress,
+            EngineSpec::Dpor => EngineKind::Dpor,
         }
     }
 
@@ -369,7 +399,8 @@ impl EngineSpec {
                 | EngineSpec::ShuttleRandom { .. }
                 | EngineSpec::ShuttlePct { .. }
                 | EngineSpec::ShuttleDfs { .. }
-                | EngineSpec::Stress { .. }),
+                | EngineSpec::Stress { .. }
+                | EngineSpec::Dpor),
                 _,
             ) => spec,
         }
@@ -387,7 +418,8 @@ impl EngineSpec {
             EngineSpec::ShuttleRandom { .. }
             | EngineSpec::ShuttlePct { .. }
             | EngineSpec::ShuttleDfs { .. }
-            | EngineSpec::Stress { .. } => self.name().into(),
+            | EngineSpec::Stress { .. }
+            | EngineSpec::Dpor => self.name().into(),
         }
     }
 
@@ -409,6 +441,7 @@ impl EngineSpec {
             EngineKind::ShuttleRandom | EngineKind::ShuttlePct | EngineKind::ShuttleDfs => {
                 format!("shuttle {SHUTTLE_VERSION}")
             }
+            EngineKind::Dpor => format!("kmodel-native {}", env!("CARGO_PKG_VERSION")),
         }
     }
 
@@ -419,7 +452,7 @@ impl EngineSpec {
             EngineSpec::ShuttleRandom { schedules, .. }
             | EngineSpec::ShuttlePct { schedules, .. } => Some(schedules),
             EngineSpec::Stress { iterations } => Some(iterations),
-            EngineSpec::Loom { .. } | EngineSpec::ShuttleDfs { .. } => None,
+            EngineSpec::Loom { .. } | EngineSpec::ShuttleDfs { .. } | EngineSpec::Dpor => None,
         }
     }
 
@@ -441,7 +474,8 @@ impl EngineSpec {
             | EngineSpec::ShuttleRandom { .. }
             | EngineSpec::ShuttlePct { .. }
             | EngineSpec::ShuttleDfs { .. }
-            | EngineSpec::Stress { .. } => vec![self.clone()],
+            | EngineSpec::Stress { .. }
+            | EngineSpec::Dpor => vec![self.clone()],
         }
     }
 
@@ -458,7 +492,8 @@ impl EngineSpec {
             | EngineSpec::ShuttleRandom { .. }
             | EngineSpec::ShuttlePct { .. }
             | EngineSpec::ShuttleDfs { .. }
-            | EngineSpec::Stress { .. } => 0,
+            | EngineSpec::Stress { .. }
+            | EngineSpec::Dpor => 0,
         }
     }
 
@@ -473,9 +508,12 @@ impl EngineSpec {
             // shuttle-dfs samples only when its schedule cap stopped it in a corner of DFS order.
             EngineSpec::ShuttleDfs { .. } => (Reach::Whole, Reach::Cut),
             EngineSpec::Stress { .. } => (Reach::Luck, Reach::Luck),
+            EngineSpec::Dpor => (Reach::Whole, Reach::Whole),
         };
         match coverage {
-            Coverage::Exhaustive | Coverage::ExhaustiveUpToBound { .. } => finished,
+            Coverage::Exhaustive
+            | Coverage::ExhaustiveUpToBound { .. }
+            | Coverage::UpToEquivalence { .. } => finished,
             Coverage::Sampled => sampled,
             Coverage::TimeBudget { .. } => Reach::Cut,
             Coverage::AllViolated => Reach::AllViolated,
@@ -503,6 +541,12 @@ impl EngineSpec {
             Coverage::ExhaustiveUpToBound { bound } => {
                 return format!("exhaustive up to {bound} preemptions, {n} executions")
             }
+            Coverage::UpToEquivalence { sleep_blocked } => {
+                return format!(
+                    "every interleaving up to equivalence (SC, no preemption bound), {n} \
+                     executions ({sleep_blocked} equivalent prefixes cut by sleep sets)"
+                )
+            }
             Coverage::Exhaustive | Coverage::Sampled => {}
         }
         let sampled = *coverage == Coverage::Sampled;
@@ -521,6 +565,7 @@ impl EngineSpec {
             | EngineSpec::ShuttlePct { .. }
             | EngineSpec::ShuttleDfs { .. } => format!("exhaustive under SC, {n} schedules"),
             EngineSpec::Stress { .. } => format!("{n} stress iterations"),
+            EngineSpec::Dpor => format!("every interleaving up to equivalence, {n} executions"),
         }
     }
 
@@ -555,6 +600,10 @@ impl EngineSpec {
             ) => Err(format!("a {} trace needs a shuttle schedule", self.name())),
             (EngineSpec::Stress { .. }, ReplayToken::None { .. }) => Ok(()),
             (EngineSpec::Stress { .. }, _) => Err("a stress trace has no replay data".into()),
+            (EngineSpec::Dpor, ReplayToken::Native { steps }) => {
+                dpor::validate_steps(steps, MAX_REPLAY_STEPS)
+            }
+            (EngineSpec::Dpor, _) => Err("a dpor trace needs native steps".into()),
         }
     }
 
@@ -591,6 +640,7 @@ impl EngineSpec {
                 iterations,
                 ends_stuck,
             }),
+            EngineSpec::Dpor => Box::new(dpor::Dpor),
         }
     }
 }
@@ -619,6 +669,7 @@ impl fmt::Display for EngineSpec {
             }
             EngineSpec::ShuttleDfs { .. } => write!(f, "shuttle-dfs"),
             EngineSpec::Stress { .. } => write!(f, "stress (OS threads)"),
+            EngineSpec::Dpor => write!(f, "dpor (every interleaving up to equivalence)"),
         }
     }
 }

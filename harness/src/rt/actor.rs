@@ -12,6 +12,8 @@ shuttle::thread_local! {
     static SHUTTLE_ACTOR: Cell<usize> = Cell::new(0);
 }
 thread_local! {
+    /// The native runtime runs every actor on one OS thread and sets this as it switches.
+    static NATIVE_ACTOR: Cell<usize> = const { Cell::new(0) };
     static STD_ACTOR: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -22,6 +24,7 @@ pub fn current_actor() -> usize {
         Backend::Std => STD_ACTOR.with(Cell::get),
         Backend::Loom => LOOM_ACTOR.with(Cell::get),
         Backend::Shuttle => SHUTTLE_ACTOR.with(Cell::get),
+        Backend::Native => NATIVE_ACTOR.with(Cell::get),
     }
 }
 
@@ -30,5 +33,6 @@ pub(crate) fn set_current_actor(id: usize) {
         Backend::Std => STD_ACTOR.with(|c| c.set(id)),
         Backend::Loom => LOOM_ACTOR.with(|c| c.set(id)),
         Backend::Shuttle => SHUTTLE_ACTOR.with(|c| c.set(id)),
+        Backend::Native => NATIVE_ACTOR.with(|c| c.set(id)),
     }
 }

@@ -1,4 +1,5 @@
-//! The backend (std, loom or shuttle) that primitives constructed on this OS thread use.
+//! The backend (std, loom, shuttle or kmodel's native runtime) that primitives constructed on
+//! this OS thread use.
 
 use std::cell::Cell;
 
@@ -8,6 +9,8 @@ pub(crate) enum Backend {
     Std,
     Loom,
     Shuttle,
+    /// kmodel's own runtime (`crate::native`), for the `dpor` engine.
+    Native,
 }
 
 thread_local! {

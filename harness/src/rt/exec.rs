@@ -35,6 +35,39 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// What an execution left visible to the harness, as one string: per actor, the steps it
+    /// recorded (consecutive repeats, such as a spin loop's, once), then the properties it
+    /// violated. Two engines that explore the same executions of a scenario leave the same set
+    /// of these (the `dpor` engine's soundness tests compare it with shuttle-dfs's).
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut out = String::new();
+        for (a, name) in self.actors.iter().enumerate() {
+            out.push_str(name);
+            out.push_str(":\n");
+            let mut last: Option<(&str, &str)> = None;
+            for e in self
+                .events
+                .iter()
+                .filter(|e| e.actor == a && e.mark.is_none())
+            {
+                if e.violation || last == Some((&e.func, &e.text)) {
+                    continue;
+                }
+                last = Some((&e.func, &e.text));
+                out.push_str(&format!("  {}: {}\n", e.func, e.text));
+            }
+        }
+        let mut v: Vec<&str> = self
+            .violations
+            .iter()
+            .map(|v| v.property.as_str())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        out.push_str(&format!("violated: {}\n", v.join(", ")));
+        out
+    }
+
     /// Schedule statistics of a recorded execution.
     pub(crate) fn schedule(&self) -> Schedule {
         Schedule {
@@ -221,6 +254,12 @@ impl Drop for Restore {
         RECORDING.with(|r| r.set(false));
         CURRENT.with(|c| *c.borrow_mut() = prev);
     }
+}
+
+/// The outcome so far of the execution last started on this OS thread (one an engine panic cut
+/// short).
+pub(crate) fn last_outcome() -> Option<Outcome> {
+    with_last(|cx| cx.map(ExecCtx::take_outcome))
 }
 
 /// Calls `f` with the execution last started on this OS thread (if any).

@@ -20,6 +20,8 @@
 //! - `blocker.rs`: what a blocked actor waits for, and how a stuck execution wakes it.
 //! - `stuck.rs`: a stuck execution (every actor blocked): its verdict and how it ends.
 //! - `local.rs`: actor-local values (a task's `task_struct`, a CPU's interrupt state).
+//! - `race.rs`: the built-in [`DATA_RACE`] property and [`data_race`], the call race detectors
+//!   report through.
 
 mod actor;
 mod backend;
@@ -32,6 +34,7 @@ mod local;
 mod mark;
 pub(crate) mod observe;
 mod property;
+mod race;
 mod record;
 mod schedule;
 mod stuck;
@@ -45,7 +48,9 @@ pub use blocker::{Bail, Blocker};
 #[doc(hidden)]
 pub use event::{event_sink, EventSink};
 pub use exec::current_actor_name;
-pub(crate) use exec::{current_ctx, install, run_execution, ExecCtx, Outcome, Park, SpinLimit};
+pub(crate) use exec::{
+    current_ctx, install, last_outcome, run_execution, ExecCtx, Outcome, Park, SpinLimit,
+};
 pub(crate) use exec::{note_op, recording};
 pub use id::PropertyId;
 pub(crate) use liveness::{
@@ -55,12 +60,15 @@ pub(crate) use liveness::{
 };
 pub use local::{actor_local, set_actor_local};
 pub use mark::{Mark, Ref, Store, Wait};
+pub(crate) use property::{actor_names, violate_as};
 pub use property::{
     check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
 };
+pub(crate) use race::{actor_name, probe_for_race};
+pub use race::{current_task_cpu, data_race, probing_races, task_on_cpu, DATA_RACE};
 pub use record::{Event, Violation};
 pub(crate) use schedule::OpKind;
 pub use schedule::Schedule;
 pub(crate) use stuck::{
-    bail, bail_last, bailing, done_waiting, must_bail, others_wait, unwound, waiting,
+    bail, bail_last, bailing, done_waiting, must_bail, others_wait, stuck_verdict, unwound, waiting,
 };

@@ -30,6 +30,11 @@ impl ExecCtx {
         }
     }
 
+    /// The properties violated so far, in the order they were.
+    pub(crate) fn violated(&self) -> Vec<PropertyId> {
+        self.state().violations.iter().map(|v| v.property).collect()
+    }
+
     /// Records `property`'s first violation in this execution. A `fatal` one ends checking.
     pub(crate) fn violate(&self, actor: usize, property: PropertyId, message: String, fatal: bool) {
         if self.spent.load(Relaxed) {
@@ -54,6 +59,29 @@ impl ExecCtx {
             events,
         });
     }
+}
+
+/// Records `property`'s violation by `actor` in the current execution (the native runtime's
+/// deadlock and live-lock verdicts, made outside any actor).
+pub(crate) fn violate_as(actor: usize, property: PropertyId, message: String, fatal: bool) {
+    with_ctx(|cx| cx.violate(actor, property, message, fatal));
+}
+
+/// The names of `actors` in the current execution.
+pub(crate) fn actor_names(actors: &[usize]) -> Vec<String> {
+    with_ctx(|cx| {
+        let s = cx.state();
+        actors
+            .iter()
+            .map(|&i| {
+                s.actors
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("actor {i}"))
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Checks a named property; on failure records the property's first violation in this execution

@@ -220,5 +220,13 @@ fn engine_yield() {
         Backend::Std => std::thread::yield_now(),
         Backend::Loom => loom::thread::yield_now(),
         Backend::Shuttle => shuttle::thread::yield_now(),
+        // The native runtime ends a stuck execution itself and never bails.
+        Backend::Native => {}
     }
+}
+
+/// The verdict on the current execution, stuck now (see `ExecCtx::stuck_verdict`): the native
+/// runtime, which finds stuck executions itself, words them as the other engines do.
+pub(crate) fn stuck_verdict() -> Option<(PropertyId, usize, String)> {
+    with_ctx(|cx| cx.stuck_verdict())
 }

@@ -5,29 +5,52 @@
 use std::fmt;
 
 use super::Ordering;
+use crate::native;
 use crate::rt::{self, backend, marks, note_op, Backend, OpKind};
+
+/// The std ordering a native atomic uses: everything runs on one OS thread, in one order.
+const NATIVE: Ordering = Ordering::Relaxed;
+
+/// An atomic of each backend.
+enum Backed<S, L, T> {
+    Std(S),
+    Loom(L),
+    Shuttle(T),
+    Native(native::Atomic<S>),
+}
 
 macro_rules! atomic_common {
     ($Name:ident, $t:ty) => {
         /// Engine-neutral atomic (see the module docs for the barrier mapping).
-        pub enum $Name {
-            Std(std::sync::atomic::$Name),
-            Loom(loom::sync::atomic::$Name),
-            Shuttle(shuttle::sync::atomic::$Name),
-        }
+        pub struct $Name(
+            Backed<
+                std::sync::atomic::$Name,
+                loom::sync::atomic::$Name,
+                shuttle::sync::atomic::$Name,
+            >,
+        );
 
         impl $Name {
+            #[track_caller]
             pub fn new(v: $t) -> Self {
-                match backend() {
-                    Backend::Std => Self::Std(std::sync::atomic::$Name::new(v)),
-                    Backend::Loom => Self::Loom(loom::sync::atomic::$Name::new(v)),
-                    Backend::Shuttle => Self::Shuttle(shuttle::sync::atomic::$Name::new(v)),
-                }
+                $Name(match backend() {
+                    Backend::Std => Backed::Std(std::sync::atomic::$Name::new(v)),
+                    Backend::Loom => Backed::Loom(loom::sync::atomic::$Name::new(v)),
+                    Backend::Shuttle => Backed::Shuttle(shuttle::sync::atomic::$Name::new(v)),
+                    Backend::Native => {
+                        Backed::Native(native::Atomic::new(std::sync::atomic::$Name::new(v)))
+                    }
+                })
             }
             #[inline]
             pub fn load(&self, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.load(o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.load(|v| v.load(NATIVE)),
+                    Backed::Std(a) => a.load(o),
+                    Backed::Loom(a) => a.load(o),
+                    Backed::Shuttle(a) => a.load(o),
+                };
                 if rec {
                     marks::loaded(self.addr(), r as u64);
                 }
@@ -52,7 +75,12 @@ macro_rules! atomic_common {
             #[inline]
             pub fn store(&self, v: $t, o: Ordering) {
                 let rec = note_op(OpKind::Run);
-                dispatch!(self, Self, a => a.store(v, o));
+                match &self.0 {
+                    Backed::Native(a) => a.store(|x| x.store(v, NATIVE)),
+                    Backed::Std(a) => a.store(v, o),
+                    Backed::Loom(a) => a.store(v, o),
+                    Backed::Shuttle(a) => a.store(v, o),
+                }
                 if rec {
                     marks::stored(self.addr(), v as u64);
                 }
@@ -61,15 +89,38 @@ macro_rules! atomic_common {
             #[inline]
             pub fn swap(&self, v: $t, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.swap(v, o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.swap(v, NATIVE);
+                        (r, r, Some(v))
+                    }),
+                    Backed::Std(a) => a.swap(v, o),
+                    Backed::Loom(a) => a.swap(v, o),
+                    Backed::Shuttle(a) => a.swap(v, o),
+                };
                 self.rmw(rec, r, Some(v));
                 rt::note_progress();
                 r
             }
             #[inline]
-            pub fn compare_exchange(&self, cur: $t, new: $t, ok: Ordering, fail: Ordering) -> Result<$t, $t> {
+            pub fn compare_exchange(
+                &self,
+                cur: $t,
+                new: $t,
+                ok: Ordering,
+                fail: Ordering,
+            ) -> Result<$t, $t> {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.compare_exchange(cur, new, ok, fail));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.compare_exchange(cur, new, NATIVE, NATIVE);
+                        let old = r.unwrap_or_else(|v| v);
+                        (r, old, r.ok().map(|_| new))
+                    }),
+                    Backed::Std(a) => a.compare_exchange(cur, new, ok, fail),
+                    Backed::Loom(a) => a.compare_exchange(cur, new, ok, fail),
+                    Backed::Shuttle(a) => a.compare_exchange(cur, new, ok, fail),
+                };
                 match r {
                     Ok(old) => self.rmw(rec, old, Some(new)),
                     Err(old) => self.rmw(rec, old, None),
@@ -80,7 +131,15 @@ macro_rules! atomic_common {
             #[inline]
             pub fn fetch_or(&self, v: $t, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.fetch_or(v, o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.fetch_or(v, NATIVE);
+                        (r, r, Some(r | v))
+                    }),
+                    Backed::Std(a) => a.fetch_or(v, o),
+                    Backed::Loom(a) => a.fetch_or(v, o),
+                    Backed::Shuttle(a) => a.fetch_or(v, o),
+                };
                 self.rmw(rec, r, Some(r | v));
                 rt::note_progress();
                 r
@@ -88,7 +147,15 @@ macro_rules! atomic_common {
             #[inline]
             pub fn fetch_and(&self, v: $t, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.fetch_and(v, o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.fetch_and(v, NATIVE);
+                        (r, r, Some(r & v))
+                    }),
+                    Backed::Std(a) => a.fetch_and(v, o),
+                    Backed::Loom(a) => a.fetch_and(v, o),
+                    Backed::Shuttle(a) => a.fetch_and(v, o),
+                };
                 self.rmw(rec, r, Some(r & v));
                 rt::note_progress();
                 r
@@ -119,7 +186,15 @@ macro_rules! atomic_int {
             #[inline]
             pub fn fetch_add(&self, v: $t, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.fetch_add(v, o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.fetch_add(v, NATIVE);
+                        (r, r, Some(r.wrapping_add(v)))
+                    }),
+                    Backed::Std(a) => a.fetch_add(v, o),
+                    Backed::Loom(a) => a.fetch_add(v, o),
+                    Backed::Shuttle(a) => a.fetch_add(v, o),
+                };
                 self.rmw(rec, r, Some(r.wrapping_add(v)));
                 rt::note_progress();
                 r
@@ -127,7 +202,15 @@ macro_rules! atomic_int {
             #[inline]
             pub fn fetch_sub(&self, v: $t, o: Ordering) -> $t {
                 let rec = note_op(OpKind::Run);
-                let r = dispatch!(self, Self, a => a.fetch_sub(v, o));
+                let r = match &self.0 {
+                    Backed::Native(a) => a.rmw(|x| {
+                        let r = x.fetch_sub(v, NATIVE);
+                        (r, r, Some(r.wrapping_sub(v)))
+                    }),
+                    Backed::Std(a) => a.fetch_sub(v, o),
+                    Backed::Loom(a) => a.fetch_sub(v, o),
+                    Backed::Shuttle(a) => a.fetch_sub(v, o),
+                };
                 self.rmw(rec, r, Some(r.wrapping_sub(v)));
                 rt::note_progress();
                 r

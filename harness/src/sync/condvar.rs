@@ -5,6 +5,7 @@ use std::sync::{Arc, PoisonError};
 
 use super::mutex::{GuardInner, MutexGuard};
 use super::Ordering;
+use crate::native;
 use crate::rt::{self, backend, marks, note_op, Backend, Mark, OpKind, Wait};
 
 /// Engine-neutral condition variable (used to build `RwSem` and wait queues).
@@ -34,6 +35,7 @@ enum CondvarInner {
     Std(std::sync::Condvar),
     Loom(loom::sync::Condvar),
     Shuttle(shuttle::sync::Condvar),
+    Native(native::Condvar),
 }
 
 impl Default for Condvar {
@@ -43,13 +45,18 @@ impl Default for Condvar {
 }
 
 impl Condvar {
+    #[track_caller]
     pub fn new() -> Self {
         Self::of(Kind::Queue)
     }
 
+    #[track_caller]
     pub(super) fn of(kind: Kind) -> Self {
         Condvar {
-            inner: Arc::new(construct!(CondvarInner, sync::Condvar())),
+            inner: Arc::new(match backend() {
+                Backend::Native => CondvarInner::Native(native::Condvar::new()),
+                _ => construct!(CondvarInner, sync::Condvar()),
+            }),
             waiters: std::sync::atomic::AtomicU64::new(0),
             kind,
             name: None,
@@ -97,6 +104,7 @@ impl Condvar {
         let state = guard.state;
         let inner = guard.inner.take().expect("live guard");
         drop(guard);
+        state.releasing();
         rt::before_blocking();
         let inner = match (&*self.inner, inner) {
             (CondvarInner::Std(c), GuardInner::Std(g)) => {
@@ -108,9 +116,10 @@ impl Condvar {
             (CondvarInner::Shuttle(c), GuardInner::Shuttle(g)) => {
                 GuardInner::Shuttle(c.wait(g).unwrap_or_else(PoisonError::into_inner))
             }
+            (CondvarInner::Native(c), GuardInner::Native(g)) => GuardInner::Native(c.wait(g)),
             _ => unreachable!("condvar and mutex built under different engines"),
         };
-        super::barrier::after_spin_lock();
+        state.acquired();
         if let Some(addr) = self.marked(rec) {
             marks::woken(addr);
         }
@@ -145,7 +154,7 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&*self.inner, CondvarInner, c => c.notify_one())
+        self.inner.notify_one()
     }
 
     pub fn notify_all(&self) {
@@ -153,13 +162,33 @@ impl Condvar {
             marks::notified(addr);
         }
         rt::unblock(self.waiters.load(Ordering::Relaxed));
-        dispatch!(&*self.inner, CondvarInner, c => c.notify_all())
+        self.inner.notify_all()
+    }
+}
+
+impl CondvarInner {
+    fn notify_one(&self) {
+        match self {
+            CondvarInner::Std(c) => c.notify_one(),
+            CondvarInner::Loom(c) => c.notify_one(),
+            CondvarInner::Shuttle(c) => c.notify_one(),
+            CondvarInner::Native(c) => c.notify_one(),
+        }
+    }
+
+    fn notify_all(&self) {
+        match self {
+            CondvarInner::Std(c) => c.notify_all(),
+            CondvarInner::Loom(c) => c.notify_all(),
+            CondvarInner::Shuttle(c) => c.notify_all(),
+            CondvarInner::Native(c) => c.notify_all(),
+        }
     }
 }
 
 impl rt::Wake for CondvarInner {
     fn wake(&self) {
-        dispatch!(self, CondvarInner, c => c.notify_all())
+        self.notify_all()
     }
 }
 

@@ -1,6 +1,7 @@
 //! Engine-neutral synchronisation primitives: the one place that decides which primitives are real.
 //!
-//! Every primitive is an enum over the three backends (std for the stress engine, loom, shuttle),
+//! Every primitive is an enum over the four backends (std for the stress engine, loom, shuttle,
+//! and kmodel's native runtime for the `dpor` engine),
 //! chosen when the primitive is constructed from the backend the runner installed on this OS
 //! thread. Models therefore never name loom or shuttle, and one compiled binary runs every engine.
 //! The `match` per operation is a perfectly predicted branch next to the engines' own bookkeeping.
@@ -11,29 +12,21 @@
 //! `test_and_set_bit`, `xchg`, `cmpxchg`) → [`smp_mb`] around a `Relaxed` RMW, see [`full_rmw`].
 //!
 //! One file per primitive: `atomic.rs`, `barrier.rs`, `mutex.rs`, `condvar.rs`, `rwsem.rs`,
-//! `spinner.rs`.
+//! `spinner.rs`, `plain.rs` (plainly accessed variables and the data-race check), and `ghost.rs`
+//! (a model's own bookkeeping, recorded for the `dpor` engine).
 
 pub use std::sync::atomic::Ordering;
 /// Models keep refcounts they care about (`mm_users`, `mm_count`) as explicit atomics, so the
 /// shared-ownership handle itself needs no model checking and is plain `std::sync::Arc`.
 pub use std::sync::Arc;
 
-/// Runs `$e` on whichever backend's value `$self` holds.
-macro_rules! dispatch {
-    ($self:expr, $Ty:ident, $v:ident => $e:expr) => {
-        match $self {
-            $Ty::Std($v) => $e,
-            $Ty::Loom($v) => $e,
-            $Ty::Shuttle($v) => $e,
-        }
-    };
-}
-
-/// Constructs `$path::$Inner` of the backend installed on this OS thread.
+/// Constructs `$path::$Inner` of the backend installed on this OS thread (the native runtime's
+/// objects are constructed by each primitive itself).
 macro_rules! construct {
     ($Ty:ident, $path:ident :: $Inner:ident ($($arg:expr),*)) => {
         match backend() {
             Backend::Std => $Ty::Std(std::$path::$Inner::new($($arg),*)),
+            Backend::Native => unreachable!("native objects are built by their primitive"),
             Backend::Loom => $Ty::Loom(loom::$path::$Inner::new($($arg),*)),
             Backend::Shuttle => $Ty::Shuttle(shuttle::$path::$Inner::new($($arg),*)),
         }
@@ -43,13 +36,17 @@ macro_rules! construct {
 mod atomic;
 mod barrier;
 mod condvar;
+mod ghost;
 mod mutex;
+mod plain;
 mod rwsem;
 mod spinner;
 
 pub use atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize};
 pub use barrier::{fence, full_rmw, smp_mb};
 pub use condvar::Condvar;
+pub use ghost::{Ghost, GhostBool, GhostGuard, GhostU32, GhostU64, GhostUsize};
 pub use mutex::{Mutex, MutexGuard};
+pub use plain::{IntValue, Plain, Value};
 pub use rwsem::RwSem;
 pub use spinner::Spinner;

@@ -6,6 +6,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 
 use super::Ordering;
+use crate::native;
 use crate::rt::{self, backend, marks, note_op, Backend, OpKind};
 
 /// Engine-neutral mutex, used for kernel spinlocks (`raw_spinlock_t`, `rq->lock`, `task_lock`)
@@ -22,15 +23,36 @@ pub struct Mutex<T> {
 pub(super) struct LockState {
     pub(super) held: std::sync::atomic::AtomicBool,
     pub(super) waiters: std::sync::atomic::AtomicU64,
-    /// The harness's own lock (a parked spinner's): recorded executions mark nothing about it.
+    /// The harness's own lock (an rwsem's state, a parked spinner's): recorded executions mark
+    /// nothing about it, and it is a plain C11 mutex (no lock-ordering fences).
     pub(super) internal: bool,
     /// The kernel's name of the lock (`rq->lock`), for marks and deadlock reports.
     pub(super) name: Option<&'static str>,
     /// The actor holding it, plus one (0: free); for `lockdep_assert_held()`.
     owner: std::sync::atomic::AtomicUsize,
+    /// 1 + the actor that released it last (0: never released).
+    last_owner: std::sync::atomic::AtomicUsize,
 }
 
 impl LockState {
+    /// Right after the engine acquired the lock: LKMM's lock ordering for a model's lock
+    /// (`barrier::after_spin_lock`).
+    pub(super) fn acquired(&self) {
+        if !self.internal {
+            let last = self.last_owner.load(Ordering::Relaxed);
+            super::barrier::after_spin_lock(last != 0 && last != rt::current_actor() + 1);
+        }
+    }
+
+    /// Right before the engine releases the lock (an unlock, or a condvar wait).
+    pub(super) fn releasing(&self) {
+        if !self.internal {
+            self.last_owner
+                .store(rt::current_actor() + 1, Ordering::Relaxed);
+            super::barrier::spin_unlocked();
+        }
+    }
+
     /// The lock's identity for the recorder; `None` for the harness's own locks.
     pub(super) fn marked(&self) -> Option<usize> {
         (!self.internal).then_some(self as *const Self as usize)
@@ -41,6 +63,7 @@ enum MutexInner<T> {
     Std(std::sync::Mutex<T>),
     Loom(loom::sync::Mutex<T>),
     Shuttle(shuttle::sync::Mutex<T>),
+    Native(native::Mutex<T>),
 }
 
 pub struct MutexGuard<'a, T> {
@@ -53,12 +76,17 @@ pub(super) enum GuardInner<'a, T> {
     Std(std::sync::MutexGuard<'a, T>),
     Loom(loom::sync::MutexGuard<'a, T>),
     Shuttle(shuttle::sync::MutexGuard<'a, T>),
+    Native(native::MutexGuard<'a, T>),
 }
 
 impl<T> Mutex<T> {
+    #[track_caller]
     pub fn new(v: T) -> Self {
         Mutex {
-            inner: construct!(MutexInner, sync::Mutex(v)),
+            inner: match backend() {
+                Backend::Native => MutexInner::Native(native::Mutex::new(v)),
+                _ => construct!(MutexInner, sync::Mutex(v)),
+            },
             state: LockState::default(),
         }
     }
@@ -82,6 +110,7 @@ impl<T> Mutex<T> {
     }
 
     /// A lock of the harness itself (recorded executions mark nothing about it).
+    #[track_caller]
     pub(crate) fn internal(v: T) -> Self {
         let mut m = Self::new(v);
         m.state.internal = true;
@@ -89,7 +118,7 @@ impl<T> Mutex<T> {
     }
 
     fn guard<'a>(&'a self, inner: GuardInner<'a, T>, rec: bool, waited: bool) -> MutexGuard<'a, T> {
-        super::barrier::after_spin_lock();
+        self.state.acquired();
         if let Some(addr) = self.state.marked().filter(|_| rec) {
             marks::lock_taken(
                 addr,
@@ -137,6 +166,7 @@ impl<T> Mutex<T> {
             MutexInner::Shuttle(m) => {
                 GuardInner::Shuttle(m.lock().unwrap_or_else(PoisonError::into_inner))
             }
+            MutexInner::Native(m) => GuardInner::Native(m.lock()),
         };
         self.state.waiters.fetch_and(!me, Ordering::Relaxed);
         rt::unblock(me);
@@ -161,6 +191,7 @@ impl<T> Mutex<T> {
             MutexInner::Std(m) => m.try_lock().ok().map(GuardInner::Std),
             MutexInner::Loom(m) => m.try_lock().ok().map(GuardInner::Loom),
             MutexInner::Shuttle(m) => m.try_lock().ok().map(GuardInner::Shuttle),
+            MutexInner::Native(m) => m.try_lock().map(GuardInner::Native),
         };
         g.map(|g| self.guard(g, rec, false))
     }
@@ -177,6 +208,9 @@ impl<T> Drop for MutexGuard<'_, T> {
         // The engine guard (in `inner`) unlocks right after this: its waiters may run again.
         self.state.held.store(false, Ordering::Relaxed);
         self.state.owner.store(0, Ordering::Relaxed);
+        if self.inner.is_some() && !std::thread::panicking() {
+            self.state.releasing();
+        }
         // Not while unwinding: the engine (loom after a deadlock) may be gone.
         let rec = rt::recording() && !std::thread::panicking();
         if let Some(addr) = self.state.marked().filter(|_| rec) {
@@ -189,12 +223,22 @@ impl<T> Drop for MutexGuard<'_, T> {
 impl<T> Deref for MutexGuard<'_, T> {
     type Target = T;
     fn deref(&self) -> &T {
-        dispatch!(self.inner.as_ref().expect("live guard"), GuardInner, g => g)
+        match self.inner.as_ref().expect("live guard") {
+            GuardInner::Std(g) => g,
+            GuardInner::Loom(g) => g,
+            GuardInner::Shuttle(g) => g,
+            GuardInner::Native(g) => g,
+        }
     }
 }
 
 impl<T> DerefMut for MutexGuard<'_, T> {
     fn deref_mut(&mut self) -> &mut T {
-        dispatch!(self.inner.as_mut().expect("live guard"), GuardInner, g => &mut *g)
+        match self.inner.as_mut().expect("live guard") {
+            GuardInner::Std(g) => &mut *g,
+            GuardInner::Loom(g) => &mut *g,
+            GuardInner::Shuttle(g) => &mut *g,
+            GuardInner::Native(g) => &mut *g,
+        }
     }
 }

@@ -6,8 +6,10 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use super::{Condvar, Mutex};
+use crate::native;
 use crate::rt::{
-    current_actor, current_ctx, marks, recording, ExecCtx, Mark, Park, SpinLimit, NO_LIVELOCK,
+    backend, current_actor, current_ctx, marks, recording, Backend, ExecCtx, Mark, Park, SpinLimit,
+    NO_LIVELOCK,
 };
 use crate::thread::yield_now;
 
@@ -55,6 +57,11 @@ impl Spinner {
             self.marked = true;
             let what = self.what.to_string();
             marks::note(|_| Mark::Spins { what });
+        }
+        if backend() == Backend::Native {
+            // An idle iteration waits for a write of what it read; a spinner nothing can wake
+            // is reported by the runtime, which then lets it go (`false`).
+            return native::spin::relax(self.what);
         }
         let now = cx.progress.load(Relaxed);
         if now != self.last_progress {
@@ -105,6 +112,9 @@ impl Spinner {
 
 impl Drop for Spinner {
     fn drop(&mut self) {
+        if backend() == Backend::Native {
+            native::spin::end();
+        }
         if let Some(cx) = current_ctx() {
             cx.spinning.fetch_and(!(1 << self.actor), Relaxed);
         }

@@ -48,6 +48,7 @@ pub fn merge_shards(shards: Vec<VariantReport>) -> Result<VariantReport, String>
         for p in merged.properties.iter_mut() {
             if p.agreement != Agreement::Undeclared {
                 p.agreement = judge(
+                    p.property,
                     p.expected,
                     p.violated,
                     &merged.engine,

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use kmodel_harness::trace::Trace;
 use kmodel_harness::verdict::{failure_line, Agreement, FoundAt, RunOutcome, VariantReport};
-use kmodel_harness::{Expect, Model};
+use kmodel_harness::{Expect, Model, DATA_RACE};
 
 use crate::json::CheckOutput;
 use crate::table;
@@ -150,6 +150,13 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (false, Agreement::Unexpected) => "Holds  UNEXPECTED".to_string(),
                 (false, Agreement::NotReached) => "not reached".to_string(),
                 (true, _) => "Violated".to_string(),
+                (false, _) if p.property == DATA_RACE && !r.engine.kind().sees_races() => {
+                    if r.engine.kind().real_threads() {
+                        "not checked (real threads are not instrumented)".to_string()
+                    } else {
+                        "not checked (no happens-before under SC)".to_string()
+                    }
+                }
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
                 (false, _) => "Holds".to_string(),
             };

@@ -17,7 +17,7 @@ use super::{
     EngineError, ReplayToken, Replayed, StopExploration,
 };
 use crate::model::Scenario;
-use crate::rt::{use_backend, Backend};
+use crate::rt::{use_backend, Backend, PropertyId};
 
 /// The loom version this build links (from the workspace's Cargo.lock, `build.rs`).
 pub const LOOM_VERSION: &str = env!("KMODEL_LOOM_VERSION");
@@ -222,7 +222,12 @@ impl Engine for Loom {
         Ok(coverage)
     }
 
-    fn capture(&self, scenario: &Scenario, token: ReplayToken) -> Result<ReplayToken, EngineError> {
+    fn capture(
+        &self,
+        scenario: &Scenario,
+        token: ReplayToken,
+        _property: PropertyId,
+    ) -> Result<ReplayToken, EngineError> {
         let ReplayToken::LoomIteration { prefix, index } = token else {
             return Ok(token);
         };

@@ -342,7 +342,9 @@ fn mutated_traces_never_panic_hang_or_exit_outside_the_contract() {
                     let file: PathBuf = cases_dir.join(format!("case-{i}.json"));
                     std::fs::write(&file, &bytes).unwrap();
                     let f = file.to_str().unwrap();
-                    for cmd in [vec!["replay", f], vec!["explain", f]] {
+                    // replay's own bound (`--timeout`, exit 2) well inside the hang limit: a
+                    // mutated loom path can send loom's replay exploring far past it.
+                    for cmd in [vec!["replay", "--timeout", "10s", f], vec!["explain", f]] {
                         let (code, stderr, took) = run(&cmd);
                         let mut slow = slowest.lock().unwrap();
                         *slow = (*slow).max(took);

@@ -7,12 +7,13 @@
 //! [`thread`] and [`sync`] (actors and primitives); [`model`] and [`bitmap`]; [`engine`];
 //! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
 //! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
-//! [`patch`] (diffs).
+//! [`patch`] (diffs); and [`file`] (atomic file writes, for every file kmodel writes).
 
 pub mod bitmap;
 pub mod check;
 pub mod csource;
 pub mod engine;
+pub mod file;
 pub mod lkmm;
 pub mod model;
 pub mod overhead;

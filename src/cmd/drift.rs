@@ -223,7 +223,7 @@ fn record(t: &Table, recorded: &BTreeMap<(String, String), String>) -> Result<()
         println!("  {}: fingerprints already as recorded", t.path.display());
         return Ok(());
     }
-    std::fs::write(&t.path, &text)
+    kmodel_harness::file::write_atomic(&t.path, text.as_bytes())
         .map_err(|e| format!("{}: cannot write it: {e}", t.path.display()))?;
     println!(
         "  recorded {} fingerprints in {} (update its [kernel] version, commit and read if this tree is a new pin)",

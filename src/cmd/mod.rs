@@ -31,20 +31,19 @@ fn load(file: &Path) -> Result<Trace, ExitCode> {
     Trace::load(file).map_err(input_error)
 }
 
-/// Checks up front that traces can be written under `out` (creating it if needed), so a run
-/// never explores for minutes and then loses its counterexamples.
+/// Checks up front that files can be written under `out` (creating it if needed), so a run
+/// never explores for minutes and then loses its counterexamples; every command with an
+/// `--out` calls it before any work, so they all answer in the same words.
 pub fn writable_dir(out: &Path) -> Result<(), String> {
     if out.exists() && !out.is_dir() {
-        return Err(format!(
-            "--out {}: not a directory (traces are written under it)",
-            out.display()
-        ));
+        return Err(format!("--out {}: not a directory", out.display()));
     }
     std::fs::create_dir_all(out)
         .map_err(|e| format!("--out {}: cannot create the directory: {e}", out.display()))?;
-    let probe = out.join(format!(".kmodel-write-test-{}", std::process::id()));
-    std::fs::write(&probe, b"")
+    // A temporary file, as every write kmodel makes (`kmodel_harness::file::write_atomic`).
+    tempfile::Builder::new()
+        .prefix(".kmodel-write-test-")
+        .tempfile_in(out)
         .map_err(|e| format!("--out {}: cannot write there: {e}", out.display()))?;
-    let _ = std::fs::remove_file(&probe);
     Ok(())
 }

@@ -170,6 +170,12 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
         if let Err(e) = super::writable_dir(&args.out) {
             return input_error(e);
         }
+        if args.shard.is_none() && args.budget.is_none() {
+            let models = targets.iter().map(|(m, _)| *m);
+            if let Err(e) = results::refuse_damaged(models, &args.out, args.force) {
+                return input_error(e);
+            }
+        }
     }
 
     let started = Instant::now();
@@ -215,7 +221,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
     ));
     // A sharded or time-boxed run explores part of each search: only whole checks are results.
     if args.shard.is_none() && args.budget.is_none() {
-        if let Err(e) = results::record(registry, &reports, &args.out) {
+        if let Err(e) = results::record(registry, &reports, &args.out, args.force) {
             return input_error(e);
         }
     }

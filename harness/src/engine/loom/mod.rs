@@ -16,6 +16,7 @@ use super::{
     deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
     EngineError, ReplayToken, Replayed, StopExploration,
 };
+use crate::file::write_atomic;
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend};
 
@@ -60,7 +61,7 @@ impl Loom {
         let _file = match prefix.as_deref().filter(|p| !p.is_null()) {
             Some(path) => {
                 let file = TempPath::new("subtree");
-                std::fs::write(&file.0, path.to_string())
+                write_atomic(&file.0, path.to_string().as_bytes())
                     .map_err(|e| EngineError::refused(e.to_string()))?;
                 builder.checkpoint_file = Some(file.0.clone());
                 Some(file)
@@ -147,7 +148,8 @@ impl Loom {
         let file = TempPath::new("probe");
         let written = prefix.map(|p| p.to_string());
         if let Some(text) = &written {
-            std::fs::write(&file.0, text).map_err(|e| EngineError::refused(e.to_string()))?;
+            write_atomic(&file.0, text.as_bytes())
+                .map_err(|e| EngineError::refused(e.to_string()))?;
         }
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());
@@ -221,7 +223,7 @@ impl Engine for Loom {
         let _b = use_backend(Backend::Loom);
         let file = TempPath::new("capture");
         if let Some(path) = prefix {
-            std::fs::write(&file.0, path.to_string())
+            write_atomic(&file.0, path.to_string().as_bytes())
                 .map_err(|e| EngineError::refused(e.to_string()))?;
         }
         // loom writes the checkpoint at the top of iteration `i` (1-based) when
@@ -256,7 +258,7 @@ impl Engine for Loom {
             return Err(EngineError::refused("not a loom replay token"));
         };
         let file = TempPath::new("replay");
-        std::fs::write(&file.0, path.to_string())
+        write_atomic(&file.0, path.to_string().as_bytes())
             .map_err(|e| EngineError::refused(e.to_string()))?;
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());

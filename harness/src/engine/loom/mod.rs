@@ -435,6 +435,24 @@ pub(super) fn validate_path(path: &serde_json::Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The threads a stored path names: one past the highest thread index that is not disabled at
+/// some schedule point (loom indexes its threads from 0, `main`). loom follows a path naming a
+/// thread the execution never spawned into a panic while unwinding (an abort), so replay checks
+/// this against the actors first. None for a malformed path.
+pub(super) fn path_threads(path: &serde_json::Value) -> Option<usize> {
+    use checkpoint::{Entry, Path, Thread};
+    let p: Path = serde_json::from_value(path.clone()).ok()?;
+    let named = p.branches.entries.iter().filter_map(|e| match e {
+        Entry::Schedule(s) => {
+            let last = s.threads.iter().rposition(|t| *t != Thread::Disabled);
+            let initial = s.initial_active.map(usize::from);
+            last.max(initial).map(|i| i + 1)
+        }
+        _ => None,
+    });
+    Some(named.max().unwrap_or(0))
+}
+
 /// The preemptions loom counted in the execution a stored path describes (the count its
 /// preemption bound limits): a switch away from the thread that was running at a schedule
 /// point, as loom's `Schedule::preemptions()` computes it. None for a malformed path.

@@ -137,7 +137,7 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             }
         }
     }
-    if let Err(e) = super::writable_dir(&args.out) {
+    if let Err(e) = super::writable_dir(&args.out).and_then(|()| super::temp_dir_usable()) {
         return input_error(e);
     }
     let start = Instant::now();

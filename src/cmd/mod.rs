@@ -47,3 +47,29 @@ pub fn writable_dir(out: &Path) -> Result<(), String> {
         .map_err(|e| format!("--out {}: cannot write there: {e}", out.display()))?;
     Ok(())
 }
+
+/// Checks up front that the temporary directory the engines use (loom's checkpoint hand-over
+/// files; `TMPDIR`, else the system's) is a writable directory: a missing one is an I/O error
+/// naming its cause (exit 2), never a verdict or a trace's fault.
+pub fn temp_dir_usable() -> Result<(), String> {
+    let dir = std::env::temp_dir();
+    let what = if std::env::var_os("TMPDIR").is_some() {
+        "TMPDIR"
+    } else {
+        "temporary directory"
+    };
+    let shown = dir.display();
+    match std::fs::metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("{what} {shown}: No such directory"))
+        }
+        Err(e) => return Err(format!("{what} {shown}: {e}")),
+        Ok(m) if !m.is_dir() => return Err(format!("{what} {shown}: not a directory")),
+        Ok(_) => {}
+    }
+    tempfile::Builder::new()
+        .prefix(".kmodel-write-test-")
+        .tempfile_in(&dir)
+        .map_err(|e| format!("{what} {shown}: cannot write there: {e}"))?;
+    Ok(())
+}

@@ -17,6 +17,9 @@ pub fn run(registry: &'static [&'static dyn Model], file: &Path, timeout: Durati
         Ok(t) => t,
         Err(code) => return code,
     };
+    if let Err(e) = super::temp_dir_usable() {
+        return input_error(e);
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let t = trace.clone();
     let worker = std::thread::Builder::new()

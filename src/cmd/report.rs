@@ -257,7 +257,11 @@ pub fn run(registry: &'static [&'static dyn Model], args: ReportArgs) -> ExitCod
         ));
     }
     // Before any work (a --rerun explores for minutes): the same words as every command.
-    if let Err(e) = super::writable_dir(out) {
+    let usable = super::writable_dir(out).and_then(|()| match rerun {
+        true => super::temp_dir_usable(),
+        false => Ok(()),
+    });
+    if let Err(e) = usable {
         return input_error(e);
     }
     let files = match files(registry, traces, rerun) {

@@ -39,7 +39,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
             measure(registry, case, &args)
         });
     }
-    if let Err(e) = check_out_dir(&args.out, args.force) {
+    if let Err(e) = check_out_dir(&args.out, args.force).and_then(|()| super::temp_dir_usable()) {
         return input_error(e);
     }
     let started = Instant::now();

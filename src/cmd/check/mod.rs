@@ -167,7 +167,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
     }
     let jobs = jobs(&args);
     if !args.worker {
-        if let Err(e) = super::writable_dir(&args.out) {
+        if let Err(e) = super::writable_dir(&args.out).and_then(|()| super::temp_dir_usable()) {
             return input_error(e);
         }
         if args.shard.is_none() && args.budget.is_none() {

@@ -20,6 +20,9 @@ use std::process::ExitCode;
 use kmodel_harness::trace::Trace;
 use kmodel_harness::verdict::Exit;
 
+/// The most worker processes `--jobs` takes.
+pub const MAX_JOBS: u64 = 1024;
+
 /// Prints one line and returns exit code 2 (usage or input error).
 pub fn input_error(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("kmodel: error: {msg}");
@@ -72,4 +75,31 @@ pub fn temp_dir_usable() -> Result<(), String> {
         .tempfile_in(&dir)
         .map_err(|e| format!("{what} {shown}: cannot write there: {e}"))?;
     Ok(())
+}
+
+/// clap's parser of a duration option (`--budget`, `--timeout`): a negative one is refused
+/// with the option's range, not clap's "use '-- -5s'" tip (the options allow hyphen values).
+pub fn duration(s: &str) -> Result<std::time::Duration, String> {
+    if s.starts_with('-') {
+        return Err("a duration is 0s or more (e.g. 30s, 5m)".into());
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (a duration such as 30s or 5m)"))
+}
+
+/// clap's parser of a whole-number option in `range`: anything else (negative, zero where 1 is
+/// the least, too large, not a number) is refused naming the range (clap names the option).
+pub fn whole<T: TryFrom<u64>>(
+    range: std::ops::RangeInclusive<u64>,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let shown = match *range.end() {
+            u64::MAX => format!("of at least {}", range.start()),
+            end => format!("in {}..={end}", range.start()),
+        };
+        s.parse::<u64>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .and_then(|n| T::try_from(n).ok())
+            .ok_or_else(|| format!("expected a whole number {shown}"))
+    }
 }

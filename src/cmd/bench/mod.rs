@@ -43,7 +43,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
         return input_error(e);
     }
     let started = Instant::now();
-    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
     let bar = Progress::start(format!("bench: {} cases", cases.len()));
     let parallel = cases.iter().filter(|c| !c.quiet()).count();
     bar.set(format!("0 of {parallel} cases, {jobs} worker processes"));

@@ -81,6 +81,9 @@ fn replay(p: &Path) -> (Option<i32>, String, String) {
     )
 }
 
+/// A named edit of the trace and what the refusal says.
+type Edit = (&'static str, fn(&mut Value), &'static str);
+
 #[test]
 fn the_unedited_sweep_trace_reproduces() {
     let (code, err, out) = replay_edited("unedited", |_| {});
@@ -114,7 +117,7 @@ fn a_scene_without_one_of_its_actors_is_bad_input_not_an_abort() {
 
 #[test]
 fn header_fields_the_model_and_engine_fix_are_checked_before_replay() {
-    let cases: [(&str, fn(&mut Value), &str); 5] = [
+    let cases: [Edit; 5] = [
         (
             "memory-model",
             |v| v["memory_model"] = json!("SC"),
@@ -151,7 +154,7 @@ fn header_fields_the_model_and_engine_fix_are_checked_before_replay() {
 
 #[test]
 fn what_the_replay_reproduces_is_compared_after_it() {
-    let cases: [(&str, fn(&mut Value), &str); 4] = [
+    let cases: [Edit; 4] = [
         (
             "steps",
             |v| v["schedule"]["steps"] = json!(v["schedule"]["steps"].as_u64().unwrap() + 1),

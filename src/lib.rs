@@ -72,7 +72,7 @@ enum Command {
         /// A trace file written by `kmodel check`.
         file: PathBuf,
         /// Give up (exit 2) when the replay has not finished after this long.
-        #[arg(long, value_parser = humantime::parse_duration, default_value = "60s")]
+        #[arg(long, value_parser = crate::cmd::duration, default_value = "60s", allow_hyphen_values = true)]
         timeout: std::time::Duration,
     },
     /// Write the Markdown design-review dossier (one file per model) under DIR, from the

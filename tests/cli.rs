@@ -176,8 +176,12 @@ fn check_never_overwrites_a_saved_trace_without_force() {
     assert!(!written.is_empty(), "{stdout}");
     let saved = &written[0];
     std::fs::write(saved, "my notes").unwrap();
+    // Not a trace: corrupt, never kept silently (exit 2), and not overwritten either.
     let again = kmodel(&args);
-    assert!(String::from_utf8_lossy(&again.stderr).contains("kept the existing file"));
+    assert_input_error(
+        &again,
+        "the existing file is corrupt; --force overwrites it",
+    );
     assert_eq!(std::fs::read_to_string(saved).unwrap(), "my notes");
     let mut forced = args.to_vec();
     forced.push("--force");

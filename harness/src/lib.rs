@@ -8,12 +8,13 @@
 //! barrier, sleep and wake-up vocabulary on them); [`model`] and [`bitmap`]; [`engine`];
 //! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
 //! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
-//! [`patch`] (diffs).
+//! [`patch`] (diffs); and [`file`] (atomic file writes, for every file kmodel writes).
 
 pub mod bitmap;
 pub mod check;
 pub mod csource;
 pub mod engine;
+pub mod file;
 pub mod kernel;
 pub mod lkmm;
 pub mod model;

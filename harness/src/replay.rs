@@ -75,6 +75,7 @@ pub fn validate(registry: &[&'static dyn Model], trace: &Trace) -> Result<Valida
             engine::MAX_REPLAY_STEPS
         )));
     }
+    check_header(model, trace).map_err(Error::BadInput)?;
     let current = model.source_hash();
     if current != trace.source_hash {
         return Err(Error::Stale {
@@ -89,7 +90,98 @@ pub fn validate(registry: &[&'static dyn Model], trace: &Trace) -> Result<Valida
     })
 }
 
-/// Re-runs a stored trace and checks it ends in the same violation with the same events.
+/// The header fields that follow from the model and the engine alone, and the indices the
+/// trace holds (events' actors, the threads its replay data names, the preemptions its engine
+/// bound allows), checked against each other before any engine runs.
+fn check_header(model: &dyn Model, trace: &Trace) -> Result<(), String> {
+    let spec = &trace.engine;
+    if trace.memory_model != spec.memory_model() {
+        return Err(format!(
+            "memory_model '{}': {} runs '{}'",
+            trace.memory_model,
+            spec.name(),
+            spec.memory_model()
+        ));
+    }
+    if trace.engine_version != spec.version() {
+        return Err(format!(
+            "engine_version '{}': this kmodel replays with {}; re-record the trace",
+            trace.engine_version,
+            spec.version()
+        ));
+    }
+    let claim = model.property(trace.property).map_or("", |p| p.claim);
+    if trace.claim != claim {
+        return Err(format!(
+            "claim of [{}] is not the model's (\"{claim}\")",
+            trace.property
+        ));
+    }
+    let actors = trace.actors.len();
+    if let Some((i, e)) = trace
+        .events
+        .iter()
+        .enumerate()
+        .find(|(_, e)| e.actor >= actors)
+    {
+        return Err(format!(
+            "event {i} is by actor {}, but the trace has {actors} actors",
+            e.actor
+        ));
+    }
+    if let Some(n) = trace.replay.threads().filter(|&n| n > actors) {
+        return Err(format!(
+            "the {} replay data schedules thread {}, but the trace has {actors} actors",
+            spec.name(),
+            n - 1
+        ));
+    }
+    if let (
+        crate::engine::EngineSpec::Loom {
+            preemption_bound: Some(k),
+        },
+        Some(p),
+    ) = (spec, trace.replay.engine_preemptions())
+    {
+        if p > *k {
+            return Err(format!(
+                "the loom path makes {p} preemptions, above the trace's preemption bound {k}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks, before an engine that needs them follows the stored execution, that the scene (or
+/// the variant's scripted scene) spawns the actors the trace names: loom aborts the process on
+/// a path that schedules a thread that was never spawned.
+fn check_actors(trace: &Trace, scenario: &crate::model::Scenario) -> Result<(), Error> {
+    if trace.replay.threads().is_none() {
+        return Ok(());
+    }
+    let spawned = engine::spawned_actors(scenario).map_err(|e| match e {
+        EngineError::ModelPanic(m) => Error::ModelPanic(m),
+        EngineError::Refused(m) => Error::EngineRefused(m),
+    })?;
+    if spawned.len() != trace.actors.len() {
+        let what = if trace.scene.is_some() {
+            "the scene"
+        } else {
+            "the variant"
+        };
+        return Err(Error::BadInput(format!(
+            "{what} runs {} actors ({}), the trace names {} ({})",
+            spawned.len(),
+            spawned.join(", "),
+            trace.actors.len(),
+            trace.actors.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+/// Re-runs a stored trace and checks it ends in the same violation with the same events,
+/// actors and schedule statistics.
 pub fn replay_trace(registry: &[&'static dyn Model], trace: &Trace) -> Result<Replayed, Error> {
     let Validated {
         model,
@@ -99,6 +191,7 @@ pub fn replay_trace(registry: &[&'static dyn Model], trace: &Trace) -> Result<Re
     let scenario = model
         .scenario_for(variant, &params, trace.scene.as_ref())
         .map_err(Error::BadInput)?;
+    check_actors(trace, &scenario)?;
     // An engine that cannot follow the stored execution: the file is at fault.
     let r = engine::replay(&trace.engine, &scenario, &trace.replay).map_err(|e| match e {
         EngineError::ModelPanic(m) => Error::ModelPanic(m),
@@ -133,6 +226,24 @@ pub fn replay_trace(registry: &[&'static dyn Model], trace: &Trace) -> Result<Re
         return Err(Error::ReplayDiverged(format!(
             "same violation but different events (first difference at event {})",
             at.unwrap_or(events.len().min(trace.events.len()))
+        )));
+    }
+    if r.actors != trace.actors {
+        return Err(Error::ReplayDiverged(format!(
+            "same events but different actors: recorded {}, replayed {}",
+            trace.actors.join(", "),
+            r.actors.join(", ")
+        )));
+    }
+    if r.schedule != trace.schedule {
+        let show = |s: &crate::rt::Schedule| match s.preemptions {
+            Some(p) => format!("{} steps, {p} preemptions", s.steps),
+            None => format!("{} steps", s.steps),
+        };
+        return Err(Error::ReplayDiverged(format!(
+            "same events but a different schedule: recorded {}, replayed {}",
+            show(&trace.schedule),
+            show(&r.schedule)
         )));
     }
     Ok(r)

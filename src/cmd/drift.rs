@@ -110,6 +110,27 @@ fn drift(registry: &[&'static dyn Model], args: &DriftArgs) -> Result<ExitCode, 
         Some(d) => Some(Tree::open(d, "--diff")?),
         None => None,
     };
+    let pinned: std::collections::BTreeSet<&str> = tables
+        .iter()
+        .flat_map(|t| t.port.functions.iter().map(|f| f.file.as_str()))
+        .collect();
+    let mut trees: Vec<(&str, &mut Tree)> = vec![("--kernel", &mut tree)];
+    if let Some(o) = old.as_mut() {
+        trees.push(("--diff", o));
+    }
+    for (flag, t) in trees {
+        let mut any = false;
+        for f in &pinned {
+            any |= t.file(f)?.is_some();
+        }
+        if !any && !pinned.is_empty() {
+            return Err(format!(
+                "{flag} {}: not a kernel tree: none of the {} pinned files exist",
+                t.root.display(),
+                pinned.len()
+            ));
+        }
+    }
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for t in &tables {
         println!("{} — pinned to {}", t.name, t.port.pin());
@@ -223,7 +244,7 @@ fn record(t: &Table, recorded: &BTreeMap<(String, String), String>) -> Result<()
         println!("  {}: fingerprints already as recorded", t.path.display());
         return Ok(());
     }
-    std::fs::write(&t.path, &text)
+    kmodel_harness::file::write_atomic(&t.path, text.as_bytes())
         .map_err(|e| format!("{}: cannot write it: {e}", t.path.display()))?;
     println!(
         "  recorded {} fingerprints in {} (update its [kernel] version, commit and read if this tree is a new pin)",

@@ -12,7 +12,7 @@ use kmodel_harness::render::{self, Layout, TextOptions};
 use kmodel_harness::verdict::Error;
 use kmodel_harness::{replay, Model};
 
-use super::{input_error, load};
+use super::{input_error, load, whole};
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -32,6 +32,10 @@ pub enum LayoutArg {
     Auto,
 }
 
+/// The narrowest and widest text timeline (`--width`).
+const MIN_WIDTH: u64 = 40;
+const MAX_WIDTH: u64 = 10_000;
+
 #[derive(Args)]
 pub struct ExplainArgs {
     file: PathBuf,
@@ -39,7 +43,7 @@ pub struct ExplainArgs {
     format: Format,
     /// Columns the text timeline may use (default: the terminal's width, 80 when stdout is not
     /// a terminal; at least 40).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(MIN_WIDTH..=MAX_WIDTH), allow_hyphen_values = true)]
     width: Option<usize>,
     /// Text layout.
     #[arg(long, value_enum, default_value_t = LayoutArg::Auto)]

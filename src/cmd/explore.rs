@@ -16,7 +16,7 @@ use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
 use kmodel_harness::Expect;
 
 use super::check::{report_outcome, write_traces};
-use super::input_error;
+use super::{input_error, whole};
 use crate::json::ExploreOutput;
 use crate::progress::{Progress, Status};
 
@@ -30,34 +30,34 @@ pub struct ExploreArgs {
     #[arg(long)]
     pub exhaustive: bool,
     /// Random scenes to generate (random sweep).
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    #[arg(long, default_value_t = 200, value_parser = whole::<u64>(1..=10_000_000), allow_hyphen_values = true)]
     pub scenes: u64,
     /// Seed of the random sweep (same seed, same scenes, same verdicts).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, value_parser = whole::<u64>(0..=u64::MAX), allow_hyphen_values = true)]
     pub seed: u64,
     /// Largest num_possible_cpus (default: the model's bound for the mode).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64), allow_hyphen_values = true)]
     pub cpus: Option<u32>,
     /// Most concurrent actors (loom runs scenes with at most 4).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=16))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=16), allow_hyphen_values = true)]
     pub actors: Option<u32>,
     /// Most operations over all actors.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64), allow_hyphen_values = true)]
     pub ops: Option<u32>,
     /// Most set-up steps before the race.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64), allow_hyphen_values = true)]
     pub setup: Option<u32>,
     /// loom's preemption bound per scene (exhaustive sweep).
-    #[arg(long, default_value_t = defaults::PREEMPTIONS, value_parser = clap::value_parser!(u32).range(0..=8))]
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, value_parser = clap::value_parser!(u32).range(0..=8), allow_hyphen_values = true)]
     pub preemptions: u32,
     /// shuttle-pct schedules per scene (random sweep).
-    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, default_value_t = 200, value_parser = whole::<u64>(1..=1_000_000), allow_hyphen_values = true)]
     pub schedules: u64,
     /// Explorations spent shrinking one violation's scene, at most.
-    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000), allow_hyphen_values = true)]
     pub shrink_runs: u32,
     /// Stop each sweep after this long (the verdicts then say "not reached"; exit 3).
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub budget: Option<Duration>,
     /// Explore only part K of N of each sweep's scenes (0-based), for spreading over machines.
     #[arg(long)]
@@ -150,7 +150,7 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             }
         }
     }
-    if let Err(e) = super::writable_dir(&args.out) {
+    if let Err(e) = super::writable_dir(&args.out).and_then(|()| super::temp_dir_usable()) {
         return input_error(e);
     }
     let start = Instant::now();

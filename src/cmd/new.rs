@@ -133,7 +133,7 @@ pub fn run(args: NewArgs) -> ExitCode {
     for (path, text) in &files {
         let p = dir.join(path);
         let written = std::fs::create_dir_all(p.parent().expect("has a parent"))
-            .and_then(|_| std::fs::write(&p, text));
+            .and_then(|_| kmodel_harness::file::write_atomic(&p, text.as_bytes()));
         if let Err(e) = written {
             return input_error(format!("{}: cannot write: {e}", p.display()));
         }

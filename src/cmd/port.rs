@@ -127,7 +127,7 @@ pub fn run(registry: &[&'static dyn Model], args: PortArgs) -> ExitCode {
             };
             let new = replace_section(&old, &t.port.markdown(&t.name));
             if new != old {
-                if let Err(e) = std::fs::write(&readme, new) {
+                if let Err(e) = kmodel_harness::file::write_atomic(&readme, new.as_bytes()) {
                     return input_error(format!("{}: {e}", readme.display()));
                 }
                 println!("updated {}", readme.display());

@@ -17,18 +17,36 @@ pub fn run(registry: &'static [&'static dyn Model], file: &Path, timeout: Durati
         Ok(t) => t,
         Err(code) => return code,
     };
+    if let Err(e) = super::temp_dir_usable() {
+        return input_error(e);
+    }
     let (tx, rx) = std::sync::mpsc::channel();
     let t = trace.clone();
     let worker = std::thread::Builder::new()
         .name("replay".into())
         .spawn(move || {
-            let _ = tx.send(replay_trace(registry, &t));
+            // Engines catch the model's panics; one that escapes them is the engine's (or the
+            // harness's): reported, never the end of the process.
+            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                replay_trace(registry, &t)
+            }))
+            .map_err(|p| panic_message(&*p));
+            let _ = tx.send(r);
         });
     if let Err(e) = worker {
         return input_error(format!("cannot start the replay: {e}"));
     }
     let result = match rx.recv_timeout(timeout) {
-        Ok(r) => r,
+        Ok(Ok(r)) => r,
+        Ok(Err(panic)) => {
+            let label = CheckLabel::new(&trace.model, &trace.variant).under(&trace.engine);
+            eprintln!(
+                "kmodel: engine error in {label}: {} (replaying {})",
+                one_line(&panic),
+                file.display()
+            );
+            return Exit::Verdict.into();
+        }
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
             eprintln!(
                 "kmodel: error: {}: the replay did not finish within {} (--timeout)",
@@ -71,4 +89,17 @@ pub fn run(registry: &'static [&'static dyn Model], file: &Path, timeout: Durati
             e.exit().into()
         }
     }
+}
+
+/// A panic's message.
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// A message as one line.
+fn one_line(msg: &str) -> String {
+    msg.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -125,6 +125,15 @@ impl ReplayToken {
             _ => None,
         }
     }
+
+    /// The threads (actors, `main` included) this execution's replay data names, where the
+    /// engine needs them all to exist to follow it (loom aborts otherwise).
+    pub fn threads(&self) -> Option<usize> {
+        match self {
+            ReplayToken::Loom { path } => loom::path_threads(path),
+            _ => None,
+        }
+    }
 }
 
 /// At most this many scheduling steps in one replayed execution (and events in a trace): no
@@ -207,6 +216,21 @@ pub fn replay(
         )));
     }
     spec.engine().replay(scenario, token)
+}
+
+/// The actors (`main` first) one execution of `scenario` spawns: one shuttle execution that
+/// runs the first runnable actor at each step. `kmodel replay` checks a stored loom path
+/// against them before loom follows it (loom aborts on a thread that was never spawned).
+pub fn spawned_actors(scenario: &Scenario) -> Result<Vec<String>, EngineError> {
+    install_quiet_panic_hook();
+    let first_runnable = ReplayToken::Shuttle { schedule: vec![] };
+    let spec = EngineSpec::ShuttleRandom {
+        seed: 0,
+        schedules: 1,
+    };
+    spec.engine()
+        .replay(scenario, &first_runnable)
+        .map(|r| r.actors)
 }
 
 /// Runs one recorded execution under `backend`, catching engine panics. The closure is the

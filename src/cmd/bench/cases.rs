@@ -140,11 +140,7 @@ pub fn measure(
                 budget: engine.real_threads().then_some(args.stress_budget),
                 ..one_worker(model.properties().len())
             };
-            let seeds = if engine.seeded() {
-                args.seeds.max(1)
-            } else {
-                1
-            };
+            let seeds = if engine.seeded() { args.seeds } else { 1 };
             let mut runs = vec![];
             for seed in 0..seeds {
                 let settings = Settings {

@@ -4,25 +4,27 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+
+use crate::cmd::whole;
 use kmodel_harness::overhead::Overhead;
 use serde::{Deserialize, Serialize};
 
 #[derive(Args)]
 pub struct BenchArgs {
     /// Seeds per violation for shuttle-pct and shuttle-random (median and spread).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = whole::<u64>(1..=1000), allow_hyphen_values = true)]
     pub(super) seeds: u64,
     /// Schedules a shuttle run may spend looking for one violation.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = whole::<u64>(1..=u64::MAX), allow_hyphen_values = true)]
     pub(super) schedules: u64,
     /// Time budget of each loom exploration in the Holds and scaling tables.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "5s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub(super) budget: Duration,
     /// Time budget of each stress run.
-    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "1s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub(super) stress_budget: Duration,
     /// Worker processes (default: the number of CPUs).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(1..=crate::cmd::MAX_JOBS), allow_hyphen_values = true)]
     pub(super) jobs: Option<usize>,
     /// Where to write bench.json, summary.md and scaling.svg.
     #[arg(long, default_value = "target/kmodel/bench")]

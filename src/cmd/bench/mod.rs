@@ -39,11 +39,11 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
             measure(registry, case, &args)
         });
     }
-    if let Err(e) = check_out_dir(&args.out, args.force) {
+    if let Err(e) = check_out_dir(&args.out, args.force).and_then(|()| super::temp_dir_usable()) {
         return input_error(e);
     }
     let started = Instant::now();
-    let jobs = args.jobs.unwrap_or_else(default_jobs).max(1);
+    let jobs = args.jobs.unwrap_or_else(default_jobs);
     let bar = Progress::start(format!("bench: {} cases", cases.len()));
     let parallel = cases.iter().filter(|c| !c.quiet()).count();
     bar.set(format!("0 of {parallel} cases, {jobs} worker processes"));
@@ -115,21 +115,22 @@ fn machine() -> String {
 
 /// Refuses to write into a directory holding files `kmodel bench` did not write.
 fn check_out_dir(out: &Path, force: bool) -> Result<(), String> {
+    crate::cmd::writable_dir(out)?;
     let json = out.join("bench.json");
     if force || !json.exists() {
         return Ok(());
     }
-    let ours = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Results>(&t).ok())
-        .is_some_and(|r| r.generator == GENERATOR);
-    if ours {
-        Ok(())
-    } else {
-        Err(format!(
+    let text = std::fs::read_to_string(&json).map_err(|e| format!("{}: {e}", json.display()))?;
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Err(e) => Err(format!(
+            "{}: the existing file is corrupt ({e}); --force overwrites it",
+            json.display()
+        )),
+        Ok(v) if v.get("generator").and_then(|g| g.as_str()) == Some(GENERATOR) => Ok(()),
+        Ok(_) => Err(format!(
             "{}: not written by kmodel bench; kept (--force overwrites, or pick another --out)",
             json.display()
-        ))
+        )),
     }
 }
 
@@ -146,7 +147,8 @@ fn write_outputs(out: &Path, r: &Results) -> Result<Vec<PathBuf>, String> {
     let mut written = vec![];
     for (name, text) in files {
         let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))?;
+        kmodel_harness::file::write_atomic(&path, text.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         written.push(path);
     }
     Ok(written)

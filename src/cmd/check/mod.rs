@@ -16,7 +16,7 @@ use kmodel_harness::model::lookup;
 use kmodel_harness::verdict::{CheckLabel, Exit, VariantReport};
 use kmodel_harness::{Model, VariantCard};
 
-use super::input_error;
+use super::{input_error, whole, MAX_JOBS};
 use crate::progress::{self, Progress};
 use crate::worker::{self, Tick};
 
@@ -35,31 +35,31 @@ pub struct CheckArgs {
     #[arg(long, value_delimiter = ',', default_value = "loom,shuttle-pct")]
     engine: Vec<String>,
     /// Stop each exploration after this long (e.g. 30s, 5m); the verdict then says so.
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     budget: Option<Duration>,
     /// Seed for shuttle-random and shuttle-pct.
-    #[arg(long, default_value_t = defaults::SEED)]
+    #[arg(long, default_value_t = defaults::SEED, value_parser = whole::<u64>(0..=u64::MAX), allow_hyphen_values = true)]
     seed: u64,
     /// loom preemption bound.
-    #[arg(long, default_value_t = defaults::PREEMPTIONS, conflicts_with = "unbounded")]
+    #[arg(long, default_value_t = defaults::PREEMPTIONS, conflicts_with = "unbounded", allow_hyphen_values = true)]
     preemptions: u32,
     /// Run loom without a preemption bound (fully exhaustive; can take very long).
     #[arg(long)]
     unbounded: bool,
     /// Schedules for shuttle-random / shuttle-pct (upper bound for shuttle-dfs).
     #[arg(long, default_value_t = defaults::SCHEDULES,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = whole::<u64>(1..=u64::MAX), allow_hyphen_values = true)]
     schedules: u64,
     /// PCT bug depth.
     #[arg(long, default_value_t = defaults::PCT_DEPTH,
-          value_parser = clap::value_parser!(u32).range(1..))]
+          value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     depth: u32,
     /// Iterations for the stress engine.
     #[arg(long, default_value_t = defaults::STRESS_ITERATIONS,
-          value_parser = clap::value_parser!(u64).range(1..))]
+          value_parser = whole::<u64>(1..=u64::MAX), allow_hyphen_values = true)]
     iterations: u64,
     /// Worker processes, each taking the next check when done (default: the number of CPUs).
-    #[arg(long)]
+    #[arg(long, value_parser = whole::<usize>(1..=MAX_JOBS), allow_hyphen_values = true)]
     jobs: Option<usize>,
     /// Explore only shard K of N (loom subtrees, shuttle lanes, stress iterations dealt
     /// round-robin), e.g. one per CI machine; `kmodel merge` combines the --json outputs.
@@ -156,7 +156,14 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
     if registry.is_empty() {
         return input_error("no models are registered");
     }
-    let overrides: BTreeMap<String, u32> = args.params.iter().cloned().collect();
+    let mut overrides: BTreeMap<String, u32> = BTreeMap::new();
+    for (name, value) in &args.params {
+        if let Some(first) = overrides.insert(name.clone(), *value) {
+            return input_error(format!(
+                "--param {name} given twice ({name}={first}, {name}={value}): give each parameter once"
+            ));
+        }
+    }
     if !overrides.is_empty() && targets.iter().any(|(m, _)| m.name() != targets[0].0.name()) {
         return input_error("--param needs a single MODEL");
     }
@@ -167,8 +174,14 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
     }
     let jobs = jobs(&args);
     if !args.worker {
-        if let Err(e) = super::writable_dir(&args.out) {
+        if let Err(e) = super::writable_dir(&args.out).and_then(|()| super::temp_dir_usable()) {
             return input_error(e);
+        }
+        if args.shard.is_none() && args.budget.is_none() {
+            let models = targets.iter().map(|(m, _)| *m);
+            if let Err(e) = results::refuse_damaged(models, &args.out, args.force) {
+                return input_error(e);
+            }
         }
     }
 
@@ -215,7 +228,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
     ));
     // A sharded or time-boxed run explores part of each search: only whole checks are results.
     if args.shard.is_none() && args.budget.is_none() {
-        if let Err(e) = results::record(registry, &reports, &args.out) {
+        if let Err(e) = results::record(registry, &reports, &args.out, args.force) {
             return input_error(e);
         }
     }
@@ -242,7 +255,7 @@ pub fn run(registry: &'static [&'static dyn Model], args: CheckArgs) -> ExitCode
 
 /// `--jobs`, or the number of CPUs.
 fn jobs(args: &CheckArgs) -> usize {
-    args.jobs.unwrap_or_else(default_jobs).max(1)
+    args.jobs.unwrap_or_else(default_jobs)
 }
 
 /// One (model, variant) under one engine.

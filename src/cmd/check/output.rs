@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use kmodel_harness::file::write_atomic;
 use kmodel_harness::trace::Trace;
 use kmodel_harness::verdict::{failure_line, Agreement, FoundAt, RunOutcome, VariantReport};
 use kmodel_harness::{Expect, Model, DATA_RACE};
@@ -224,24 +225,38 @@ pub(crate) fn write_traces<'a>(
             .map_or(&[][..], |m| m.params());
         let path = t.path_in(out, declared);
         let json = t.to_json();
-        match std::fs::read_to_string(&path).ok() {
-            Some(old) if old == json => unchanged += 1,
-            Some(_) if !force => {
-                kept.push(format!(
-                    "trace {}: kept the existing file (it differs; --force overwrites)",
-                    path.display()
-                ));
+        let write = match Existing::read(&path) {
+            Existing::Bytes(old) if old == json.as_bytes() => false,
+            Existing::Bytes(_) if force => true,
+            Existing::Bytes(old) => {
+                let shown = path.display().to_string();
+                match Trace::parse(&shown, &String::from_utf8_lossy(&old)) {
+                    Ok(_) => kept.push(format!(
+                        "trace {shown}: kept the existing file (it differs; --force overwrites)"
+                    )),
+                    // A file that does not parse is never kept silently: the run fails.
+                    Err(e) => failed.push(format!(
+                        "{e}: the existing file is corrupt; --force overwrites it"
+                    )),
+                }
                 continue;
             }
-            _ => {
-                let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
-                    .and_then(|_| std::fs::write(&path, &json));
-                if let Err(e) = saved {
-                    failed.push(format!("trace {}: cannot write: {e}", path.display()));
-                    continue;
-                }
-                written += 1;
+            Existing::Unreadable(e) => {
+                failed.push(format!("trace {}: cannot read it: {e}", path.display()));
+                continue;
             }
+            Existing::None => true,
+        };
+        if write {
+            let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
+                .and_then(|_| write_atomic(&path, json.as_bytes()));
+            if let Err(e) = saved {
+                failed.push(format!("trace {}: cannot write: {e}", path.display()));
+                continue;
+            }
+            written += 1;
+        } else {
+            unchanged += 1;
         }
         let replay = if t.replay.replayable() {
             format!("; {} replay {}", super::super::program(), path.display())
@@ -269,6 +284,23 @@ pub(crate) fn write_traces<'a>(
         listed,
         kept,
         failed,
+    }
+}
+
+/// What is at a path kmodel is about to write.
+pub(crate) enum Existing {
+    None,
+    Bytes(Vec<u8>),
+    Unreadable(std::io::Error),
+}
+
+impl Existing {
+    pub(crate) fn read(path: &Path) -> Existing {
+        match std::fs::read(path) {
+            Ok(b) => Existing::Bytes(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existing::None,
+            Err(e) => Existing::Unreadable(e),
+        }
     }
 }
 

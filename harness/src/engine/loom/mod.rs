@@ -16,6 +16,7 @@ use super::{
     deadlock_or_error, panic_message, recorded_execution, spin_limit, Control, Coverage, Engine,
     EngineError, ReplayToken, Replayed, StopExploration,
 };
+use crate::file::write_atomic;
 use crate::model::Scenario;
 use crate::rt::{use_backend, Backend, PropertyId};
 
@@ -63,7 +64,7 @@ impl Loom {
         let _file = match prefix.as_deref().filter(|p| !p.is_null()) {
             Some(path) => {
                 let file = TempPath::new("subtree");
-                std::fs::write(&file.0, path.to_string())
+                write_atomic(&file.0, path.to_string().as_bytes())
                     .map_err(|e| EngineError::refused(e.to_string()))?;
                 builder.checkpoint_file = Some(file.0.clone());
                 Some(file)
@@ -155,7 +156,8 @@ impl Loom {
         let file = TempPath::new("probe");
         let written = prefix.map(|p| p.to_string());
         if let Some(text) = &written {
-            std::fs::write(&file.0, text).map_err(|e| EngineError::refused(e.to_string()))?;
+            write_atomic(&file.0, text.as_bytes())
+                .map_err(|e| EngineError::refused(e.to_string()))?;
         }
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());
@@ -234,7 +236,7 @@ impl Engine for Loom {
         let _b = use_backend(Backend::Loom);
         let file = TempPath::new("capture");
         if let Some(path) = prefix {
-            std::fs::write(&file.0, path.to_string())
+            write_atomic(&file.0, path.to_string().as_bytes())
                 .map_err(|e| EngineError::refused(e.to_string()))?;
         }
         // loom writes the checkpoint at the top of iteration `i` (1-based) when
@@ -269,7 +271,7 @@ impl Engine for Loom {
             return Err(EngineError::refused("not a loom replay token"));
         };
         let file = TempPath::new("replay");
-        std::fs::write(&file.0, path.to_string())
+        write_atomic(&file.0, path.to_string().as_bytes())
             .map_err(|e| EngineError::refused(e.to_string()))?;
         let mut b = self.builder();
         b.checkpoint_file = Some(file.0.clone());
@@ -446,6 +448,24 @@ pub(super) fn validate_path(path: &serde_json::Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The threads a stored path names: one past the highest thread index that is not disabled at
+/// some schedule point (loom indexes its threads from 0, `main`). loom follows a path naming a
+/// thread the execution never spawned into a panic while unwinding (an abort), so replay checks
+/// this against the actors first. None for a malformed path.
+pub(super) fn path_threads(path: &serde_json::Value) -> Option<usize> {
+    use checkpoint::{Entry, Path, Thread};
+    let p: Path = serde_json::from_value(path.clone()).ok()?;
+    let named = p.branches.entries.iter().filter_map(|e| match e {
+        Entry::Schedule(s) => {
+            let last = s.threads.iter().rposition(|t| *t != Thread::Disabled);
+            let initial = s.initial_active.map(usize::from);
+            last.max(initial).map(|i| i + 1)
+        }
+        _ => None,
+    });
+    Some(named.max().unwrap_or(0))
 }
 
 /// The preemptions loom counted in the execution a stored path describes (the count its

@@ -1,0 +1,199 @@
+//! Bad input and a broken environment are refused at the edge (issue 24, items 4 and 5): one
+//! line on stderr naming the cause, exit 2, before any work; never a verdict, never a silent
+//! adjustment of what was asked.
+
+use std::process::{Command, Output};
+
+fn kmodel_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kmodel"));
+    c.arg("-q")
+        .args(args)
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("KMODEL_VERBOSE");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("runs")
+}
+
+fn kmodel(args: &[&str]) -> Output {
+    kmodel_env(args, &[])
+}
+
+/// Exit 2, exactly one line on stderr containing `says`, nothing on stdout.
+fn assert_refused(o: &Output, says: &str) {
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "stderr:\n{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("kmodel: error: "), "{e}");
+    assert!(e.contains(says), "wanted '{says}' in: {e}");
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("kmodel-refusals-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn a_missing_temporary_directory_is_an_io_error_not_a_verdict() {
+    let out = scratch("tmpdir");
+    let out = out.to_str().unwrap();
+    let missing = [("TMPDIR", "/nonexistent-kmodel-tmp")];
+    let says = "TMPDIR /nonexistent-kmodel-tmp: No such directory";
+    for args in [
+        vec!["check", "mrelease/today", "--out", out],
+        vec!["explore", "mrelease/today", "--scenes", "2", "--out", out],
+        vec!["bench", "--out", out],
+    ] {
+        assert_refused(&kmodel_env(&args, &missing), says);
+    }
+    // replay blames the environment, not the trace.
+    let o = kmodel(&["check", "mrelease/today", "--engine", "loom", "--out", out]);
+    assert_eq!(o.status.code(), Some(0));
+    let trace = format!("{out}/mrelease/today--no-spurious-esrch.loom.json");
+    assert_refused(&kmodel_env(&["replay", &trace], &missing), says);
+    let file = std::path::Path::new(out).join("mrelease/results.json");
+    let not_dir = [("TMPDIR", file.to_str().unwrap())];
+    assert_refused(
+        &kmodel_env(&["replay", &trace], &not_dir),
+        "results.json: not a directory",
+    );
+}
+
+#[test]
+fn drift_on_a_directory_that_is_no_kernel_tree_is_exit_2() {
+    let empty = scratch("not-a-kernel");
+    let o = kmodel(&["drift", "--kernel", empty.to_str().unwrap()]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("not a kernel tree: none of the "), "{e}");
+    assert!(e.contains(" pinned files exist"), "{e}");
+}
+
+#[test]
+fn values_out_of_range_are_refused_not_adjusted() {
+    let out = scratch("ranges");
+    let out = out.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["check", "mrelease/today", "--jobs", "0"],
+            "'--jobs <JOBS>': expected a whole number in 1..=1024",
+        ),
+        (
+            &["bench", "--jobs", "0"],
+            "'--jobs <JOBS>': expected a whole number in 1..=1024",
+        ),
+        (
+            &["bench", "--seeds", "0"],
+            "'--seeds <SEEDS>': expected a whole number in 1..=1000",
+        ),
+        (
+            &["check", "--schedules", "0"],
+            "'--schedules <SCHEDULES>': expected a whole number of at least 1",
+        ),
+        (
+            &["explore", "--scenes", "0"],
+            "'--scenes <SCENES>': expected a whole number in 1..=10000000",
+        ),
+        (
+            &[
+                "check",
+                "mrelease",
+                "--param",
+                "nr_vmas=1",
+                "--param",
+                "nr_vmas=2",
+            ],
+            "--param nr_vmas given twice (nr_vmas=1, nr_vmas=2)",
+        ),
+    ];
+    for (args, says) in cases {
+        let mut a = args.to_vec();
+        a.extend(["--out", out]);
+        assert_refused(&kmodel(&a), says);
+    }
+    let o = kmodel(&["check", "mrelease/today", "--engine", "loom", "--out", out]);
+    assert_eq!(o.status.code(), Some(0));
+    let trace = format!("{out}/mrelease/today--no-spurious-esrch.loom.json");
+    for width in ["0", "10", "39"] {
+        assert_refused(
+            &kmodel(&["explain", &trace, "--width", width]),
+            "'--width <WIDTH>': expected a whole number in 40..=10000",
+        );
+    }
+    assert!(kmodel(&["explain", &trace, "--width", "40"])
+        .status
+        .success());
+}
+
+#[test]
+fn negative_numbers_name_the_option_and_its_range() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["check", "--budget", "-5s"],
+            "'--budget <BUDGET>': a duration is 0s or more",
+        ),
+        (
+            &["explore", "--budget", "-5s"],
+            "'--budget <BUDGET>': a duration is 0s or more",
+        ),
+        (
+            &["bench", "--stress-budget", "-1s"],
+            "'--stress-budget <STRESS_BUDGET>': a duration is 0s or more",
+        ),
+        (
+            &["replay", "x.json", "--timeout", "-1s"],
+            "'--timeout <TIMEOUT>': a duration is 0s or more",
+        ),
+        (
+            &["check", "--jobs", "-2"],
+            "'--jobs <JOBS>': expected a whole number in 1..=1024",
+        ),
+        (
+            &["check", "--seed", "-5"],
+            "'--seed <SEED>': expected a whole number of at least 0",
+        ),
+        (
+            &["explore", "--cpus", "-3"],
+            "'--cpus <CPUS>': -3 is not in 1..=64",
+        ),
+        (
+            &["check", "--preemptions", "-1"],
+            "'--preemptions <PREEMPTIONS>'",
+        ),
+    ];
+    for (args, says) in cases {
+        let o = kmodel(args);
+        assert_refused(&o, says);
+        assert!(
+            !String::from_utf8_lossy(&o.stderr).contains("'-- -"),
+            "{o:?}"
+        );
+    }
+}
+
+#[test]
+fn every_command_with_an_out_checks_it_first_in_the_same_words() {
+    let dir = scratch("out-file");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let f = file.to_str().unwrap();
+    let says = format!("--out {f}: not a directory");
+    for args in [
+        vec!["check", "mrelease/today", "--out", f],
+        vec!["explore", "mrelease/today", "--scenes", "2", "--out", f],
+        vec!["bench", "--out", f],
+        vec!["report", "--out", f],
+        vec!["merge", "no-such-shard.json", "--out", f],
+    ] {
+        assert_refused(&kmodel(&args), &says);
+    }
+}

@@ -46,6 +46,8 @@ fn sweep_trace() -> Value {
                 "explore",
                 "mrelease/today",
                 "--exhaustive",
+                // The one scene does not reach every declared sweep violation (data-race).
+                "--allow-partial",
                 "--scene",
                 scene.to_str().unwrap(),
                 "--out",

@@ -132,7 +132,7 @@ impl Dpor {
                     steps: steps(&x.run),
                 };
                 for v in new {
-                    recorded.insert(v.property.clone());
+                    recorded.insert(v.property);
                     ctl.record_in(subtree, index, v, token.clone(), None);
                 }
             }

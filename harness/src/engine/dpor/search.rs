@@ -172,7 +172,6 @@ impl Search {
     }
 
     fn races_in(&mut self, run: &Run, order: &Order) {
-        let order = order;
         let n = run.steps.len().min(self.nodes.len());
         for j in self.diverge.max(1)..n {
             for &i in order.candidates(j) {

@@ -30,7 +30,7 @@ pub(crate) use output::{report_outcome, write_traces};
 pub struct CheckArgs {
     /// MODEL or MODEL/VARIANT; all models when omitted.
     spec: Option<String>,
-    /// Engines to run (comma-separated): loom, shuttle-random, shuttle-pct, shuttle-dfs, stress,
+    /// Engines to run (comma-separated): loom, shuttle-random, shuttle-pct, shuttle-dfs, stress, dpor,
     /// or all.
     #[arg(long, value_delimiter = ',', default_value = "loom,shuttle-pct")]
     engine: Vec<String>,

@@ -197,3 +197,47 @@ fn every_command_with_an_out_checks_it_first_in_the_same_words() {
         assert_refused(&kmodel(&args), &says);
     }
 }
+
+/// No green run on nothing (issue 24, item 3): a shard that drew no part of the search, and a
+/// merge of documents without reports, establish nothing: inconclusive, exit 3.
+#[test]
+fn a_run_of_nothing_is_inconclusive() {
+    // mainline-execfail's loom search has fewer subtrees than 12 shards.
+    let o = kmodel(&[
+        "check",
+        "mmcid/mainline-execfail",
+        "--engine",
+        "loom",
+        "--shard",
+        "11/12",
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("no execution ran"),
+        "{e}"
+    );
+
+    let d = scratch("empty-merge");
+    let empty = d.join("empty.json");
+    let o = kmodel(&[
+        "check",
+        "mmcid/mainline-execfail",
+        "--engine",
+        "loom",
+        "--json",
+    ]);
+    let mut doc: serde_json::Value = serde_json::from_slice(&o.stdout).expect("check --json");
+    doc["reports"] = serde_json::json!([]);
+    std::fs::write(&empty, doc.to_string()).unwrap();
+    let out = d.join("traces");
+    let o = kmodel(&[
+        "merge",
+        empty.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{e}");
+    assert!(e.contains("nothing was checked"), "{e}");
+}

@@ -203,10 +203,15 @@ pub fn explore_minimal(
                 slot.insert(f);
             }
         }
-        t.coverage = x.coverage;
+        // A shard may draw no subtree of one pass and some of the next: an empty pass neither
+        // decides the coverage nor ends the deepening.
+        let empty = x.coverage == Coverage::NoExecutions;
+        if !empty || t.executions == 0 {
+            t.coverage = x.coverage;
+        }
         let all = (opts.properties > 0 && t.found.len() >= opts.properties)
             || (opts.stop_at.as_ref()).is_some_and(|p| t.found.contains_key(p));
-        if partial(pass, &t.coverage) {
+        if !empty && partial(pass, &t.coverage) {
             break;
         }
         if all && i + 1 < passes.len() {

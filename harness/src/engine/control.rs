@@ -33,6 +33,8 @@ pub enum Coverage {
     AllViolated,
     /// A deadlock ended the exploration (loom cannot continue past one).
     StoppedByDeadlock,
+    /// No execution ran (a shard that drew no part of the search): nothing is established.
+    NoExecutions,
 }
 
 /// Why an exploration stopped early, decided by [`Control`].
@@ -320,6 +322,7 @@ impl Control {
                 budget_secs: self.opts.budget.unwrap_or_default().as_secs_f64(),
             },
             Some(StopReason::AllViolated) => Coverage::AllViolated,
+            None if self.executions.load(Relaxed) == 0 => Coverage::NoExecutions,
             None => coverage,
         };
         let found = std::mem::take(&mut *self.found.lock().unwrap_or_else(PoisonError::into_inner));

@@ -518,6 +518,7 @@ impl EngineSpec {
             Coverage::TimeBudget { .. } => Reach::Cut,
             Coverage::AllViolated => Reach::AllViolated,
             Coverage::StoppedByDeadlock => Reach::Deadlock,
+            Coverage::NoExecutions => Reach::Cut,
         }
     }
 
@@ -534,6 +535,9 @@ impl EngineSpec {
             }
             Coverage::AllViolated => {
                 return format!("stopped after {n} executions: every property already violated")
+            }
+            Coverage::NoExecutions => {
+                return "no execution ran (this shard drew no part of the search)".to_string()
             }
             Coverage::StoppedByDeadlock => {
                 return format!("stopped by a deadlock after {n} executions")

@@ -99,6 +99,13 @@ pub fn cut(engine: &EngineSpec, coverage: &Coverage) -> bool {
 
 /// The coverage of two parts of one search together: the less complete one decides.
 pub fn weaker(engine: &EngineSpec, a: Coverage, b: Coverage) -> Coverage {
+    // An empty shard adds nothing to the others; only a search with no execution at all is
+    // empty.
+    match (&a, &b) {
+        (Coverage::NoExecutions, _) => return b,
+        (_, Coverage::NoExecutions) => return a,
+        _ => {}
+    }
     let rank = |c: &Coverage| match engine.reach(c) {
         Reach::Cut => 0,
         Reach::Deadlock => 1,

@@ -26,6 +26,10 @@ impl RunOutcome {
     /// The outcome of `kmodel check` / `merge` reports.
     pub fn of_checks(reports: &[VariantReport]) -> Self {
         let mut o = RunOutcome::default();
+        if reports.is_empty() {
+            o.inconclusive
+                .push("no check report: nothing was checked".into());
+        }
         for r in reports {
             let label = r.label().to_string();
             if let Some(e) = &r.error {
@@ -47,6 +51,10 @@ impl RunOutcome {
     /// The outcome of `kmodel explore` sweeps.
     pub fn of_sweeps(reports: &[SweepReport]) -> Self {
         let mut o = RunOutcome::default();
+        if reports.is_empty() {
+            o.inconclusive
+                .push("no sweep report: nothing was explored".into());
+        }
         for r in reports {
             let label = r.label().to_string();
             if let Some(e) = &r.error {

@@ -241,3 +241,28 @@ fn a_run_of_nothing_is_inconclusive() {
     assert_eq!(o.status.code(), Some(3), "{e}");
     assert!(e.contains("nothing was checked"), "{e}");
 }
+
+/// `--budget` bounds `explore --scene` like any sweep (issue 24, item 3): with no time at all,
+/// not one of the given scenes runs, and the run says so and is inconclusive.
+#[test]
+fn the_budget_bounds_given_scenes() {
+    let scene = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/traces/mmcid/sweep/mainline--no-cid-leak.loom.json"
+    );
+    let o = kmodel(&[
+        "explore",
+        "mmcid/mainline",
+        "--scene",
+        scene,
+        "--exhaustive",
+        "--budget",
+        "0s",
+    ]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(
+        out.contains("0 under loom") && out.contains("stopped by the time budget"),
+        "{out}"
+    );
+}

@@ -374,6 +374,11 @@ pub fn sweep(
     let result: Result<(), Error> = (|| {
         if let Some(given) = &opts.given {
             for (i, scene) in given.iter().enumerate() {
+                // `--budget` bounds the given scenes like any sweep.
+                if over_budget(&start) {
+                    report.stopped_by_budget = true;
+                    break;
+                }
                 visit(i as u64, scene.clone(), None, &mut ex, &mut report)?;
             }
             return Ok(());

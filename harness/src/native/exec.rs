@@ -17,7 +17,7 @@ use corosensei::stack::DefaultStack;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use super::access::{Access, Obj, Op};
-use super::spin::SpinTrack;
+use super::track::SpinTrack;
 use crate::rt::{self, NO_DEADLOCK, NO_LIVELOCK};
 
 /// Actors of one execution (the bit sets are `u64`; vector clocks are arrays of this size).

@@ -4,7 +4,7 @@
 //!
 //! - `access.rs`: objects, accesses, every operation's footprint: the dependency relation.
 //! - `exec.rs`: one execution: actors, the scheduling loop and its [`Chooser`] seam, the record.
-//! - `spin.rs`: spin loops as waits.
+//! - `spin.rs`: spin loops as waits; `track.rs`: what one spin iteration touched.
 //! - `atomic.rs`, `mutex.rs`, `condvar.rs`, `thread.rs`: the runtime objects.
 
 mod access;
@@ -14,6 +14,7 @@ mod exec;
 mod mutex;
 pub(crate) mod spin;
 mod thread;
+mod track;
 
 pub use access::drop_load_store_conflict;
 pub(crate) use access::{dependent, Access, Kind, Obj, Op};

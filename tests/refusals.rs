@@ -266,3 +266,37 @@ fn the_budget_bounds_given_scenes() {
         "{out}"
     );
 }
+
+/// Scene files are size-checked before anything runs (issue 24, item 3): a scene beyond
+/// `SceneBounds::LIMIT`, a file with too many scenes, a file too large to read; exit 2, one line.
+#[test]
+fn oversized_scene_files_are_refused() {
+    let d = scratch("oversized");
+    let scene = serde_json::json!({
+        "actors": [{"cpu": 0, "ops": ["exit"]}, {"cpu": 1, "ops": ["exec-fail"]}],
+        "nr_cpus_allowed": 2, "num_possible_cpus": 2, "tasks": 3,
+        "setup": [{"cpu": 1, "op": {"switch": 1}}],
+    });
+    let write = |name: &str, v: &serde_json::Value| {
+        let p = d.join(name);
+        std::fs::write(&p, serde_json::to_string(v).unwrap()).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let explore = |file: &str| kmodel(&["explore", "mmcid/mainline", "--scene", file]);
+
+    let mut long = scene.clone();
+    long["setup"] = serde_json::Value::Array(vec![scene["setup"][0].clone(); 65]);
+    assert_refused(&explore(&write("long.json", &long)), "scene too large: ");
+
+    let many = serde_json::Value::Array(vec![scene.clone(); 10_001]);
+    assert_refused(&explore(&write("many.json", &many)), "at most 10000");
+
+    let big = d.join("big.json");
+    std::fs::write(&big, vec![b' '; (8 << 20) + 1]).unwrap();
+    assert_refused(
+        &explore(big.to_str().unwrap()),
+        "bytes; a scene file holds at most",
+    );
+    let o = kmodel(&["replay", big.to_str().unwrap()]);
+    assert_refused(&o, "bytes; a trace file holds at most");
+}

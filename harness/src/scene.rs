@@ -26,6 +26,22 @@ pub struct SceneBounds {
     pub setup: u32,
 }
 
+impl SceneBounds {
+    /// The largest scene kmodel accepts from anyone (a file, a trace, a command line): beyond
+    /// it a scene is refused as input, whatever the model's own preconditions say.
+    pub const LIMIT: SceneBounds = SceneBounds {
+        cpus: 64,
+        actors: 16,
+        ops: 64,
+        setup: 64,
+    };
+}
+
+/// Most scenes one scene file may hold (`explore --scene`).
+pub const MAX_SCENES_PER_FILE: usize = 10_000;
+/// Most bytes one scene or trace file may hold.
+pub const MAX_SCENE_FILE_BYTES: u64 = 8 << 20;
+
 impl fmt::Display for SceneBounds {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -117,10 +133,18 @@ pub trait SceneSpace: Send + Sync {
     fn script(&self, scene: &serde_json::Value) -> Result<String, String>;
 }
 
-/// Parses and validates a stored scene of `space`'s language.
+/// Parses and validates a stored scene of `space`'s language: well-formed, within
+/// [`SceneBounds::LIMIT`], and accepted by the model.
 pub fn parse<S: Scenes>(space: &S, v: &serde_json::Value) -> Result<S::Scene, String> {
     let scene: S::Scene =
         serde_json::from_value(v.clone()).map_err(|e| format!("malformed scene: {e}"))?;
+    let size = space.size(&scene);
+    if !size.within(&SceneBounds::LIMIT) {
+        return Err(format!(
+            "scene too large: {size}; kmodel accepts {}",
+            SceneBounds::LIMIT
+        ));
+    }
     space
         .validate(&scene)
         .map_err(|e| format!("invalid scene: {e}"))?;

@@ -54,6 +54,7 @@ pub enum TraceError {
     Malformed(String, String),
     NotATrace(String),
     Version(String, u32),
+    TooLarge(String, u64),
 }
 
 impl fmt::Display for TraceError {
@@ -61,6 +62,11 @@ impl fmt::Display for TraceError {
         match self {
             TraceError::Io(p, e) => write!(f, "{p}: cannot read trace: {e}"),
             TraceError::Malformed(p, e) => write!(f, "{p}: not a valid kmodel trace (truncated or corrupted?): {e}"),
+            TraceError::TooLarge(p, n) => write!(
+                f,
+                "{p}: {n} bytes; a trace file holds at most {}",
+                crate::scene::MAX_SCENE_FILE_BYTES
+            ),
             TraceError::NotATrace(p) => write!(f, "{p}: not a kmodel trace file (no \"format\": \"{FORMAT}\")"),
             TraceError::Version(p, v) => write!(
                 f,
@@ -76,7 +82,12 @@ impl Trace {
     /// Reads and validates a trace file.
     pub fn load(path: &Path) -> Result<Trace, TraceError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| TraceError::Io(shown.clone(), e))?;
+        let io = |e| TraceError::Io(shown.clone(), e);
+        let bytes = std::fs::metadata(path).map_err(io)?.len();
+        if bytes > crate::scene::MAX_SCENE_FILE_BYTES {
+            return Err(TraceError::TooLarge(shown, bytes));
+        }
+        let text = std::fs::read_to_string(path).map_err(io)?;
         Self::parse(&shown, &text)
     }
 

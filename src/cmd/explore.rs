@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use kmodel_harness::engine::{defaults, Settings, Shard};
 use kmodel_harness::model::{lookup, Model, VariantCard};
-use kmodel_harness::scene::SceneBounds;
+use kmodel_harness::scene::{SceneBounds, MAX_SCENES_PER_FILE, MAX_SCENE_FILE_BYTES};
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
 use kmodel_harness::Expect;
@@ -36,16 +36,16 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 0, value_parser = whole::<u64>(0..=u64::MAX), allow_hyphen_values = true)]
     pub seed: u64,
     /// Largest num_possible_cpus (default: the model's bound for the mode).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64), allow_hyphen_values = true)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=SceneBounds::LIMIT.cpus as i64), allow_hyphen_values = true)]
     pub cpus: Option<u32>,
     /// Most concurrent actors (loom runs scenes with at most 4).
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=16), allow_hyphen_values = true)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.actors as i64), allow_hyphen_values = true)]
     pub actors: Option<u32>,
     /// Most operations over all actors.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64), allow_hyphen_values = true)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.ops as i64), allow_hyphen_values = true)]
     pub ops: Option<u32>,
     /// Most set-up steps before the race.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=64), allow_hyphen_values = true)]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.setup as i64), allow_hyphen_values = true)]
     pub setup: Option<u32>,
     /// loom's preemption bound per scene (exhaustive sweep).
     #[arg(long, default_value_t = defaults::PREEMPTIONS, value_parser = clap::value_parser!(u32).range(0..=8), allow_hyphen_values = true)]
@@ -335,12 +335,20 @@ fn print_report(r: &SweepReport) {
 }
 
 /// Scenes from a file: one scene, an array of scenes, or a trace carrying a scene.
+/// A file is size-checked before it is read, and the scenes counted before any is run.
 fn load_scenes(file: &Path) -> Result<Vec<serde_json::Value>, String> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| format!("cannot read scene file {}: {e}", file.display()))?;
+    let cannot = |e: std::io::Error| format!("cannot read scene file {}: {e}", file.display());
+    let bytes = std::fs::metadata(file).map_err(cannot)?.len();
+    if bytes > MAX_SCENE_FILE_BYTES {
+        return Err(format!(
+            "{}: {bytes} bytes; a scene file holds at most {MAX_SCENE_FILE_BYTES}",
+            file.display()
+        ));
+    }
+    let text = std::fs::read_to_string(file).map_err(cannot)?;
     let v: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
-    Ok(match v {
+    let scenes = match v {
         serde_json::Value::Array(a) => a,
         serde_json::Value::Object(ref o) if o.get("format").is_some() => {
             vec![o.get("scene").cloned().ok_or_else(|| {
@@ -348,5 +356,12 @@ fn load_scenes(file: &Path) -> Result<Vec<serde_json::Value>, String> {
             })?]
         }
         v => vec![v],
-    })
+    };
+    match scenes.len() {
+        n if n > MAX_SCENES_PER_FILE => Err(format!(
+            "{}: {n} scenes; a scene file holds at most {MAX_SCENES_PER_FILE}",
+            file.display()
+        )),
+        _ => Ok(scenes),
+    }
 }

@@ -181,6 +181,37 @@ fn committed_results_match(dir: &Path, model: &dyn Model, r: &VariantReport) -> 
     Ok(())
 }
 
+/// The verdict table of `models` as `check --markdown` prints it, from the committed results
+/// under `dir` (default parameters, default engines): what the README's table must equal.
+pub fn verdict_table(models: &[&dyn Model], dir: &Path) -> Result<String, String> {
+    let engines = defaults::engines();
+    let mut reports = vec![];
+    for &model in models {
+        let recorded = Results::load(dir, model).map_err(|e| e.to_string())?;
+        let params = model
+            .resolve(&Default::default())
+            .map_err(|e| e.to_string())?;
+        for variant in model.variants() {
+            // A variant runs under the default engines it declares (some are loom-only).
+            let of_variant: Vec<_> = engines
+                .iter()
+                .filter_map(|spec| recorded.find(variant.name, spec, &params.0))
+                .cloned()
+                .collect();
+            if of_variant.is_empty() {
+                return Err(format!(
+                    "{}: no results for {}/{}",
+                    results::path(dir, model.name()).display(),
+                    model.name(),
+                    variant.name
+                ));
+            }
+            reports.extend(of_variant);
+        }
+    }
+    Ok(crate::table::markdown_matrix(&reports))
+}
+
 /// All trace files (`*.json` but the results files) under `dir`, sorted.
 pub fn trace_files(dir: &Path) -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -16,12 +16,12 @@
 
 use std::path::{Path, PathBuf};
 
-use kmodel_harness::check::check_variant;
-use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Options, Reach, Settings};
+use kmodel_harness::check::as_declared;
+use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Reach, Settings};
 use kmodel_harness::replay::replay_trace;
 use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
-use kmodel_harness::verdict::{Agreement, Exit, PropertyResult, RunOutcome, VariantReport};
+use kmodel_harness::verdict::{Agreement, PropertyResult, VariantReport};
 use kmodel_harness::Model;
 pub use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -57,45 +57,7 @@ pub fn verdict_trials(registry: &'static [&'static dyn Model], traces: &Path) ->
                 let name = format!("{}/{}/{}", model.name(), variant.name, spec.name());
                 let traces = traces.to_path_buf();
                 trials.push(Trial::test(name, move || {
-                    let params = model.resolve(&Default::default())?;
-                    let opts = Options {
-                        jobs: engine::default_jobs(),
-                        ..Options::default()
-                    };
-                    let r = check_variant(model, variant, &spec, &params, opts);
-                    if let Some(e) = &r.error {
-                        return Err(e.to_string().into());
-                    }
-                    // The CLI's contract: anything but exit 0 (strict, nothing partial) fails.
-                    let outcome = RunOutcome::of_checks(std::slice::from_ref(&r));
-                    let wrong: Vec<String> = r
-                        .properties
-                        .iter()
-                        .filter(|p| p.agreement != Agreement::AsExpected && r.skipped.is_none())
-                        .map(|p| {
-                            format!(
-                                "{}: declared {}, observed {} ({:?}; {})",
-                                p.property,
-                                p.expected.map_or("nothing".into(), |e| e.to_string()),
-                                if p.violated {
-                                    "Violated"
-                                } else {
-                                    "no violation"
-                                },
-                                p.agreement,
-                                p.message.as_deref().unwrap_or(&r.explored)
-                            )
-                        })
-                        .collect();
-                    if !wrong.is_empty() || outcome.exit_code(false, true) != Exit::Ok {
-                        let why = outcome.inconclusive.join("\n");
-                        return Err(if wrong.is_empty() {
-                            why
-                        } else {
-                            wrong.join("\n")
-                        }
-                        .into());
-                    }
+                    let r = as_declared(model, variant, &spec, engine::default_jobs())?;
                     if verdicts_only() {
                         return Ok(());
                     }

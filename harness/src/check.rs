@@ -9,8 +9,77 @@ use crate::model::{Model, Params, VariantCard};
 use crate::rt::PropertyId;
 use crate::trace::{Trace, FORMAT, VERSION};
 use crate::verdict::{
-    judge, partial, Error, FoundAt, FoundKey, PropertyResult, Scope, VariantReport, Verdicts,
+    judge, partial, Agreement, Error, Exit, FoundAt, FoundKey, PropertyResult, RunOutcome, Scope,
+    VariantReport, Verdicts,
 };
+
+/// Checks `variant` of `model` with its default parameters under `spec` and judges it as the
+/// test suites do (the CLI's exit 0, strict, nothing partial): `Err` lists every property whose
+/// verdict differs from its declaration, or why the run established nothing.
+pub fn as_declared(
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
+    spec: &EngineSpec,
+    jobs: usize,
+) -> Result<VariantReport, String> {
+    let params = model
+        .resolve(&Default::default())
+        .map_err(|e| e.to_string())?;
+    let opts = Options {
+        jobs,
+        ..Options::default()
+    };
+    let r = check_variant(model, variant, spec, &params, opts);
+    if let Some(e) = &r.error {
+        return Err(e.to_string());
+    }
+    let outcome = RunOutcome::of_checks(std::slice::from_ref(&r));
+    let wrong: Vec<String> = r
+        .properties
+        .iter()
+        .filter(|p| p.agreement != Agreement::AsExpected && r.skipped.is_none())
+        .map(|p| {
+            format!(
+                "{}: declared {}, observed {} ({:?}; {})",
+                p.property,
+                p.expected.map_or("nothing".into(), |e| e.to_string()),
+                if p.violated {
+                    "Violated"
+                } else {
+                    "no violation"
+                },
+                p.agreement,
+                p.message.as_deref().unwrap_or(&r.explored)
+            )
+        })
+        .collect();
+    if !wrong.is_empty() {
+        return Err(wrong.join("\n"));
+    }
+    if outcome.exit_code(false, true) != Exit::Ok {
+        return Err(outcome.inconclusive.join("\n"));
+    }
+    Ok(r)
+}
+
+/// Every variant of `model` under each of `engines`, [`as_declared`], stopping at the first
+/// that is not: a model crate's own test of its declarations (`cargo test -p kmodel-<model>`),
+/// what a mutant of the port must fail.
+pub fn all_as_declared(model: &'static dyn Model, engines: &[EngineSpec]) -> Result<(), String> {
+    for variant in model.variants() {
+        for spec in engines {
+            as_declared(model, variant, spec, engine::default_jobs()).map_err(|e| {
+                format!(
+                    "{}/{} under {}: {e}",
+                    model.name(),
+                    variant.name,
+                    spec.name()
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
 
 /// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
 /// declares it needs).

@@ -27,6 +27,9 @@ pub struct Progress {
     stop: Option<Sender<()>>,
 }
 
+/// The widest progress line a log gets (README: output fits 100 columns in a log or a mail).
+const LOG_WIDTH: usize = 100;
+
 struct Inner {
     what: String,
     status: Mutex<String>,
@@ -35,13 +38,26 @@ struct Inner {
 }
 
 impl Inner {
+    /// The status as a log prints it: one line, or, past [`LOG_WIDTH`] columns, its
+    /// `; `-separated parts (one per running worker) on indented lines of their own.
     fn line(&self) -> String {
-        format!(
-            "kmodel: {}: {} ({})",
+        let status = self.status.lock().expect("status").clone();
+        let when = elapsed(self.start.elapsed());
+        let one = format!("kmodel: {}: {status} ({when})", self.what);
+        if one.chars().count() <= LOG_WIDTH {
+            return one;
+        }
+        let mut parts = status.split("; ");
+        let mut out = format!(
+            "kmodel: {}: {} ({when})",
             self.what,
-            self.status.lock().expect("status"),
-            elapsed(self.start.elapsed())
-        )
+            parts.next().unwrap_or_default()
+        );
+        for p in parts {
+            out += "\n  ";
+            out += p;
+        }
+        out
     }
 }
 

@@ -153,9 +153,9 @@ fn verdict_table(reports: &[VariantReport]) -> String {
                 (true, _) => "Violated".to_string(),
                 (false, _) if p.property == DATA_RACE && !r.engine.kind().sees_races() => {
                     if r.engine.kind().real_threads() {
-                        "not checked (real threads are not instrumented)".to_string()
+                        "not checked (real threads)".to_string()
                     } else {
-                        "not checked (no happens-before under SC)".to_string()
+                        "not checked under SC".to_string()
                     }
                 }
                 (false, _) if r.partial() => "not violated (partial)".to_string(),
@@ -184,7 +184,7 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             .map(|w| w as u16)
     };
     // Every column at its content's width: a squeezed FIRST VIOLATION column wrapped to a
-    // character per line in logs. The table is as wide as its longest row (about 110 columns
+    // character per line in logs. The table is as wide as its longest row (about 95 columns
     // with every model's names), never broken mid-word.
     let widths = [width(0), width(1), width(2), width(3)];
     let mut out = table::render_fixed(Some(&HEADER), &[], &widths);
@@ -258,20 +258,19 @@ pub(crate) fn write_traces<'a>(
         } else {
             unchanged += 1;
         }
-        let replay = if t.replay.replayable() {
-            format!("; {} replay {}", super::super::program(), path.display())
+        // One path per line: a log or a mail keeps it whole (a trace's name says its property).
+        listed.push(if t.replay.replayable() {
+            format!("  {}", path.display())
         } else {
-            String::new()
-        };
-        listed.push(format!(
-            "trace [{}] {} explain {}{replay}",
-            t.property,
-            super::super::program(),
-            path.display()
-        ));
+            format!("  {} (explain only: not replayable)", path.display())
+        });
     }
-    let listed = if listed.len() <= LIST_AT_MOST {
+    let listed = if listed.is_empty() {
         listed
+    } else if listed.len() <= LIST_AT_MOST {
+        let p = super::super::program();
+        let head = format!("counterexample traces ({p} explain FILE; {p} replay FILE):");
+        std::iter::once(head).chain(listed).collect()
     } else {
         vec![format!(
             "{} counterexample traces under {} ({written} written, {unchanged} unchanged): {p} explain FILE; {p} replay FILE",

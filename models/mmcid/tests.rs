@@ -66,7 +66,7 @@ fn model_validates() {
 }
 
 /// Ad-hoc driver until the CLI lands: `MMCID_VARIANT=v3 MMCID_ENGINE=loom cargo test --release
-/// -p kmodel-models mmcid::tests::explore -- --ignored --nocapture`.
+/// -p kmodel-mmcid tests::explore -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn explore() {
@@ -223,7 +223,7 @@ proptest! {
 }
 
 /// Survey (ignored): which properties random scripts break for the other designs.
-/// `cargo test --release -p kmodel-models mmcid::tests::random_survey -- --ignored --nocapture`
+/// `cargo test --release -p kmodel-mmcid tests::random_survey -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn random_survey() {

@@ -17,11 +17,13 @@
 use std::path::{Path, PathBuf};
 
 use kmodel_harness::check::check_variant;
-use kmodel_harness::engine::{self, defaults, EngineKind, EngineSpec, Options, Reach, Settings};
+use kmodel_harness::engine::{
+    self, defaults, Coverage, EngineKind, EngineSpec, Options, Reach, Settings,
+};
 use kmodel_harness::replay::replay_trace;
 use kmodel_harness::results::{self, Results};
 use kmodel_harness::trace::{self, Trace};
-use kmodel_harness::verdict::{Agreement, Exit, PropertyResult, RunOutcome, VariantReport};
+use kmodel_harness::verdict::{Agreement, Exit, Expect, PropertyResult, RunOutcome, VariantReport};
 use kmodel_harness::Model;
 pub use libtest_mimic::{Arguments, Failed, Trial};
 
@@ -103,6 +105,60 @@ pub fn verdict_trials(registry: &'static [&'static dyn Model], traces: &Path) ->
                     committed_results_match(&traces, model, &r)
                 }));
             }
+        }
+    }
+    trials
+}
+
+/// One case per variant (`model/variant/dpor`): the `dpor` engine, with no preemption bound and
+/// no budget, must reach exactly the declared verdicts (every declared SC violation found), and
+/// a variant with a Holds property must have explored every interleaving of its scripted scene
+/// up to equivalence: that Holds is then proved under sequential consistency. Variants whose
+/// `model/variant` starts with an entry of `long` are ignored unless asked for (`cargo test --
+/// --include-ignored`, the nightly job): proofs too long for the default suite.
+pub fn proof_trials(registry: &'static [&'static dyn Model], long: &'static [&str]) -> Vec<Trial> {
+    let mut trials = vec![];
+    for &model in registry {
+        for variant in model.variants() {
+            let id = format!("{}/{}", model.name(), variant.name);
+            let ignored = long.iter().any(|l| id.starts_with(l));
+            let trial = Trial::test(format!("{id}/dpor"), move || {
+                let params = model.resolve(&Default::default())?;
+                let opts = Options {
+                    jobs: engine::default_jobs(),
+                    ..Options::default()
+                };
+                let r = check_variant(model, variant, &EngineSpec::Dpor, &params, opts);
+                if let Some(e) = &r.error {
+                    return Err(e.to_string().into());
+                }
+                let wrong: Vec<String> = r
+                    .properties
+                    .iter()
+                    .filter(|p| p.agreement != Agreement::AsExpected)
+                    .map(|p| {
+                        let seen = if p.violated {
+                            "Violated"
+                        } else {
+                            "no violation"
+                        };
+                        let declared = p.expected.map_or("nothing".into(), |e| e.to_string());
+                        format!("{}: declared {declared}, observed {seen}", p.property)
+                    })
+                    .collect();
+                if !wrong.is_empty() {
+                    return Err(wrong.join("\n").into());
+                }
+                let proves = r.properties.iter().any(|p| {
+                    p.expected == Some(Expect::Holds) && p.property != kmodel_harness::DATA_RACE
+                });
+                let complete = matches!(r.coverage, Some(Coverage::UpToEquivalence { .. }));
+                if proves && !complete {
+                    return Err(format!("no proof: {}", r.explored).into());
+                }
+                Ok(())
+            });
+            trials.push(trial.with_ignored_flag(ignored));
         }
     }
     trials

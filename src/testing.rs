@@ -12,7 +12,7 @@
 //! random sweep of the scene language, for variants that declare sweep verdicts), `replay
 //! <trace path>` and `every expected violation has a committed trace`, so `cargo test -- mrelease/` or nextest's
 //! `--partition` select among them. `KMODEL_PREEMPTIONS=K` and `KMODEL_SCHEDULES=N` deepen the
-//! search.
+//! search. [`proof_trials`] adds `model/variant/dpor` cases: proofs under SC (`tests/proofs.rs`).
 
 use std::path::{Path, PathBuf};
 

@@ -12,7 +12,7 @@
 //! random sweep of the scene language, for variants that declare sweep verdicts), `replay
 //! <trace path>` and `every expected violation has a committed trace`, so `cargo test -- mrelease/` or nextest's
 //! `--partition` select among them. `KMODEL_PREEMPTIONS=K` and `KMODEL_SCHEDULES=N` deepen the
-//! search.
+//! search. [`proof_trials`] adds `model/variant/dpor` cases: proofs under SC (`tests/proofs.rs`).
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +65,30 @@ pub fn verdict_trials(registry: &'static [&'static dyn Model], traces: &Path) ->
                     committed_results_match(&traces, model, &r)
                 }));
             }
+        }
+    }
+    trials
+}
+
+/// One case per variant (`model/variant/dpor`): the `dpor` engine, with no preemption bound and
+/// no budget, must reach exactly the declared verdicts (every declared SC violation found), and
+/// a variant with a Holds property must have explored every interleaving of its scripted scene
+/// up to equivalence: that Holds is then proved under sequential consistency. Variants whose
+/// `model/variant` starts with an entry of `long` are ignored unless asked for (`cargo test --
+/// --include-ignored`, the nightly job): proofs too long for the default suite.
+pub fn proof_trials(registry: &'static [&'static dyn Model], long: &'static [&str]) -> Vec<Trial> {
+    let mut trials = vec![];
+    for &model in registry {
+        for variant in model.variants() {
+            let id = format!("{}/{}", model.name(), variant.name);
+            let ignored = long.iter().any(|l| id.starts_with(l));
+            // The one judge: every verdict as declared, and a Holds established (dpor's
+            // complete coverage) rather than merely not contradicted.
+            let trial = Trial::test(format!("{id}/dpor"), move || {
+                as_declared(model, variant, &EngineSpec::Dpor, engine::default_jobs())?;
+                Ok(())
+            });
+            trials.push(trial.with_ignored_flag(ignored));
         }
     }
     trials

@@ -154,8 +154,11 @@ pub(crate) enum Op {
         lock: Obj,
         queue: Obj,
     },
-    /// `notify_one` / `notify_all` on a wait queue.
+    /// `notify_one` / `notify_all` on a wait queue that woke an actor.
     Notify(Obj),
+    /// A notify that found the wait queue empty: it only read the queue (it changes nothing
+    /// and enables nobody), so two of them commute, while a `Wait` conflicts with it.
+    NotifyNone(Obj),
     /// Woken from a wait queue by a notify.
     Woken(Obj),
     /// An actor spawned (its `Obj` is the child's).
@@ -191,9 +194,12 @@ impl Op {
             matches!(self, Op::Load(_)) && MUTANT.load(std::sync::atomic::Ordering::Relaxed);
         use Kind::{Acquire, Read, Release, WakeRead, Write};
         let (a, b) = match self {
-            Op::Load(o) | Op::LockBusy(o) | Op::Start(o) | Op::Join(o) | Op::GhostRead(o) => {
-                ((o, Read), None)
-            }
+            Op::Load(o)
+            | Op::LockBusy(o)
+            | Op::Start(o)
+            | Op::Join(o)
+            | Op::GhostRead(o)
+            | Op::NotifyNone(o) => ((o, Read), None),
             Op::Woken(o) => ((o, WakeRead), None),
             Op::Awaited(o) => ((o, WakeRead), None),
             Op::Rmw { obj, changed } => ((obj, if changed { Write } else { Read }), None),
@@ -300,6 +306,15 @@ mod tests {
         assert!(dep(wait, Op::Lock(M)), "the wait releases the lock");
         assert!(dep(wait, wait), "two waiters queue in order");
         assert!(dep(Op::Notify(Q), Op::Notify(Q)));
+        let none = Op::NotifyNone(Q);
+        assert!(!dep(none, none), "two notifies of an empty queue commute");
+        assert!(dep(none, wait), "a notify before or after a waiter queues");
+        assert!(dep(none, Op::Notify(Q)), "a wake-up empties the queue");
+        assert!(
+            !dep(none, Op::Woken(Q)),
+            "a woken actor left the queue already"
+        );
+        assert!(!dep(none, Op::Lock(M)));
         assert!(dep(Op::Woken(Q), Op::Notify(Q)), "woken by a notify");
         assert!(!dep(Op::Woken(Q), Op::Woken(Q)));
         assert!(!dep(Op::Notify(Q), Op::Store(X)));

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::PoisonError;
 
 use super::access::{Obj, Op};
-use super::exec::{current, new_obj, op, queue, record, schedule, wake_queued, Held};
+use super::exec::{current, new_obj, queue, record, schedule, wake_queued, Held};
 use super::mutex::MutexGuard;
 
 pub(crate) struct Condvar {
@@ -42,17 +42,28 @@ impl Condvar {
         MutexGuard { m }
     }
 
+    /// A notify's footprint: a write of the queue when it wakes someone, a read when empty.
+    fn notified(&self, woke: bool) {
+        record(if woke {
+            Op::Notify(self.obj)
+        } else {
+            Op::NotifyNone(self.obj)
+        });
+    }
+
     pub(crate) fn notify_one(&self) {
-        op(Op::Notify(self.obj));
+        schedule();
         let first = self.waiters().pop_front();
+        self.notified(first.is_some());
         if let Some((w, lock)) = first {
             wake_queued(w, self.obj, lock);
         }
     }
 
     pub(crate) fn notify_all(&self) {
-        op(Op::Notify(self.obj));
+        schedule();
         let all: Vec<(usize, Held)> = self.waiters().drain(..).collect();
+        self.notified(!all.is_empty());
         for (w, lock) in all {
             wake_queued(w, self.obj, lock);
         }

@@ -64,7 +64,7 @@ pub struct ExploreArgs {
     pub shrink_runs: u32,
     /// How long dpor may spend on one scene of an exhaustive sweep; a scene it has not finished
     /// by then is explored under loom (preemption bound --preemptions) instead, and the report
-    /// counts those scenes (default 5s; 0s: no limit).
+    /// counts those scenes (default 1s; 0s: no limit).
     #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub scene_budget: Option<Duration>,
     /// Stop each sweep after this long (the verdicts then say "not reached"; exit 3).

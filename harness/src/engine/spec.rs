@@ -62,7 +62,7 @@ pub mod defaults {
 
     /// How long `kmodel explore --exhaustive` lets dpor spend on one scene before the scene is
     /// explored under its fallback instead (`--scene-budget`).
-    pub const SCENE_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+    pub const SCENE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
 
     /// The engine that explores a swept scene `sweeping` gave up on (its scene budget ran
     /// out): loom (preemption-bounded) for dpor; `None` for engines that do not give up.

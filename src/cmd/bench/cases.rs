@@ -389,7 +389,10 @@ fn sweep_throughput(
     let row = |r: &SweepReport, complete: bool| Row::Sweep {
         target: format!("{}/{}", model.name(), variant.name),
         engine: r.engine.label(),
-        bounds: bounds.to_string(),
+        bounds: format!(
+            "{}/{}/{}/{}",
+            bounds.cpus, bounds.actors, bounds.ops, bounds.setup
+        ),
         scenes_total: total,
         scenes: completed(r),
         executions: r.executions,

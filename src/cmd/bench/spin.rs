@@ -70,8 +70,10 @@ pub fn check_dir(dir: &Path) -> Result<(), String> {
 pub fn installed() -> Option<String> {
     let spin = Command::new("spin").arg("-V").output().ok()?;
     Command::new("cc").arg("--version").output().ok()?;
+    // "Spin Version 6.5.2 -- 6 December 2019" reads "SPIN 6.5.2".
     let v = String::from_utf8_lossy(&spin.stdout);
-    Some(v.lines().next().unwrap_or("SPIN").trim().to_string())
+    let version = v.split_whitespace().nth(2).unwrap_or("(version unknown)");
+    Some(format!("SPIN {version}"))
 }
 
 fn run_in(dir: &Path, program: &str, args: &[&str]) -> Result<String, String> {

@@ -229,8 +229,8 @@ impl Explorer<'_> {
         scene: &serde_json::Value,
         budgeted: bool,
     ) -> Result<BTreeMap<PropertyId, String>, Error> {
-        let left = (self.opts.budget.filter(|_| budgeted))
-            .map(|b| b.saturating_sub(self.start.elapsed()));
+        let left =
+            (self.opts.budget.filter(|_| budgeted)).map(|b| b.saturating_sub(self.start.elapsed()));
         let scenario = (self.model)
             .scenario_for(self.variant, &self.params, Some(scene))
             .map_err(Error::BadInput)?;
@@ -238,7 +238,9 @@ impl Explorer<'_> {
         let fallback = (self.opts.scene_budget)
             .and_then(|cap| Some((cap, self.fallback_engine(scene)?)))
             .filter(|_| budgeted);
-        let capped = fallback.as_ref().is_some_and(|(cap, _)| left.is_none_or(|l| *cap < l));
+        let capped = fallback
+            .as_ref()
+            .is_some_and(|(cap, _)| left.is_none_or(|l| *cap < l));
         let budget = match &fallback {
             Some((cap, _)) if capped => Some(*cap),
             _ => left,
@@ -288,12 +290,11 @@ impl Explorer<'_> {
             budget,
             ..Options::default()
         };
-        let (x, _) = check::explore_minimal(spec, scenario, opts).map_err(|e| {
-            match Error::from(e) {
+        let (x, _) =
+            check::explore_minimal(spec, scenario, opts).map_err(|e| match Error::from(e) {
                 Error::ModelPanic(m) => Error::ModelPanic(format!("{m} (scene {scene})")),
                 other => Error::EngineRefused(format!("{} (scene {scene})", other.detail())),
-            }
-        })?;
+            })?;
         Ok(x)
     }
 

@@ -50,8 +50,7 @@ impl VariantCard {
     /// Whether a declared sweep verdict needs weak memory to show (so an SC engine cannot
     /// sweep the variant: see `engine::defaults::exhaustive_sweep`).
     pub fn sweep_needs_weak_memory(&self) -> bool {
-        (self.sweep.iter().flat_map(|d| d.entries()))
-            .any(|&(_, e)| e == Expect::ViolatedWeakMemory)
+        (self.sweep.iter().flat_map(|d| d.entries())).any(|&(_, e)| e == Expect::ViolatedWeakMemory)
     }
 }
 

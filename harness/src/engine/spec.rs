@@ -711,3 +711,21 @@ impl fmt::Display for EngineSpec {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::defaults::{exhaustive_sweep, scene_fallback};
+    use super::EngineKind;
+    use crate::model::Engines;
+
+    /// dpor sweeps unless a declared violation needs weak memory and loom runs the variant.
+    #[test]
+    fn exhaustive_sweeps_pick_dpor_unless_weak_memory_is_needed() {
+        assert_eq!(exhaustive_sweep(false, Engines::All), EngineKind::Dpor);
+        assert_eq!(exhaustive_sweep(true, Engines::All), EngineKind::Loom);
+        let shuttle_only = Engines::ShuttleOnly("unsound under loom");
+        assert_eq!(exhaustive_sweep(true, shuttle_only), EngineKind::Dpor);
+        assert_eq!(scene_fallback(EngineKind::Dpor), Some(EngineKind::Loom));
+        assert_eq!(scene_fallback(EngineKind::Loom), None);
+    }
+}

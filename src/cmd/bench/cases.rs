@@ -110,7 +110,8 @@ pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
         }
     }
     for &model in registry {
-        let loom_runs = |v: &&VariantCard| v.sweep.is_some() && EngineKind::Loom.runs(v.engines).is_ok();
+        let loom_runs =
+            |v: &&VariantCard| v.sweep.is_some() && EngineKind::Loom.runs(v.engines).is_ok();
         if let Some(variant) = model.variants().into_iter().find(loom_runs) {
             cases.push(Case::Sweep { model, variant });
         }
@@ -345,7 +346,11 @@ fn first_scenes(model: &dyn Model, bounds: &SceneBounds, n: u64) -> Vec<serde_js
         .map(|s| (space.check(&s).unwrap_or_default(), s))
         .collect();
     scenes.sort_by_key(|(size, _)| *size);
-    scenes.into_iter().take(n as usize).map(|(_, s)| s).collect()
+    scenes
+        .into_iter()
+        .take(n as usize)
+        .map(|(_, s)| s)
+        .collect()
 }
 
 /// Scenes an exhaustive sweep explored completely.
@@ -363,7 +368,9 @@ fn sweep_throughput(
     let space = model.scenes().ok_or("no scenes")?;
     let bounds = space.exhaustive_bounds();
     let total = space.enumerate(&bounds).len() as u64;
-    let run = |engine: EngineSpec, given: Option<Vec<serde_json::Value>>| -> Result<SweepReport, String> {
+    let run = |engine: EngineSpec,
+               given: Option<Vec<serde_json::Value>>|
+     -> Result<SweepReport, String> {
         let opts = SweepOptions {
             budget: Some(args.sweep_budget),
             shrink_runs: 0,
@@ -399,5 +406,8 @@ fn sweep_throughput(
         secs: r.elapsed_secs,
         complete,
     };
-    Ok(vec![row(&dpor, n == total), row(&loom, completed(&loom) == total)])
+    Ok(vec![
+        row(&dpor, n == total),
+        row(&loom, completed(&loom) == total),
+    ])
 }

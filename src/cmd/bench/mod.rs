@@ -12,8 +12,8 @@
 //! `cases.rs` says what is measured and how, `tables.rs` how the results read.
 
 mod cases;
-mod spin;
 mod data;
+mod spin;
 mod tables;
 
 use std::collections::BTreeMap;

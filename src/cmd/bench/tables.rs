@@ -119,7 +119,8 @@ pub fn render(r: &Results) -> String {
     }
     let mut cols: Vec<String> = vec![EngineSpec::Dpor.label()];
     cols.extend(
-        (HOLDS_BOUNDS.iter()).map(|&preemption_bound| EngineSpec::Loom { preemption_bound }.label()),
+        (HOLDS_BOUNDS.iter())
+            .map(|&preemption_bound| EngineSpec::Loom { preemption_bound }.label()),
     );
     cols.push(pct.to_string());
     let rows: Vec<Vec<String>> = order
@@ -211,7 +212,14 @@ fn anchor_rows(r: &Results) -> Vec<Vec<String>> {
         .collect()
 }
 
-const ANCHOR_HEAD: [&str; 6] = ["SCENE", "TOOL", "CHECKS", "VERDICT", "EXECUTIONS / STATES", "TIME"];
+const ANCHOR_HEAD: [&str; 6] = [
+    "SCENE",
+    "TOOL",
+    "CHECKS",
+    "VERDICT",
+    "EXECUTIONS / STATES",
+    "TIME",
+];
 const ANCHOR_TITLE: &str =
     "dpor beside SPIN (Promela abstraction of the same scene; SPIN: stored states, pan's wall time)";
 
@@ -220,7 +228,10 @@ fn anchor_table(r: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    format!("\n{ANCHOR_TITLE}\n{}", table::render(&ANCHOR_HEAD, &rows, &[0]))
+    format!(
+        "\n{ANCHOR_TITLE}\n{}",
+        table::render(&ANCHOR_HEAD, &rows, &[0])
+    )
 }
 
 /// A Markdown table.
@@ -305,7 +316,10 @@ fn sweep_table(r: &Results) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    format!("\n{SWEEP_TITLE}\n{}", table::render(&SWEEP_HEAD, &rows, &[0]))
+    format!(
+        "\n{SWEEP_TITLE}\n{}",
+        table::render(&SWEEP_HEAD, &rows, &[0])
+    )
 }
 
 /// dpor's proofs of the variants with a Holds property.
@@ -362,7 +376,10 @@ fn dpor_against_pct(r: &Results) -> (usize, usize) {
     }
     let both: Vec<(f64, f64)> = by.values().filter_map(|&(d, p)| Some((d?, p?))).collect();
     // Below a millisecond both are noise: count it as within.
-    let within = both.iter().filter(|(d, p)| *d <= (2.0 * p).max(0.001)).count();
+    let within = both
+        .iter()
+        .filter(|(d, p)| *d <= (2.0 * p).max(0.001))
+        .count();
     (within, both.len())
 }
 
@@ -435,13 +452,21 @@ pub fn summary_markdown(r: &Results) -> String {
         s,
         "\ndpor reached {within} of the {both} expected SC violations both engines found within 2x of shuttle-pct's median time to the first counterexample.\n"
     );
-    let _ = writeln!(s, "{ANCHOR_TITLE}:\n\n{}", markdown(&ANCHOR_HEAD, &anchor_rows(r)));
+    let _ = writeln!(
+        s,
+        "{ANCHOR_TITLE}:\n\n{}",
+        markdown(&ANCHOR_HEAD, &anchor_rows(r))
+    );
     let _ = writeln!(
         s,
         "dpor on every variant with a Holds property (scripted scene, every property, no preemption bound):\n\n{}",
         markdown(&["variant", "complete", "executions", "time"], &proof_rows(r))
     );
-    let _ = writeln!(s, "{SWEEP_TITLE}:\n\n{}", markdown(&SWEEP_HEAD, &sweep_rows(r)));
+    let _ = writeln!(
+        s,
+        "{SWEEP_TITLE}:\n\n{}",
+        markdown(&SWEEP_HEAD, &sweep_rows(r))
+    );
     s += "\n| harness overhead | executions | raw | through kmodel | ratio |\n|---|---|---|---|---|\n";
     for o in &r.overhead {
         let _ = writeln!(
@@ -482,4 +507,57 @@ pub fn scaling_svg(r: &Results) -> String {
         "executions (log scale)",
         &series,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results(rows: Vec<Row>) -> Results {
+        Results {
+            generator: "kmodel bench".into(),
+            machine: "test".into(),
+            settings: "test".into(),
+            total_secs: 1.0,
+            rows,
+            overhead: vec![],
+        }
+    }
+
+    /// The SPIN and sweep tables read their rows: dpor's speed-up is over the engine measured
+    /// after it on the same scenes, and a tool that did not run says why.
+    #[test]
+    fn anchor_and_sweep_tables_read_their_rows() {
+        let sweep = |engine: &str, secs: f64| Row::Sweep {
+            target: "m/v".into(),
+            engine: engine.into(),
+            bounds: "2/3/2/0".into(),
+            scenes_total: 10,
+            scenes: 10,
+            executions: 100,
+            secs,
+            complete: true,
+        };
+        let r = results(vec![
+            Row::Anchor {
+                target: "m/v".into(),
+                tool: "SPIN".into(),
+                what: "safety".into(),
+                verdict: "SPIN not installed (needs spin and cc on PATH)".into(),
+                count: None,
+                secs: None,
+                complete: false,
+            },
+            sweep("dpor", 1.0),
+            sweep("loom k=2", 4.0),
+        ]);
+        let text = render(&r);
+        assert!(text.contains("SPIN not installed"), "{text}");
+        assert!(text.contains("dpor 4.0x"), "{text}");
+        let md = summary_markdown(&r);
+        assert!(
+            md.contains("| m/v | loom k=2 | 2/3/2/0 | 10 of 10 |"),
+            "{md}"
+        );
+    }
 }

@@ -281,7 +281,7 @@ fn the_budget_bounds_given_scenes() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(
-        out.contains("0 under loom") && out.contains("stopped by the time budget"),
+        out.contains("0 under dpor") && out.contains("stopped by the time budget"),
         "{out}"
     );
 }

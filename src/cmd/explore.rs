@@ -63,7 +63,7 @@ pub struct ExploreArgs {
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000), allow_hyphen_values = true)]
     pub shrink_runs: u32,
     /// How long dpor may spend on one scene of an exhaustive sweep; a scene it has not finished
-    /// by then is explored under loom (preemption bound --preemptions) instead, and the report
+    /// by then is explored under loom (preemption bound 2) instead, and the report
     /// counts those scenes (default 1s; 0s: no limit).
     #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub scene_budget: Option<Duration>,

@@ -352,7 +352,9 @@ fn proof_rows(r: &Results) -> Vec<Vec<String>> {
 /// dpor's time to each expected violation against shuttle-pct's median over seeds: how many
 /// dpor found within twice the median, of those both found.
 fn dpor_against_pct(r: &Results) -> (usize, usize) {
-    let mut by: BTreeMap<(&str, &str), (Option<f64>, Option<f64>)> = BTreeMap::new();
+    // Per (target, property): dpor's and shuttle-pct's median seconds, where most runs found it.
+    type Times = (Option<f64>, Option<f64>);
+    let mut by: BTreeMap<(&str, &str), Times> = BTreeMap::new();
     for row in &r.rows {
         if let Row::First {
             target,

@@ -105,6 +105,21 @@ fn values_out_of_range_are_refused_not_adjusted() {
         ),
         (
             &[
+                "explore",
+                "mmcid",
+                "--exhaustive",
+                "--engine",
+                "shuttle-pct",
+            ],
+            "engine 'shuttle-pct' does not sweep exhaustively (engines: dpor, loom)",
+        ),
+        (&["explore", "mmcid", "--engine", "dpor"], "--exhaustive"),
+        (
+            &["bench", "--spin-anchors", "/nonexistent-kmodel-anchors"],
+            "--spin-anchors /nonexistent-kmodel-anchors: no mmcid_v3_livelock.pml there",
+        ),
+        (
+            &[
                 "check",
                 "mrelease",
                 "--param",
@@ -148,6 +163,10 @@ fn negative_numbers_name_the_option_and_its_range() {
         (
             &["bench", "--stress-budget", "-1s"],
             "'--stress-budget <STRESS_BUDGET>': a duration is 0s or more",
+        ),
+        (
+            &["explore", "--scene-budget", "-1s"],
+            "'--scene-budget <SCENE_BUDGET>': a duration is 0s or more",
         ),
         (
             &["replay", "x.json", "--timeout", "-1s"],
@@ -262,7 +281,7 @@ fn the_budget_bounds_given_scenes() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(
-        out.contains("0 under loom") && out.contains("stopped by the time budget"),
+        out.contains("0 under dpor") && out.contains("stopped by the time budget"),
         "{out}"
     );
 }

@@ -44,8 +44,13 @@ pub struct SweepOptions {
     pub engine: EngineSpec,
     pub bounds: SceneBounds,
     pub mode: SweepMode,
-    /// Stop after this long (the sweep is then partial and says so).
+    /// Stop after this long, inside a scene's exploration too (the sweep is then partial and
+    /// says so).
     pub budget: Option<Duration>,
+    /// How long the sweep's engine may spend on one scene before the scene is explored under
+    /// its fallback instead (`defaults::scene_fallback`: dpor gives way to loom k<=2, where
+    /// loom runs the scene; the report counts those scenes). `None`: no limit.
+    pub scene_budget: Option<Duration>,
     /// Explorations spent shrinking one violation's scene, at most.
     pub shrink_runs: u32,
     /// The scenes of this part of the sweep (dealt round-robin by index).
@@ -71,6 +76,7 @@ impl SweepOptions {
             bounds,
             mode,
             budget: None,
+            scene_budget: None,
             shrink_runs: 400,
             shard: Shard::ALL,
             jobs: 1,
@@ -205,37 +211,100 @@ struct Explorer<'a> {
     /// The model's default parameters (scenes carry their own sizes).
     params: Params,
     opts: &'a SweepOptions,
+    /// When the sweep started (its budget bounds each scene's exploration too).
+    start: Instant,
     executions: u64,
     partial: u64,
+    /// Whether the budget cut some scene's exploration short.
+    cut: bool,
+    /// Scenes the sweep's engine gave up on within the scene budget, explored by the fallback.
+    fallbacks: u64,
 }
 
 impl Explorer<'_> {
+    /// Explores `scene`, for at most what is left of the sweep's budget when `budgeted`
+    /// (shrinking a finding is not).
     fn explore(
         &mut self,
         scene: &serde_json::Value,
+        budgeted: bool,
     ) -> Result<BTreeMap<PropertyId, String>, Error> {
+        let left =
+            (self.opts.budget.filter(|_| budgeted)).map(|b| b.saturating_sub(self.start.elapsed()));
         let scenario = (self.model)
             .scenario_for(self.variant, &self.params, Some(scene))
             .map_err(Error::BadInput)?;
-        let opts = Options {
-            jobs: self.opts.jobs,
-            properties: self.model.properties().len(),
-            ..Options::default()
+        // A scene the sweep's engine may give up on, and the engine that explores it then.
+        let fallback = (self.opts.scene_budget)
+            .and_then(|cap| Some((cap, self.fallback_engine(scene)?)))
+            .filter(|_| budgeted);
+        let capped = fallback
+            .as_ref()
+            .is_some_and(|(cap, _)| left.is_none_or(|l| *cap < l));
+        let budget = match &fallback {
+            Some((cap, _)) if capped => Some(*cap),
+            _ => left,
         };
-        let (x, _) = check::explore_minimal(&self.opts.engine, &scenario, opts).map_err(|e| {
-            match Error::from(e) {
-                Error::ModelPanic(m) => Error::ModelPanic(format!("{m} (scene {scene})")),
-                other => Error::EngineRefused(format!("{} (scene {scene})", other.detail())),
+        let mut x = self.run(&self.opts.engine.clone(), &scenario, scene, budget)?;
+        let gave_up = matches!(x.coverage, engine::Coverage::TimeBudget { .. });
+        if let (true, true, Some((_, instead))) = (capped, gave_up, &fallback) {
+            self.fallbacks += 1;
+            let left = left.map(|b| b.saturating_sub(x.elapsed));
+            let y = self.run(instead, &scenario, scene, left)?;
+            for (p, f) in y.found {
+                x.found.entry(p).or_insert(f);
             }
-        })?;
-        self.executions += x.executions;
-        if partial(&self.opts.engine, &x.coverage) {
-            self.partial += 1;
+            x.executions += y.executions;
+            x.coverage = y.coverage;
+            self.tally(instead, &x);
+        } else {
+            self.tally(&self.opts.engine.clone(), &x);
         }
         Ok(x.found
             .into_iter()
             .map(|(p, f)| (p, f.violation.message))
             .collect())
+    }
+
+    /// The engine that explores `scene` when the sweep's engine gives up on it within
+    /// [`SweepOptions::scene_budget`] (see `defaults::SCENE_FALLBACK`), if it runs the variant
+    /// and the scene.
+    fn fallback_engine(&self, scene: &serde_json::Value) -> Option<EngineSpec> {
+        let kind = defaults::scene_fallback(self.opts.engine.kind())?;
+        let size = self.space.check(scene).ok()?;
+        let spec = kind.spec(&Settings::default());
+        (kind.runs(self.variant.engines).is_ok() && engine_runs(&spec, &size)).then_some(spec)
+    }
+
+    /// One exploration of `scene` under `spec`.
+    fn run(
+        &self,
+        spec: &EngineSpec,
+        scenario: &crate::model::Scenario,
+        scene: &serde_json::Value,
+        budget: Option<Duration>,
+    ) -> Result<engine::Exploration, Error> {
+        let opts = Options {
+            jobs: self.opts.jobs,
+            properties: self.model.properties().len(),
+            budget,
+            ..Options::default()
+        };
+        let (x, _) =
+            check::explore_minimal(spec, scenario, opts).map_err(|e| match Error::from(e) {
+                Error::ModelPanic(m) => Error::ModelPanic(format!("{m} (scene {scene})")),
+                other => Error::EngineRefused(format!("{} (scene {scene})", other.detail())),
+            })?;
+        Ok(x)
+    }
+
+    /// Counts a scene's exploration `x` (by `spec`, the engine that had the last word).
+    fn tally(&mut self, spec: &EngineSpec, x: &engine::Exploration) {
+        self.executions += x.executions;
+        if partial(spec, &x.coverage) {
+            self.partial += 1;
+        }
+        self.cut |= matches!(x.coverage, engine::Coverage::TimeBudget { .. });
     }
 
     /// Shrinks a violation of `property` starting from the tree `runner` generates next.
@@ -260,7 +329,7 @@ impl Explorer<'_> {
                 .is_ok_and(|s| engine_runs(&self.opts.engine, &s));
             let still = fits
                 && self
-                    .explore(&cur)
+                    .explore(&cur, false)
                     .is_ok_and(|found| found.contains_key(&property));
             if still {
                 best = cur;
@@ -336,8 +405,11 @@ pub fn sweep(
         space,
         params,
         opts,
+        start,
         executions: 0,
         partial: 0,
+        cut: false,
+        fallbacks: 0,
     };
     // First finding per property: (scene index, scene, message, runner snapshot for shrinking).
     let mut found: BTreeMap<PropertyId, (u64, serde_json::Value, String, Option<TestRunner>)> =
@@ -359,7 +431,7 @@ pub fn sweep(
             report.skipped += 1;
             return Ok(());
         }
-        for (p, msg) in ex.explore(&scene)? {
+        for (p, msg) in ex.explore(&scene, true)? {
             found
                 .entry(p)
                 .or_insert_with(|| (i, scene.clone(), msg, snapshot.cloned()));
@@ -427,6 +499,7 @@ pub fn sweep(
         report.error = Some(e);
     }
     report.partial_scenes = ex.partial;
+    report.stopped_by_budget |= ex.cut;
     report.complete = opts.given.is_none()
         && opts.mode == SweepMode::Exhaustive
         && !report.stopped_by_budget
@@ -483,7 +556,7 @@ pub fn sweep(
     }
     report.executions = ex.executions;
     report.elapsed_secs = start.elapsed().as_secs_f64();
-    report.covered = covered(&report, opts.given.is_some());
+    report.covered = covered(&report, opts.given.is_some(), ex.fallbacks, opts);
     report
 }
 
@@ -496,7 +569,7 @@ fn record(
     property: PropertyId,
     opts: &SweepOptions,
 ) -> Result<Trace, Error> {
-    let first = defaults::EXHAUSTIVE_SWEEP.spec(&Settings::default());
+    let first = defaults::SCENE_RECORDER.spec(&Settings::default());
     // loom first (fewest preemptions, C11) when the scene fits it; the sweep's engine otherwise.
     let mut engines = vec![];
     if engine_runs(&first, &f.size) {
@@ -538,7 +611,7 @@ fn record(
 }
 
 /// The sweep's coverage statement.
-fn covered(r: &SweepReport, given: bool) -> String {
+fn covered(r: &SweepReport, given: bool, fallbacks: u64, opts: &SweepOptions) -> String {
     let mut s = if given {
         format!(
             "the given scenes: {} under {}, {} executions",
@@ -556,9 +629,20 @@ fn covered(r: &SweepReport, given: bool) -> String {
             r.skipped
         );
     }
+    if fallbacks > 0 {
+        let cap = opts.scene_budget.unwrap_or_default().as_secs_f64();
+        let instead = defaults::scene_fallback(r.engine.kind())
+            .map(|k| k.spec(&Settings::default()).to_string())
+            .unwrap_or_default();
+        s += &format!(
+            ", {fallbacks} of them not finished by {} within {cap:.0}s each and explored under \
+             {instead} instead",
+            r.engine.name()
+        );
+    }
     if r.partial_scenes > 0 {
         s += &format!(
-            ", {} scenes explored partially (deadlock)",
+            ", {} scenes explored partially (a deadlock, or the time budget)",
             r.partial_scenes
         );
     }

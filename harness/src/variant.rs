@@ -46,6 +46,12 @@ impl VariantCard {
     pub fn sweep_expected(&self, property: PropertyId) -> Option<Expect> {
         self.sweep.map(|t| t.of(property))
     }
+
+    /// Whether a declared sweep verdict needs weak memory to show (so an SC engine cannot
+    /// sweep the variant: see `engine::defaults::exhaustive_sweep`).
+    pub fn sweep_needs_weak_memory(&self) -> bool {
+        (self.sweep.iter().flat_map(|d| d.entries())).any(|&(_, e)| e == Expect::ViolatedWeakMemory)
+    }
 }
 
 /// One design (or posting) of the modelled mechanism: its card and the model's own typed

@@ -1,6 +1,6 @@
-//! `kmodel explore`: sweep a design over generated scenes (every scene up to a size under loom,
-//! or seeded random scenes under shuttle), shrink each violation, and compare with the
-//! variant's declared sweep verdicts.
+//! `kmodel explore`: sweep a design over generated scenes (every scene up to a size under dpor,
+//! or loom where weak memory is needed; or seeded random scenes under shuttle), shrink each
+//! violation, and compare with the variant's declared sweep verdicts.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use kmodel_harness::engine::{defaults, Settings, Shard};
+use kmodel_harness::engine::{defaults, EngineKind, Settings, Shard};
 use kmodel_harness::model::{lookup, Model, VariantCard};
 use kmodel_harness::scene::{SceneBounds, MAX_SCENES_PER_FILE, MAX_SCENE_FILE_BYTES};
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
@@ -25,10 +25,16 @@ pub struct ExploreArgs {
     /// `MODEL` or `MODEL/VARIANT` (every model with a scene language when omitted); a model
     /// sweeps each variant that declares sweep verdicts.
     pub target: Option<String>,
-    /// Every scene within the bounds under loom (preemption bound --preemptions), smallest
-    /// first, instead of random scenes under shuttle-pct.
+    /// Every scene within the bounds, smallest first, instead of random scenes under
+    /// shuttle-pct: each scene under dpor (every interleaving up to equivalence, SC), or under
+    /// loom (preemption bound --preemptions, C11) for a variant that declares a violation only
+    /// weak memory shows.
     #[arg(long)]
     pub exhaustive: bool,
+    /// The engine of an exhaustive sweep, instead of the variant's default (dpor, or loom where
+    /// a declared violation needs weak memory): `loom` also checks data races.
+    #[arg(long, value_parser = sweep_engine, requires = "exhaustive")]
+    pub engine: Option<EngineKind>,
     /// Random scenes to generate (random sweep).
     #[arg(long, default_value_t = 200, value_parser = whole::<u64>(1..=10_000_000), allow_hyphen_values = true)]
     pub scenes: u64,
@@ -38,7 +44,7 @@ pub struct ExploreArgs {
     /// Largest num_possible_cpus (default: the model's bound for the mode).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=SceneBounds::LIMIT.cpus as i64), allow_hyphen_values = true)]
     pub cpus: Option<u32>,
-    /// Most concurrent actors (loom runs scenes with at most 4).
+    /// Most concurrent actors (loom runs scenes with at most 4; dpor has no such limit).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.actors as i64), allow_hyphen_values = true)]
     pub actors: Option<u32>,
     /// Most operations over all actors.
@@ -47,7 +53,7 @@ pub struct ExploreArgs {
     /// Most set-up steps before the race.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.setup as i64), allow_hyphen_values = true)]
     pub setup: Option<u32>,
-    /// loom's preemption bound per scene (exhaustive sweep).
+    /// loom's preemption bound per scene (exhaustive sweep under loom; dpor has none).
     #[arg(long, default_value_t = defaults::PREEMPTIONS, value_parser = clap::value_parser!(u32).range(0..=8), allow_hyphen_values = true)]
     pub preemptions: u32,
     /// shuttle-pct schedules per scene (random sweep).
@@ -56,6 +62,11 @@ pub struct ExploreArgs {
     /// Explorations spent shrinking one violation's scene, at most.
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000), allow_hyphen_values = true)]
     pub shrink_runs: u32,
+    /// How long dpor may spend on one scene of an exhaustive sweep; a scene it has not finished
+    /// by then is explored under loom (preemption bound 2) instead, and the report
+    /// counts those scenes (default 1s; 0s: no limit).
+    #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
+    pub scene_budget: Option<Duration>,
     /// Stop each sweep after this long (the verdicts then say "not reached"; exit 3).
     #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub budget: Option<Duration>,
@@ -180,10 +191,14 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             ..Settings::default()
         };
         let (engine, mode) = if args.exhaustive {
-            (
-                defaults::EXHAUSTIVE_SWEEP.spec(&settings),
-                SweepMode::Exhaustive,
-            )
+            let kind = args.engine.unwrap_or_else(|| {
+                defaults::exhaustive_sweep(variant.sweep_needs_weak_memory(), variant.engines)
+            });
+            if let Err(why) = kind.runs(variant.engines) {
+                let label = CheckLabel::new(model.name(), variant.name);
+                return input_error(format!("{label}: {kind} cannot sweep it ({why})"));
+            }
+            (kind.spec(&settings), SweepMode::Exhaustive)
         } else {
             (
                 defaults::RANDOM_SWEEP.spec(&settings),
@@ -211,6 +226,8 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             bounds,
             mode,
             budget: args.budget,
+            scene_budget: Some(args.scene_budget.unwrap_or(defaults::SCENE_BUDGET))
+                .filter(|d| !d.is_zero()),
             shrink_runs: args.shrink_runs,
             shard: args.shard.unwrap_or_default(),
             jobs: 1,
@@ -331,6 +348,20 @@ fn print_report(r: &SweepReport) {
                 println!("      -> {}", f.message);
             }
         }
+    }
+}
+
+/// `--engine`: an engine that explores every scene exhaustively.
+fn sweep_engine(s: &str) -> Result<EngineKind, String> {
+    let kind: EngineKind = s.parse()?;
+    if defaults::EXHAUSTIVE_SWEEPS.contains(&kind) {
+        Ok(kind)
+    } else {
+        let names: Vec<&str> = defaults::EXHAUSTIVE_SWEEPS.map(EngineKind::name).to_vec();
+        Err(format!(
+            "engine '{s}' does not sweep exhaustively (engines: {})",
+            names.join(", ")
+        ))
     }
 }
 

@@ -23,6 +23,7 @@ use crate::thread::LOOM_MAX_SPAWNED;
 /// Defaults shared by `kmodel check` and the test suite, so both reach the same verdicts.
 pub mod defaults {
     use super::{EngineKind, EngineSpec, Settings};
+    use crate::model::Engines;
 
     /// loom's preemption bound: every race the models show needs at most this many
     /// preemptions, and the whole suite fits CI with it.
@@ -36,12 +37,45 @@ pub mod defaults {
 
     /// The engines the main job and the tests run: loom (C11, bounded) and shuttle-pct (SC).
     pub const ENGINES: [EngineKind; 2] = [EngineKind::Loom, EngineKind::ShuttlePct];
-    /// The engine of an exhaustive sweep of generated scenes (`kmodel explore --exhaustive`),
-    /// and the first one that records a shrunk scene's counterexample when the scene fits it
-    /// (fewest preemptions, C11).
-    pub const EXHAUSTIVE_SWEEP: EngineKind = EngineKind::Loom;
+    /// The engines of an exhaustive sweep of generated scenes (`kmodel explore --exhaustive`),
+    /// in order of preference (see [`exhaustive_sweep`]): dpor (every interleaving up to
+    /// equivalence under SC, no preemption bound, no four-actor limit), then loom (C11,
+    /// preemption-bounded, at most four actors) for the variants dpor cannot confirm.
+    pub const EXHAUSTIVE_SWEEPS: [EngineKind; 2] = [EngineKind::Dpor, EngineKind::Loom];
+    /// The first engine that records a swept scene's counterexample when the scene fits it
+    /// (fewest preemptions, C11); the sweep's own engine otherwise.
+    pub const SCENE_RECORDER: EngineKind = EngineKind::Loom;
     /// The engine of a random sweep of generated scenes.
     pub const RANDOM_SWEEP: EngineKind = EngineKind::ShuttlePct;
+
+    /// The engine that sweeps a variant's scenes exhaustively: the first of
+    /// [`EXHAUSTIVE_SWEEPS`] that runs the variant (`engines`) and can show every violation it
+    /// declares over its scenes: loom where one needs weak memory (`needs_weak_memory`), dpor
+    /// otherwise. (Neither SC engine sees data races; `judge` treats a declared `data-race`
+    /// as not checked by them.)
+    pub fn exhaustive_sweep(needs_weak_memory: bool, engines: Engines) -> EngineKind {
+        EXHAUSTIVE_SWEEPS
+            .into_iter()
+            .find(|k| (k.weak_memory() || !needs_weak_memory) && k.runs(engines).is_ok())
+            .unwrap_or(EXHAUSTIVE_SWEEPS[0])
+    }
+
+    /// How long `kmodel explore --exhaustive` lets dpor spend on one scene before the scene is
+    /// explored under its fallback instead (`--scene-budget`).
+    pub const SCENE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// The engine that explores a swept scene `sweeping` gave up on (its scene budget ran
+    /// out): loom (preemption-bounded) for dpor; `None` for engines that do not give up.
+    pub fn scene_fallback(sweeping: EngineKind) -> Option<EngineKind> {
+        match sweeping {
+            EngineKind::Dpor => Some(EngineKind::Loom),
+            EngineKind::Loom
+            | EngineKind::ShuttleRandom
+            | EngineKind::ShuttlePct
+            | EngineKind::ShuttleDfs
+            | EngineKind::Stress => None,
+        }
+    }
 
     /// [`ENGINES`] with the default settings.
     pub fn engines() -> Vec<EngineSpec> {
@@ -675,5 +709,23 @@ impl fmt::Display for EngineSpec {
             EngineSpec::Stress { .. } => write!(f, "stress (OS threads)"),
             EngineSpec::Dpor => write!(f, "dpor (every interleaving up to equivalence)"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defaults::{exhaustive_sweep, scene_fallback};
+    use super::EngineKind;
+    use crate::model::Engines;
+
+    /// dpor sweeps unless a declared violation needs weak memory and loom runs the variant.
+    #[test]
+    fn exhaustive_sweeps_pick_dpor_unless_weak_memory_is_needed() {
+        assert_eq!(exhaustive_sweep(false, Engines::All), EngineKind::Dpor);
+        assert_eq!(exhaustive_sweep(true, Engines::All), EngineKind::Loom);
+        let shuttle_only = Engines::ShuttleOnly("unsound under loom");
+        assert_eq!(exhaustive_sweep(true, shuttle_only), EngineKind::Dpor);
+        assert_eq!(scene_fallback(EngineKind::Dpor), Some(EngineKind::Loom));
+        assert_eq!(scene_fallback(EngineKind::Loom), None);
     }
 }

@@ -1,5 +1,6 @@
-//! What `kmodel bench` measures: the cases (time to each expected violation, loom's reach on the
-//! designs that hold, scaling with a parameter) and how one is measured.
+//! What `kmodel bench` measures: the cases (time to each expected violation, dpor's proofs and
+//! loom's reach on the designs that hold, the SPIN comparison, exhaustive sweep throughput,
+//! scaling with a parameter) and how one is measured.
 
 use std::collections::BTreeMap;
 
@@ -7,14 +8,18 @@ use kmodel_harness::check::explore_minimal;
 use kmodel_harness::engine::{
     self, defaults, EngineKind, EngineSpec, Exploration, Options, Settings,
 };
+use kmodel_harness::scene::SceneBounds;
+use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::complete;
 use kmodel_harness::{Engines, Expect, Model, PropertyId, VariantCard};
 
 use super::data::{BenchArgs, Row, Run};
+use super::spin;
 
 /// The engines of the time-to-first-counterexample table, in its column order.
-pub const FIRST_ENGINES: [EngineKind; 4] = [
+pub const FIRST_ENGINES: [EngineKind; 5] = [
     EngineKind::Loom,
+    EngineKind::Dpor,
     EngineKind::ShuttlePct,
     EngineKind::ShuttleRandom,
     EngineKind::Stress,
@@ -48,12 +53,26 @@ pub enum Case {
     },
     /// loom k=2 on the mrelease model with one parameter changed.
     Scaling { param: &'static str, value: u32 },
+    /// dpor on a scripted scene, then SPIN on its Promela abstraction (alone, so the two
+    /// times compare).
+    Anchor { target: &'static str },
+    /// One model's default exhaustive sweep (its first variant loom runs) under dpor, and under
+    /// loom k<=2 over the scenes dpor completed.
+    Sweep {
+        model: &'static dyn Model,
+        variant: &'static VariantCard,
+    },
 }
 
 impl Case {
-    /// Cases that time real threads run alone, after the workers.
+    /// Cases that time real threads or compare times with another tool run alone, after the
+    /// workers.
     pub fn quiet(&self) -> bool {
-        matches!(self, Case::First { engine, .. } if engine.real_threads())
+        match self {
+            Case::First { engine, .. } => engine.real_threads(),
+            Case::Anchor { .. } => true,
+            Case::Holds { .. } | Case::Scaling { .. } | Case::Sweep { .. } => false,
+        }
     }
 }
 
@@ -90,6 +109,16 @@ pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
             cases.push(Case::Holds { model, variant });
         }
     }
+    for &model in registry {
+        let loom_runs =
+            |v: &&VariantCard| v.sweep.is_some() && EngineKind::Loom.runs(v.engines).is_ok();
+        if let Some(variant) = model.variants().into_iter().find(loom_runs) {
+            cases.push(Case::Sweep { model, variant });
+        }
+    }
+    let mut anchors: Vec<&str> = spin::ANCHORS.iter().map(|a| a.target).collect();
+    anchors.dedup();
+    cases.extend(anchors.into_iter().map(|target| Case::Anchor { target }));
     for (param, values) in SCALING {
         for &value in values {
             cases.push(Case::Scaling { param, value });
@@ -136,8 +165,13 @@ pub fn measure(
             let scenario = model.scenario_for(variant, &params, None)?;
             let opts = Options {
                 stop_at: Some(*property),
-                // Real threads get a time budget rather than their full iteration count.
-                budget: engine.real_threads().then_some(args.stress_budget),
+                // Real threads get a time budget rather than their full iteration count; dpor
+                // the proof budget.
+                budget: match engine {
+                    EngineKind::Dpor => Some(args.proof_budget),
+                    e if e.real_threads() => Some(args.stress_budget),
+                    _ => None,
+                },
                 ..one_worker(model.properties().len())
             };
             let seeds = if engine.seeded() { args.seeds } else { 1 };
@@ -167,13 +201,13 @@ pub fn measure(
                 budget: Some(args.budget),
                 ..one_worker(model.properties().len())
             };
-            let mut specs: Vec<EngineSpec> = match variant.engines {
-                Engines::ShuttleOnly(_) => vec![],
-                Engines::All => HOLDS_BOUNDS
-                    .iter()
-                    .map(|&preemption_bound| EngineSpec::Loom { preemption_bound })
-                    .collect(),
-            };
+            let mut specs = vec![EngineSpec::Dpor];
+            if let Engines::All = variant.engines {
+                specs.extend(
+                    (HOLDS_BOUNDS.iter())
+                        .map(|&preemption_bound| EngineSpec::Loom { preemption_bound }),
+                );
+            }
             specs.push(EngineKind::ShuttlePct.spec(&Settings::default()));
             let mut rows = vec![];
             let mut finished = true;
@@ -183,19 +217,31 @@ pub fn measure(
                     // A larger bound cannot finish where a smaller one did not.
                     continue;
                 }
-                let x = engine::explore(spec, &scenario, opts.clone()).map_err(err)?;
-                finished = complete(spec, &x.coverage);
+                let budget = match spec.kind() {
+                    EngineKind::Dpor => args.proof_budget,
+                    _ => args.budget,
+                };
+                let opts = Options {
+                    budget: Some(budget),
+                    ..opts.clone()
+                };
+                let x = engine::explore(spec, &scenario, opts).map_err(err)?;
+                let done = complete(spec, &x.coverage);
+                // Only loom's deepening stops at a bound that did not finish.
+                finished = done || !loom;
                 rows.push(Row::Holds {
                     target: target(*model, variant),
                     engine: spec.label(),
                     executions: x.executions,
                     secs: x.elapsed.as_secs_f64(),
                     explored: spec.describe(&x.coverage, x.executions),
-                    complete: finished,
+                    complete: done,
                 });
             }
             Ok(rows)
         }
+        Case::Anchor { target } => anchor(registry, target, args),
+        Case::Sweep { model, variant } => sweep_throughput(*model, variant, args),
         Case::Scaling { param, value } => {
             let (model, variant) = kmodel_harness::model::lookup(
                 registry,
@@ -221,4 +267,147 @@ pub fn measure(
             }])
         }
     }
+}
+
+/// dpor on `target`'s scripted scene, then each SPIN configuration that abstracts it.
+fn anchor(
+    registry: &'static [&'static dyn Model],
+    target: &str,
+    args: &BenchArgs,
+) -> Result<Vec<Row>, String> {
+    let (model, variant) = kmodel_harness::model::lookup(registry, target)?;
+    let variant = variant.ok_or(format!("{target}: names no variant"))?;
+    let params = model.resolve(&BTreeMap::new())?;
+    let scenario = model.scenario_for(variant, &params, None)?;
+    let opts = Options {
+        budget: Some(args.proof_budget),
+        ..one_worker(model.properties().len())
+    };
+    let spec = EngineSpec::Dpor;
+    let x = engine::explore(&spec, &scenario, opts).map_err(|e| e.to_string())?;
+    let done = complete(&spec, &x.coverage);
+    let verdict = if !x.found.is_empty() {
+        let mut v: Vec<String> = x.found.keys().map(|p| p.to_string()).collect();
+        v.sort();
+        format!("Violated: {}", v.join(", "))
+    } else if done {
+        "Holds".into()
+    } else {
+        format!("not complete in {:.0}s", args.proof_budget.as_secs_f64())
+    };
+    let mut rows = vec![Row::Anchor {
+        target: target.into(),
+        tool: "dpor".into(),
+        what: "every property of the scripted scene (the live lock as a stuck state)".into(),
+        verdict,
+        count: Some(x.executions),
+        secs: Some(x.elapsed.as_secs_f64()),
+        complete: done,
+    }];
+    let installed = spin::installed();
+    for a in spin::ANCHORS.iter().filter(|a| a.target == target) {
+        let not_run = |why: &str| Row::Anchor {
+            target: target.into(),
+            tool: "SPIN".into(),
+            what: a.what.into(),
+            verdict: why.into(),
+            count: None,
+            secs: None,
+            complete: false,
+        };
+        let (Some(dir), Some(version)) = (&args.spin_anchors, &installed) else {
+            rows.push(not_run(if args.spin_anchors.is_none() {
+                "not run (no --spin-anchors DIR)"
+            } else {
+                "SPIN not installed (needs spin and cc on PATH)"
+            }));
+            continue;
+        };
+        rows.push(match spin::run(dir, a, version) {
+            Ok(r) => Row::Anchor {
+                target: target.into(),
+                tool: r.version,
+                what: a.what.into(),
+                verdict: if r.passed { "Holds" } else { "error found" }.into(),
+                count: r.states,
+                secs: Some(r.secs),
+                complete: r.passed,
+            },
+            Err(e) => not_run(&format!("SPIN failed: {}", e.lines().next().unwrap_or(""))),
+        });
+    }
+    Ok(rows)
+}
+
+/// The first `n` scenes of `bounds` in sweep order (smallest first).
+fn first_scenes(model: &dyn Model, bounds: &SceneBounds, n: u64) -> Vec<serde_json::Value> {
+    let space = model.scenes().expect("swept models have scenes");
+    let mut scenes: Vec<_> = (space.enumerate(bounds).into_iter())
+        .map(|s| (space.check(&s).unwrap_or_default(), s))
+        .collect();
+    scenes.sort_by_key(|(size, _)| *size);
+    scenes
+        .into_iter()
+        .take(n as usize)
+        .map(|(_, s)| s)
+        .collect()
+}
+
+/// Scenes an exhaustive sweep explored completely.
+fn completed(r: &SweepReport) -> u64 {
+    r.scenes - r.partial_scenes
+}
+
+/// dpor over the model's default exhaustive bounds (budgeted), then dpor again and loom k<=2 on
+/// the scenes dpor completed, so both rates are over the same scenes.
+fn sweep_throughput(
+    model: &'static dyn Model,
+    variant: &'static VariantCard,
+    args: &BenchArgs,
+) -> Result<Vec<Row>, String> {
+    let space = model.scenes().ok_or("no scenes")?;
+    let bounds = space.exhaustive_bounds();
+    let total = space.enumerate(&bounds).len() as u64;
+    let run = |engine: EngineSpec,
+               given: Option<Vec<serde_json::Value>>|
+     -> Result<SweepReport, String> {
+        let opts = SweepOptions {
+            budget: Some(args.sweep_budget),
+            shrink_runs: 0,
+            record: false,
+            given,
+            ..SweepOptions::new(engine, bounds, SweepMode::Exhaustive)
+        };
+        let r = sweep(model, variant, &opts);
+        match &r.error {
+            Some(e) => Err(format!("{}/{}: {e}", model.name(), variant.name)),
+            None => Ok(r),
+        }
+    };
+    let whole = run(EngineSpec::Dpor, None)?;
+    let n = completed(&whole);
+    let dpor = if whole.complete {
+        whole
+    } else {
+        run(EngineSpec::Dpor, Some(first_scenes(model, &bounds, n)))?
+    };
+    let loom = EngineKind::Loom.spec(&Settings::default());
+    let loom = run(loom, Some(first_scenes(model, &bounds, n)))?;
+    let row = |r: &SweepReport, complete: bool| Row::Sweep {
+        target: format!("{}/{}", model.name(), variant.name),
+        engine: r.engine.label(),
+        bounds: format!(
+            "{}/{}/{}/{}",
+            bounds.cpus, bounds.actors, bounds.ops, bounds.setup
+        ),
+        scenes_total: total,
+        scenes: completed(r),
+        executions: r.executions,
+        secs: r.elapsed_secs,
+        complete,
+    };
+    Ok(vec![
+        row(&dpor, n == total),
+        row(&loom, completed(&loom) == total),
+    ])
 }

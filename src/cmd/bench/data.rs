@@ -20,6 +20,17 @@ pub struct BenchArgs {
     /// Time budget of each loom exploration in the Holds and scaling tables.
     #[arg(long, default_value = "5s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub(super) budget: Duration,
+    /// Time budget of each dpor proof (every variant with a Holds property, and the SPIN
+    /// comparison's scene).
+    #[arg(long, default_value = "60s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
+    pub(super) proof_budget: Duration,
+    /// Time budget of each exhaustive sweep in the throughput table (per model and engine).
+    #[arg(long, default_value = "30s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
+    pub(super) sweep_budget: Duration,
+    /// The SPIN anchor models (mmcid_v3_livelock.pml), run with SPIN beside the dpor engine
+    /// when `spin` and `cc` are on PATH.
+    #[arg(long, value_name = "DIR")]
+    pub(super) spin_anchors: Option<PathBuf>,
     /// Time budget of each stress run.
     #[arg(long, default_value = "1s", value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub(super) stress_budget: Duration,
@@ -69,6 +80,32 @@ pub enum Row {
         value: u32,
         executions: u64,
         secs: f64,
+        complete: bool,
+    },
+    /// One scene proved by dpor or by SPIN (on a Promela abstraction of it), side by side.
+    Anchor {
+        target: String,
+        tool: String,
+        what: String,
+        /// "Holds", "Violated", "not complete", or why the tool did not run.
+        verdict: String,
+        /// Executions (dpor) or stored states (SPIN).
+        count: Option<u64>,
+        secs: Option<f64>,
+        complete: bool,
+    },
+    /// One model's exhaustive sweep over the same scenes under one engine.
+    Sweep {
+        target: String,
+        engine: String,
+        bounds: String,
+        /// Scenes within the bounds in all.
+        scenes_total: u64,
+        /// Scenes explored completely by the engine.
+        scenes: u64,
+        executions: u64,
+        secs: f64,
+        /// Every scene of the bounds explored completely.
         complete: bool,
     },
 }

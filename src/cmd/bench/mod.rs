@@ -1,15 +1,19 @@
-//! `kmodel bench`: how fast each engine finds every expected violation, how far loom gets on
-//! the designs that hold, what the harness costs over raw loom / shuttle, and how exploration
-//! grows with the scenario. Prints tables, writes JSON, a Markdown summary and an SVG plot.
+//! `kmodel bench`: how fast each engine finds every expected violation, what dpor proves and how
+//! far loom gets on the designs that hold, dpor beside SPIN on one scene, exhaustive sweep
+//! throughput under dpor and loom, what the harness costs over raw loom / shuttle, and how
+//! exploration grows with the scenario. Prints tables, writes JSON, a Markdown summary and an
+//! SVG plot.
 //!
-//! Cases are dealt to worker processes (one per CPU); the stress engine and the overhead
-//! measurement then run alone in this process, since they time real threads.
+//! Cases are dealt to worker processes (one per CPU); the stress engine, the SPIN comparison and
+//! the overhead measurement then run alone in this process, since they time real threads or
+//! compare with another tool.
 
 //!
 //! `cases.rs` says what is measured and how, `tables.rs` how the results read.
 
 mod cases;
 mod data;
+mod spin;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -39,7 +43,10 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
             measure(registry, case, &args)
         });
     }
-    if let Err(e) = check_out_dir(&args.out, args.force).and_then(|()| super::temp_dir_usable()) {
+    let checked = check_out_dir(&args.out, args.force)
+        .and_then(|()| super::temp_dir_usable())
+        .and_then(|()| args.spin_anchors.as_deref().map_or(Ok(()), spin::check_dir));
+    if let Err(e) = checked {
         return input_error(e);
     }
     let started = Instant::now();
@@ -61,7 +68,10 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
         Err(e) => return input_error(e),
     };
     for (i, case) in cases.iter().enumerate().filter(|(_, c)| c.quiet()) {
-        bar.set(format!("stress runs, alone ({i}/{})", cases.len()));
+        bar.set(format!(
+            "stress runs and the SPIN comparison, alone ({i}/{})",
+            cases.len()
+        ));
         match measure(registry, case, &args) {
             Ok(r) => {
                 rows.insert(i, r);
@@ -76,14 +86,16 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
         generator: GENERATOR.into(),
         machine: machine(),
         settings: format!(
-            "loom k<={} by iterative deepening; shuttle {} seeds x <= {} schedules (PCT depth {}); stress {} iterations or {:?}; loom budget {:?} per bound",
+            "loom k<={} by iterative deepening; dpor budget {:?} per proof; shuttle {} seeds x <= {} schedules (PCT depth {}); stress {} iterations or {:?}; loom budget {:?} per bound; sweeps {:?} per model and engine",
             defaults::PREEMPTIONS,
+            args.proof_budget,
             args.seeds,
             args.schedules,
             defaults::PCT_DEPTH,
             defaults::STRESS_ITERATIONS,
             args.stress_budget,
-            args.budget
+            args.budget,
+            args.sweep_budget
         ),
         total_secs: started.elapsed().as_secs_f64(),
         rows: rows.into_values().flatten().collect(),

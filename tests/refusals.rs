@@ -165,8 +165,8 @@ fn negative_numbers_name_the_option_and_its_range() {
             "'--stress-budget <STRESS_BUDGET>': a duration is 0s or more",
         ),
         (
-            &["explore", "--scene-budget", "-1s"],
-            "'--scene-budget <SCENE_BUDGET>': a duration is 0s or more",
+            &["explore", "--scene-executions", "-1"],
+            "'--scene-executions <SCENE_EXECUTIONS>': expected a whole number in 0..=",
         ),
         (
             &["replay", "x.json", "--timeout", "-1s"],

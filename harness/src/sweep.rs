@@ -47,10 +47,12 @@ pub struct SweepOptions {
     /// Stop after this long, inside a scene's exploration too (the sweep is then partial and
     /// says so).
     pub budget: Option<Duration>,
-    /// How long the sweep's engine may spend on one scene before the scene is explored under
-    /// its fallback instead (`defaults::scene_fallback`: dpor gives way to loom k<=2, where
-    /// loom runs the scene; the report counts those scenes). `None`: no limit.
-    pub scene_budget: Option<Duration>,
+    /// How many executions the sweep's engine may spend on one scene before the scene is
+    /// explored under its fallback instead (`defaults::scene_fallback`: dpor gives way to loom
+    /// k<=2, where loom runs the scene; the report counts those scenes). A count, not a time,
+    /// so which scenes fall back is the same on every machine (a complete dpor run's count does
+    /// not depend on workers); what the capped run found is discarded. `None`: no limit.
+    pub scene_cap: Option<u64>,
     /// Explorations spent shrinking one violation's scene, at most.
     pub shrink_runs: u32,
     /// The scenes of this part of the sweep (dealt round-robin by index).
@@ -76,7 +78,7 @@ impl SweepOptions {
             bounds,
             mode,
             budget: None,
-            scene_budget: None,
+            scene_cap: None,
             shrink_runs: 400,
             shard: Shard::ALL,
             jobs: 1,
@@ -235,27 +237,19 @@ impl Explorer<'_> {
             .scenario_for(self.variant, &self.params, Some(scene))
             .map_err(Error::BadInput)?;
         // A scene the sweep's engine may give up on, and the engine that explores it then.
-        let fallback = (self.opts.scene_budget)
+        let fallback = (self.opts.scene_cap)
             .and_then(|cap| Some((cap, self.fallback_engine(scene)?)))
             .filter(|_| budgeted);
-        let capped = fallback
-            .as_ref()
-            .is_some_and(|(cap, _)| left.is_none_or(|l| *cap < l));
-        let budget = match &fallback {
-            Some((cap, _)) if capped => Some(*cap),
-            _ => left,
-        };
-        let mut x = self.run(&self.opts.engine.clone(), &scenario, scene, budget)?;
-        let gave_up = matches!(x.coverage, engine::Coverage::TimeBudget { .. });
-        if let (true, true, Some((_, instead))) = (capped, gave_up, &fallback) {
+        let cap = fallback.as_ref().map(|(cap, _)| *cap);
+        let mut x = self.run(&self.opts.engine.clone(), &scenario, scene, left, cap)?;
+        let gave_up = matches!(x.coverage, engine::Coverage::ExecutionCap { .. });
+        if let (true, Some((_, instead))) = (gave_up, &fallback) {
             self.fallbacks += 1;
             let left = left.map(|b| b.saturating_sub(x.elapsed));
-            let y = self.run(instead, &scenario, scene, left)?;
-            for (p, f) in y.found {
-                x.found.entry(p).or_insert(f);
-            }
-            x.executions += y.executions;
-            x.coverage = y.coverage;
+            let spent = x.executions;
+            // Only the fallback's findings count: the capped run's depend on worker timing.
+            x = self.run(instead, &scenario, scene, left, None)?;
+            x.executions += spent;
             self.tally(instead, &x);
         } else {
             self.tally(&self.opts.engine.clone(), &x);
@@ -267,7 +261,7 @@ impl Explorer<'_> {
     }
 
     /// The engine that explores `scene` when the sweep's engine gives up on it within
-    /// [`SweepOptions::scene_budget`] (see `defaults::SCENE_FALLBACK`), if it runs the variant
+    /// [`SweepOptions::scene_cap`] (see `defaults::SCENE_FALLBACK`), if it runs the variant
     /// and the scene.
     fn fallback_engine(&self, scene: &serde_json::Value) -> Option<EngineSpec> {
         let kind = defaults::scene_fallback(self.opts.engine.kind())?;
@@ -283,11 +277,13 @@ impl Explorer<'_> {
         scenario: &crate::model::Scenario,
         scene: &serde_json::Value,
         budget: Option<Duration>,
+        max_executions: Option<u64>,
     ) -> Result<engine::Exploration, Error> {
         let opts = Options {
             jobs: self.opts.jobs,
             properties: self.model.properties().len(),
             budget,
+            max_executions,
             ..Options::default()
         };
         let (x, _) =
@@ -630,13 +626,13 @@ fn covered(r: &SweepReport, given: bool, fallbacks: u64, opts: &SweepOptions) ->
         );
     }
     if fallbacks > 0 {
-        let cap = opts.scene_budget.unwrap_or_default().as_secs_f64();
+        let cap = opts.scene_cap.unwrap_or_default();
         let instead = defaults::scene_fallback(r.engine.kind())
             .map(|k| k.spec(&Settings::default()).to_string())
             .unwrap_or_default();
         s += &format!(
-            ", {fallbacks} of them not finished by {} within {cap:.0}s each and explored under \
-             {instead} instead",
+            ", {fallbacks} of them not finished by {} within {cap} executions each and explored \
+             under {instead} instead",
             r.engine.name()
         );
     }

@@ -62,11 +62,11 @@ pub struct ExploreArgs {
     /// Explorations spent shrinking one violation's scene, at most.
     #[arg(long, default_value_t = 400, value_parser = clap::value_parser!(u32).range(0..=100_000), allow_hyphen_values = true)]
     pub shrink_runs: u32,
-    /// How long dpor may spend on one scene of an exhaustive sweep; a scene it has not finished
-    /// by then is explored under loom (preemption bound 2) instead, and the report
-    /// counts those scenes (default 1s; 0s: no limit).
-    #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
-    pub scene_budget: Option<Duration>,
+    /// How many executions dpor may spend on one scene of an exhaustive sweep; a scene with
+    /// more equivalence classes is explored under loom (preemption bound 2) instead, and the
+    /// report counts those scenes (0: no limit).
+    #[arg(long, default_value_t = defaults::SCENE_EXECUTIONS, value_parser = whole::<u64>(0..=u64::MAX), allow_hyphen_values = true)]
+    pub scene_executions: u64,
     /// Stop each sweep after this long (the verdicts then say "not reached"; exit 3).
     #[arg(long, value_parser = crate::cmd::duration, allow_hyphen_values = true)]
     pub budget: Option<Duration>,
@@ -226,8 +226,7 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             bounds,
             mode,
             budget: args.budget,
-            scene_budget: Some(args.scene_budget.unwrap_or(defaults::SCENE_BUDGET))
-                .filter(|d| !d.is_zero()),
+            scene_cap: Some(args.scene_executions).filter(|&n| n > 0),
             shrink_runs: args.shrink_runs,
             shard: args.shard.unwrap_or_default(),
             jobs: 1,

@@ -29,6 +29,10 @@ pub enum Coverage {
     Sampled,
     /// The time budget ran out first.
     TimeBudget { budget_secs: f64 },
+    /// The execution cap ([`Options::max_executions`]) was reached first: which executions
+    /// ran before it is deterministic with one worker only, so callers use it as a "too big"
+    /// test and discard what the capped run found.
+    ExecutionCap { executions: u64 },
     /// Every property was already violated, so exploring further could not change a verdict.
     AllViolated,
     /// A deadlock ended the exploration (loom cannot continue past one).
@@ -41,6 +45,7 @@ pub enum Coverage {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum StopReason {
     Budget,
+    ExecutionCap,
     AllViolated,
 }
 
@@ -64,6 +69,8 @@ pub struct Found {
 pub struct Options {
     /// Stop after this long (the verdict then says so).
     pub budget: Option<Duration>,
+    /// Stop after this many executions (`kmodel explore`'s per-scene cap for dpor).
+    pub max_executions: Option<u64>,
     /// Worker threads for shuttle random / PCT lanes.
     pub jobs: usize,
     /// The part of the search this exploration runs; see [`Shard`].
@@ -180,6 +187,12 @@ impl Control {
         if let Some(b) = self.opts.budget {
             if self.start.elapsed() >= b {
                 self.stop_with(StopReason::Budget);
+                return false;
+            }
+        }
+        if let Some(cap) = self.opts.max_executions {
+            if self.executions.load(Relaxed) >= cap {
+                self.stop_with(StopReason::ExecutionCap);
                 return false;
             }
         }
@@ -320,6 +333,9 @@ impl Control {
         {
             Some(StopReason::Budget) => Coverage::TimeBudget {
                 budget_secs: self.opts.budget.unwrap_or_default().as_secs_f64(),
+            },
+            Some(StopReason::ExecutionCap) => Coverage::ExecutionCap {
+                executions: self.opts.max_executions.unwrap_or_default(),
             },
             Some(StopReason::AllViolated) => Coverage::AllViolated,
             None if self.executions.load(Relaxed) == 0 => Coverage::NoExecutions,

@@ -60,9 +60,10 @@ pub mod defaults {
             .unwrap_or(EXHAUSTIVE_SWEEPS[0])
     }
 
-    /// How long `kmodel explore --exhaustive` lets dpor spend on one scene before the scene is
-    /// explored under its fallback instead (`--scene-budget`).
-    pub const SCENE_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+    /// How many executions `kmodel explore --exhaustive` lets dpor spend on one scene before
+    /// the scene is explored under its fallback instead (`--scene-executions`): a count, so the
+    /// same scenes fall back on every machine.
+    pub const SCENE_EXECUTIONS: u64 = 20_000;
 
     /// The engine that explores a swept scene `sweeping` gave up on (its scene budget ran
     /// out): loom (preemption-bounded) for dpor; `None` for engines that do not give up.
@@ -549,7 +550,7 @@ impl EngineSpec {
             | Coverage::ExhaustiveUpToBound { .. }
             | Coverage::UpToEquivalence { .. } => finished,
             Coverage::Sampled => sampled,
-            Coverage::TimeBudget { .. } => Reach::Cut,
+            Coverage::TimeBudget { .. } | Coverage::ExecutionCap { .. } => Reach::Cut,
             Coverage::AllViolated => Reach::AllViolated,
             Coverage::StoppedByDeadlock => Reach::Deadlock,
             Coverage::NoExecutions => Reach::Cut,
@@ -566,6 +567,9 @@ impl EngineSpec {
                     format!("{budget_secs:.3}s")
                 };
                 return format!("stopped by the {b} time budget after {n} executions");
+            }
+            Coverage::ExecutionCap { executions } => {
+                return format!("stopped at the cap of {executions} executions")
             }
             Coverage::AllViolated => {
                 return format!("stopped after {n} executions: every property already violated")

@@ -42,6 +42,9 @@ pub mod defaults {
     pub const EXHAUSTIVE_SWEEP: EngineKind = EngineKind::Loom;
     /// The engine of a random sweep of generated scenes.
     pub const RANDOM_SWEEP: EngineKind = EngineKind::ShuttlePct;
+    /// The engine of the races of a state sweep (small races from many set-up states: every
+    /// interleaving, cheaply).
+    pub const STATE_SWEEP: EngineKind = EngineKind::Dpor;
 
     /// [`ENGINES`] with the default settings.
     pub fn engines() -> Vec<EngineSpec> {

@@ -107,7 +107,7 @@ pub trait Scenes: Send + Sync + 'static {
     fn script(&self, scene: &Self::Scene) -> String;
 
     /// [`scenario`](Scenes::scenario) that also reports the states the scene reaches to `sink`
-    /// (set-up exploration, [`crate::setup`]); by default the plain body, reporting nothing.
+    /// (set-up exploration, the `setup` module); by default the plain body, reporting nothing.
     fn observe(&self, design: &Self::Design, scene: &Self::Scene, sink: StateSink) -> Scenario {
         let _ = sink;
         self.scenario(design, scene)

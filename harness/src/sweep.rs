@@ -29,7 +29,7 @@ pub enum SweepMode {
     Random { seed: u64, scenes: u64 },
     /// The states set-ups of at most `bounds.setup` steps reach (breadth first, deduplicated),
     /// then races of at most `bounds.actors` actors and `bounds.ops` operations from each
-    /// (see [`crate::setup`]).
+    /// (see the `setup` module).
     States { races: RaceChoice },
 }
 

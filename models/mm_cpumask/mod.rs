@@ -24,7 +24,6 @@ mod proc;
 mod properties;
 pub mod scene;
 mod space;
-mod state;
 #[cfg(test)]
 mod tests;
 mod tlb;
@@ -85,13 +84,11 @@ impl KernelModel for MmCpumask {
             "proc.rs",
             "scene.rs",
             "space.rs",
-            "state.rs",
         ],
         port: kmodel_harness::port_file!("port.toml"),
     };
     const VARIANTS: &'static [Variant<Setup>] = VARIANTS;
     const SCENES: Option<&'static MmCpumaskScenes> = Some(&MmCpumaskScenes);
-    const SETUP: Option<&'static dyn kmodel_harness::setup::SetupSpace> = Some(&MmCpumaskScenes);
 
     fn scenario(design: &Setup, params: &Knobs) -> Scenario {
         scenario(design, params)

@@ -234,13 +234,6 @@ impl Scene {
 
     /// Runs the scene under `setup`: one execution's body.
     pub fn run(&self, setup: Setup) {
-        self.observe(setup, None);
-    }
-
-    /// [`Scene::run`], reporting the state after the set-up and once the actors joined to
-    /// `sink` (set-up exploration; the key is in `state.rs`). A set-up alone goes quiet and is
-    /// checked too (a race of nothing).
-    pub(crate) fn observe(&self, setup: Setup, sink: Option<&StateSink>) {
         let sys = Arc::new(System::new(
             setup.policy,
             setup.ablation,
@@ -252,9 +245,9 @@ impl Scene {
         for s in &self.setup {
             do_op(&sys, Some(s.cpu), s.op, setup, checks);
         }
-        let race = sink.is_none_or(|k| execution_spent() || k.after_setup(|| sys.state_key()));
-        let handles: Vec<_> = (self.actors.iter())
-            .filter(|_| race)
+        let handles: Vec<_> = self
+            .actors
+            .iter()
             .enumerate()
             .map(|(n, a)| {
                 let (s, ops, cpu) = (sys.clone(), a.ops.clone(), a.cpu);
@@ -271,9 +264,6 @@ impl Scene {
             .collect();
         for h in handles {
             h.join();
-        }
-        if let Some(k) = sink.filter(|_| race) {
-            k.after_race(sys.state_key());
         }
         // Once quiet: nothing is switching or flushing any more.
         check_quiet(&sys, checks.quiet_first);

@@ -8,7 +8,7 @@ use kmodel_harness::prelude::*;
 use kmodel_harness::scene::{programs, sequences};
 use proptest::prelude::*;
 
-use super::design::{Knobs, Setup};
+use super::design::Setup;
 use super::scene::{
     excludes_self, switches_away, Actor, Checks, Next, Op, Scene, Step, MAX_CPUS, MAX_NR_CPU_IDS,
     MAX_THREADS,
@@ -16,8 +16,8 @@ use super::scene::{
 
 /// The CPU numbers of the enumerated "spread" layout (`nr_cpu_ids = 100`): CPU1 and CPU70 sit in
 /// different 32-bit hex chunks and different 64-bit words.
-pub(super) const SPREAD: [usize; MAX_CPUS] = [1, 70, 33, 99];
-pub(super) const SPREAD_NR: usize = 100;
+const SPREAD: [usize; MAX_CPUS] = [1, 70, 33, 99];
+const SPREAD_NR: usize = 100;
 
 /// The generator's operations (thread numbers and masks are reduced by `normalize`).
 fn any_op() -> impl Strategy<Value = Op> {
@@ -213,7 +213,7 @@ fn all_ops_live(s: &Scene) -> bool {
 }
 
 /// Every CPU operation of a system with `k` CPUs and `t` threads (reads are reader actors).
-pub(super) fn alphabet(k: usize, t: usize) -> Vec<Op> {
+fn alphabet(k: usize, t: usize) -> Vec<Op> {
     let mut ops: Vec<Op> = (0..t).map(|x| Op::Switch(Next::Thread(x))).collect();
     ops.extend([Op::Switch(Next::Other), Op::Switch(Next::Kthread)]);
     ops.extend((0..t).map(Op::Pull));
@@ -451,20 +451,6 @@ impl Scenes for MmCpumaskScenes {
         let setup = *setup;
         let scene = scene.clone();
         Arc::new(move || scene.run(setup))
-    }
-
-    fn scripted(&self) -> Vec<(&'static str, Scene)> {
-        let k = Knobs::default();
-        vec![
-            ("migration", Scene::migration(&k)),
-            ("lazy-return", Scene::lazy_return(&k)),
-        ]
-    }
-
-    fn observe(&self, setup: &Setup, scene: &Scene, sink: StateSink) -> Scenario {
-        let setup = *setup;
-        let scene = scene.clone();
-        Arc::new(move || scene.observe(setup, Some(&sink)))
     }
 
     fn script(&self, s: &Scene) -> String {

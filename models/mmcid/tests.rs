@@ -470,7 +470,10 @@ mod states {
     #[test]
     fn default_state_sweep_finds_livelock_and_leak_without_scripted_scenes() {
         let r = states(RaceChoice::Every, MmcidScenes::SETUP);
-        let cov = r.setup.as_ref().expect("a state sweep reports its coverage");
+        let cov = r
+            .setup
+            .as_ref()
+            .expect("a state sweep reports its coverage");
         assert_eq!(cov.scripted, 0);
         assert_eq!(cov.states, 1135, "{cov}");
         assert_eq!(
@@ -482,9 +485,19 @@ mod states {
         );
         assert_eq!(cov.races, cov.race_programs, "every race explored: {cov}");
         assert!(violated(&r, NO_LIVELOCK), "{}", r.covered);
-        assert!(violated(&r, super::super::properties::NO_CID_LEAK), "{}", r.covered);
-        let leak = r.properties.iter().find(|p| p.property.as_str() == "no-cid-leak");
-        assert_eq!(leak.map(|p| p.agreement.clone()), Some(Agreement::Unexpected));
+        assert!(
+            violated(&r, super::super::properties::NO_CID_LEAK),
+            "{}",
+            r.covered
+        );
+        let leak = r
+            .properties
+            .iter()
+            .find(|p| p.property.as_str() == "no-cid-leak");
+        assert_eq!(
+            leak.map(|p| p.agreement.clone()),
+            Some(Agreement::Unexpected)
+        );
         assert_eq!(leak.unwrap().finding.as_ref().unwrap().size.setup, 4);
     }
 

@@ -32,7 +32,7 @@ pub struct ExploreArgs {
     #[arg(long, conflicts_with = "random")]
     pub exhaustive: bool,
     /// Random scenes (random set-up histories and races) under shuttle-pct instead of the state
-    /// sweep.
+    /// sweep (the default of a model without a set-up language).
     #[arg(long)]
     pub random: bool,
     /// Leave the model's scripted scenes out: the state sweep does not explore them first, a

@@ -8,8 +8,8 @@
 //! - `race.rs`: the races from each state, every one or coverage-guided.
 //! - `coverage.rs`: the numbers a sweep reports ([`SetupCoverage`], [`Closure`]).
 //!
-//! `state.rs` and `space.rs` sit beside [`crate::scene`] (models and `scene.rs` use them); the
-//! rest sits beside [`crate::sweep`], which drives it.
+//! `state.rs` and `space.rs` sit beside the `scene` module (models and `scene.rs` use them);
+//! the rest sits beside `sweep`, which drives it.
 
 pub mod coverage;
 pub mod graph;

@@ -166,7 +166,7 @@ fn negative_numbers_name_the_option_and_its_range() {
         ),
         (
             &["explore", "--scene-executions", "-1"],
-            "'--scene-executions <SCENE_EXECUTIONS>': expected a whole number in 0..=",
+            "'--scene-executions <SCENE_EXECUTIONS>': expected a whole number of at least 0",
         ),
         (
             &["replay", "x.json", "--timeout", "-1s"],

@@ -29,6 +29,7 @@ pub mod replay;
 pub mod results;
 pub mod rt;
 pub mod scene;
+pub mod setup;
 pub mod sweep;
 pub mod sync;
 pub mod thread;
@@ -61,6 +62,7 @@ pub mod prelude {
         check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
     };
     pub use crate::scene::{NoScenes, SceneBounds, SceneSize, Scenes};
+    pub use crate::setup::{SetupStates, StateKey, StateSink};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,
         Condvar, Ghost, GhostBool, GhostU32, GhostU64, GhostUsize, Mutex, MutexGuard, Ordering,

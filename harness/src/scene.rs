@@ -11,6 +11,7 @@ use proptest::strategy::{BoxedStrategy, Strategy};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::setup::state::StateSink;
 use crate::variant::Scenario;
 
 /// The largest scenes a sweep considers. Every bound is inclusive; sizes start at one CPU.
@@ -120,6 +121,25 @@ pub trait Scenes: Send + Sync + 'static {
 
     /// The scene as a short script a reviewer reads before the timeline, one line per step.
     fn script(&self, scene: &Self::Scene) -> String;
+
+    /// [`scenario`](Scenes::scenario) that also reports the states the scene reaches to `sink`
+    /// (set-up exploration, the `setup` module); by default the plain body, reporting nothing.
+    fn observe(&self, design: &Self::Design, scene: &Self::Scene, sink: StateSink) -> Scenario {
+        let _ = sink;
+        self.scenario(design, scene)
+    }
+
+    /// The scripted scenes the language holds as named members: a state sweep explores them
+    /// first, and [`strategy`](Scenes::strategy) may seed random scenes from them.
+    fn scripted(&self) -> Vec<(&'static str, Self::Scene)> {
+        vec![]
+    }
+
+    /// [`strategy`](Scenes::strategy) without the scripted scenes (`explore --no-scripted`,
+    /// which measures the generator alone); the default draws none.
+    fn generated(&self, b: &SceneBounds) -> BoxedStrategy<Self::Scene> {
+        self.strategy(b)
+    }
 }
 
 /// Object-safe view of [`Scenes`], with scenes as JSON values.
@@ -127,6 +147,10 @@ pub trait SceneSpace: Send + Sync {
     fn exhaustive_bounds(&self) -> SceneBounds;
     fn random_bounds(&self) -> SceneBounds;
     fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<serde_json::Value>;
+    /// Random scenes without the scripted ones ([`Scenes::generated`]).
+    fn generated(&self, b: &SceneBounds) -> BoxedStrategy<serde_json::Value>;
+    /// The scripted members, by name ([`Scenes::scripted`]).
+    fn scripted(&self) -> Vec<(&'static str, serde_json::Value)>;
     fn enumerate(&self, b: &SceneBounds) -> Vec<serde_json::Value>;
     /// Parses and validates a stored scene.
     fn check(&self, scene: &serde_json::Value) -> Result<SceneSize, String>;
@@ -166,6 +190,16 @@ impl<S: Scenes> SceneSpace for S {
 
     fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<serde_json::Value> {
         Scenes::strategy(self, b).prop_map(|s| to_json(&s)).boxed()
+    }
+
+    fn generated(&self, b: &SceneBounds) -> BoxedStrategy<serde_json::Value> {
+        Scenes::generated(self, b).prop_map(|s| to_json(&s)).boxed()
+    }
+
+    fn scripted(&self) -> Vec<(&'static str, serde_json::Value)> {
+        (Scenes::scripted(self).iter())
+            .map(|(name, s)| (*name, to_json(s)))
+            .collect()
     }
 
     fn enumerate(&self, b: &SceneBounds) -> Vec<serde_json::Value> {

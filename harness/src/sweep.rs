@@ -15,6 +15,7 @@ use crate::engine::{self, defaults, EngineSpec, Options, Settings, Shard};
 use crate::model::{Expect, Model, Params, VariantCard};
 use crate::rt::PropertyId;
 use crate::scene::{SceneBounds, SceneSize, SceneSpace};
+use crate::setup::{self, RaceChoice, Raced, SetupCoverage, StateSink};
 use crate::trace::Trace;
 use crate::verdict::{judge, partial, Agreement, CheckLabel, Error, Judged, Scope, Verdicts};
 
@@ -26,6 +27,10 @@ pub enum SweepMode {
     Exhaustive,
     /// `scenes` random scenes within the bounds, from `seed`.
     Random { seed: u64, scenes: u64 },
+    /// The states set-ups of at most `bounds.setup` steps reach (breadth first, deduplicated),
+    /// then races of at most `bounds.actors` actors and `bounds.ops` operations from each
+    /// (see the `setup` module).
+    States { races: RaceChoice },
 }
 
 impl fmt::Display for SweepMode {
@@ -33,6 +38,7 @@ impl fmt::Display for SweepMode {
         match self {
             SweepMode::Exhaustive => f.write_str("every scene"),
             SweepMode::Random { seed, scenes } => write!(f, "{scenes} random scenes (seed {seed})"),
+            SweepMode::States { races } => write!(f, "set-up states, then {races}"),
         }
     }
 }
@@ -67,6 +73,9 @@ pub struct SweepOptions {
     /// Explore exactly these scenes instead of generating them (reproducing a finding);
     /// nothing is shrunk.
     pub given: Option<Vec<serde_json::Value>>,
+    /// Whether the model's scripted scenes take part: explored first by a state sweep, seeding
+    /// a random one (false: `--no-scripted`, the generator alone).
+    pub scripted: bool,
 }
 
 impl SweepOptions {
@@ -85,6 +94,7 @@ impl SweepOptions {
             record: true,
             progress: None,
             given: None,
+            scripted: true,
         }
     }
 }
@@ -141,6 +151,9 @@ pub struct SweepReport {
     pub error: Option<Error>,
     #[serde(default)]
     pub shard: Shard,
+    /// A state sweep's coverage: set-up states, closure, races.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupCoverage>,
 }
 
 impl Judged for SweepProperty {
@@ -225,17 +238,20 @@ struct Explorer<'a> {
 
 impl Explorer<'_> {
     /// Explores `scene`, for at most what is left of the sweep's budget when `budgeted`
-    /// (shrinking a finding is not).
+    /// (shrinking a finding is not); with a `sink`, the body also reports its states there.
     fn explore(
         &mut self,
         scene: &serde_json::Value,
         budgeted: bool,
+        sink: Option<&StateSink>,
     ) -> Result<BTreeMap<PropertyId, String>, Error> {
         let left =
             (self.opts.budget.filter(|_| budgeted)).map(|b| b.saturating_sub(self.start.elapsed()));
-        let scenario = (self.model)
-            .scenario_for(self.variant, &self.params, Some(scene))
-            .map_err(Error::BadInput)?;
+        let scenario = match sink {
+            Some(sink) => (self.model).observe_for(self.variant, scene, sink.clone()),
+            None => (self.model).scenario_for(self.variant, &self.params, Some(scene)),
+        }
+        .map_err(Error::BadInput)?;
         // A scene the sweep's engine may give up on, and the engine that explores it then.
         let fallback = (self.opts.scene_cap)
             .and_then(|cap| Some((cap, self.fallback_engine(scene)?)))
@@ -325,7 +341,7 @@ impl Explorer<'_> {
                 .is_ok_and(|s| engine_runs(&self.opts.engine, &s));
             let still = fits
                 && self
-                    .explore(&cur, false)
+                    .explore(&cur, false, None)
                     .is_ok_and(|found| found.contains_key(&property));
             if still {
                 best = cur;
@@ -373,6 +389,7 @@ pub fn sweep(
         properties: Verdicts::default(),
         error: None,
         shard: opts.shard,
+        setup: None,
     };
     let Some(space) = model.scenes() else {
         report.error = Some(Error::BadInput(format!(
@@ -413,12 +430,12 @@ pub fn sweep(
     let over_budget = |start: &Instant| opts.budget.is_some_and(|b| start.elapsed() >= b);
     let mut visit = |i: u64,
                      scene: serde_json::Value,
-                     snapshot: Option<&TestRunner>,
+                     origin: Origin,
                      ex: &mut Explorer,
                      report: &mut SweepReport|
      -> Result<(), Error> {
         let size = space.check(&scene).map_err(Error::BadInput)?;
-        if opts.given.is_none() && !size.within(&opts.bounds) {
+        if origin.generated() && opts.given.is_none() && !size.within(&opts.bounds) {
             return Err(Error::ModelPanic(format!(
                 "generated scene of size {size} outside the bounds"
             )));
@@ -427,7 +444,12 @@ pub fn sweep(
             report.skipped += 1;
             return Ok(());
         }
-        for (p, msg) in ex.explore(&scene, true)? {
+        let (snapshot, sink) = match origin {
+            Origin::Random(runner) => (Some(runner), None),
+            Origin::Race(sink) => (None, Some(sink)),
+            Origin::Listed | Origin::Generated => (None, None),
+        };
+        for (p, msg) in ex.explore(&scene, true, sink)? {
             found
                 .entry(p)
                 .or_insert_with(|| (i, scene.clone(), msg, snapshot.cloned()));
@@ -438,7 +460,13 @@ pub fn sweep(
         }
         Ok(())
     };
-    let strategy = space.strategy(&opts.bounds);
+    let strategy = if opts.scripted {
+        space.strategy(&opts.bounds)
+    } else {
+        space.generated(&opts.bounds)
+    };
+    // Properties a set-up alone violated (a state sweep): its scene and message.
+    let mut setup_found = BTreeMap::new();
     let result: Result<(), Error> = (|| {
         if let Some(given) = &opts.given {
             for (i, scene) in given.iter().enumerate() {
@@ -447,7 +475,13 @@ pub fn sweep(
                     report.stopped_by_budget = true;
                     break;
                 }
-                visit(i as u64, scene.clone(), None, &mut ex, &mut report)?;
+                visit(
+                    i as u64,
+                    scene.clone(),
+                    Origin::Listed,
+                    &mut ex,
+                    &mut report,
+                )?;
             }
             return Ok(());
         }
@@ -468,7 +502,7 @@ pub fn sweep(
                         report.stopped_by_budget = true;
                         break;
                     }
-                    visit(i as u64, scene, None, &mut ex, &mut report)?;
+                    visit(i as u64, scene, Origin::Generated, &mut ex, &mut report)?;
                 }
             }
             SweepMode::Random { seed, scenes } => {
@@ -485,14 +519,75 @@ pub fn sweep(
                         report.stopped_by_budget = true;
                         break;
                     }
-                    visit(i, tree.current(), Some(&snapshot), &mut ex, &mut report)?;
+                    let origin = Origin::Random(&snapshot);
+                    visit(i, tree.current(), origin, &mut ex, &mut report)?;
                 }
+            }
+            SweepMode::States { races } => {
+                let Some(setups) = model.setups() else {
+                    return Err(Error::BadInput(format!(
+                        "model {} has no set-up language for state exploration",
+                        model.name()
+                    )));
+                };
+                let mut cov = SetupCoverage::default();
+                let mut i = 0u64;
+                if opts.scripted {
+                    for (_, scene) in space.scripted() {
+                        visit(i, scene, Origin::Listed, &mut ex, &mut report)?;
+                        i += 1;
+                        cov.scripted += 1;
+                    }
+                }
+                let deadline = opts.budget.map(|b| start + b);
+                let graph = setup::explore(model, variant, setups, &opts.bounds, deadline)?;
+                cov.states = graph.nodes.len() as u64;
+                cov.closure = graph.closure;
+                cov.per_depth.clone_from(&graph.per_depth);
+                cov.setup_runs = graph.runs;
+                if !graph.closure.closed() && matches!(graph.closure, setup::Closure::Budget { .. })
+                {
+                    report.stopped_by_budget = true;
+                }
+                let at = i;
+                setup::race(
+                    &graph,
+                    setups,
+                    space,
+                    &opts.bounds,
+                    races,
+                    &mut cov,
+                    |scene| {
+                        if over_budget(&start) {
+                            report.stopped_by_budget = true;
+                            return Ok(Raced::Stop);
+                        }
+                        let n = i;
+                        i += 1;
+                        if !opts.shard.owns(n) {
+                            return Ok(Raced::Finals(Default::default()));
+                        }
+                        let sink = StateSink::whole_scene();
+                        let origin = Origin::Race(&sink);
+                        visit(n, scene.clone(), origin, &mut ex, &mut report)?;
+                        Ok(Raced::Finals(sink.take().finals))
+                    },
+                )?;
+                for (p, (scene, msg)) in graph.violations {
+                    if space.check(&scene).is_ok() {
+                        setup_found.insert(p, (at, scene, msg));
+                    }
+                }
+                report.setup = Some(cov);
             }
         }
         Ok(())
     })();
     if let Err(e) = result {
         report.error = Some(e);
+    }
+    for (p, (i, scene, msg)) in setup_found {
+        found.entry(p).or_insert((i, scene, msg, None));
     }
     report.partial_scenes = ex.partial;
     report.stopped_by_budget |= ex.cut;
@@ -554,6 +649,26 @@ pub fn sweep(
     report.elapsed_secs = start.elapsed().as_secs_f64();
     report.covered = covered(&report, opts.given.is_some(), ex.fallbacks, opts);
     report
+}
+
+/// Where a visited scene comes from.
+#[derive(Clone, Copy)]
+enum Origin<'a> {
+    /// Given on the command line, or a scripted member: explored whatever its size.
+    Listed,
+    /// Enumerated within the bounds.
+    Generated,
+    /// Drawn from the strategy: the runner before the draw, for shrinking.
+    Random(&'a TestRunner),
+    /// A race from a set-up state: the body reports its final states to the sink.
+    Race(&'a StateSink),
+}
+
+impl Origin<'_> {
+    /// Whether the scene must fit the sweep's bounds.
+    fn generated(&self) -> bool {
+        !matches!(self, Origin::Listed)
+    }
 }
 
 /// Records a replayable trace of a finding's scene: loom with the default bound (lowest bound
@@ -641,6 +756,9 @@ fn covered(r: &SweepReport, given: bool, fallbacks: u64, opts: &SweepOptions) ->
             ", {} scenes explored partially (a deadlock, or the time budget)",
             r.partial_scenes
         );
+    }
+    if let Some(c) = &r.setup {
+        s += &format!("; {c}");
     }
     if r.stopped_by_budget {
         s += ", stopped by the time budget";

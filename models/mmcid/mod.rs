@@ -15,11 +15,13 @@ pub mod mode;
 mod properties;
 pub mod scene;
 pub mod space;
+mod state;
 pub mod sys;
 #[cfg(test)]
 mod tests;
 
 use kmodel_harness::prelude::*;
+use kmodel_harness::setup::SetupSpace;
 
 pub use cpu::Op;
 pub use design::{Ablation, Design, Knobs, Setup};
@@ -85,6 +87,7 @@ impl KernelModel for Mmcid {
             "cpu.rs",
             "scene.rs",
             "space.rs",
+            "state.rs",
         ],
         port: kmodel_harness::port_file!("port.toml"),
     };
@@ -226,6 +229,7 @@ impl KernelModel for Mmcid {
             NO_TRANSIT_LEFT => Violated, DATA_RACE => Violated]),
     ];
     const SCENES: Option<&'static MmcidScenes> = Some(&MmcidScenes);
+    const SETUP: Option<&'static dyn SetupSpace> = Some(&MmcidScenes);
 
     fn scenario(design: &Setup, params: &Knobs) -> Scenario {
         scenario(design, params)

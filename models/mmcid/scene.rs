@@ -198,6 +198,12 @@ impl Scene {
 
     /// Runs the scene under `design` and `ablation`: one execution's body.
     pub fn run(&self, design: Design, ablation: Ablation) {
+        self.observe(design, ablation, None);
+    }
+
+    /// [`Scene::run`], reporting the state after the set-up and once the actors joined to
+    /// `sink` (set-up exploration; the key is in `state.rs`).
+    pub(crate) fn observe(&self, design: Design, ablation: Ablation, sink: Option<&StateSink>) {
         let sys = Arc::new(Sys::new(
             design,
             ablation,
@@ -208,9 +214,10 @@ impl Scene {
         for s in &self.setup {
             run_cpu(&sys, s.cpu, &[s.op]);
         }
-        let handles: Vec<_> = self
-            .actors
-            .iter()
+        // A set-up alone is a scene too: it goes quiet and is checked (a race of nothing).
+        let race = sink.is_none_or(|k| execution_spent() || k.after_setup(|| sys.state_key()));
+        let handles: Vec<_> = (self.actors.iter())
+            .filter(|_| race)
             .map(|a| {
                 let (s, ops, cpu) = (sys.clone(), a.ops.clone(), a.cpu);
                 let name = a.label.clone().unwrap_or_else(|| format!("CPU{cpu}"));
@@ -219,6 +226,9 @@ impl Scene {
             .collect();
         for h in handles {
             h.join();
+        }
+        if let Some(k) = sink.filter(|_| race) {
+            k.after_race(sys.state_key());
         }
         quiesce_and_check(&sys);
     }

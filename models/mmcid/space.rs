@@ -95,7 +95,7 @@ fn any_edit(cpus: u32) -> impl Strategy<Value = Edit> {
 }
 
 /// Every operation of a system with `n` CPUs and `t` task records.
-fn alphabet(n: usize, t: usize) -> Vec<Op> {
+pub(super) fn alphabet(n: usize, t: usize) -> Vec<Op> {
     let mut ops = vec![Op::Switch(None)];
     ops.extend((0..t).map(|x| Op::Switch(Some(x))));
     ops.extend((0..t).map(Op::Migrate));
@@ -125,7 +125,7 @@ impl Scenes for MmcidScenes {
         setup: 5,
     };
 
-    fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
+    fn generated(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
         let cpus = b.cpus.clamp(1, MAX_CPUS);
         let (max_actors, max_ops, max_setup) =
             (b.actors as usize, b.ops as usize, b.setup as usize);
@@ -136,7 +136,7 @@ impl Scenes for MmcidScenes {
             .prop_map(|(cpu, ops)| actor(cpu, ops, None));
         // Half the scenes allow every CPU; the rest a random prefix (A < N is rarer).
         let allowed = prop_oneof![Just(u32::MAX), 1..=cpus];
-        let generic = (
+        (
             1..=cpus,
             allowed,
             prop::collection::vec((0..cpus as usize, any_op(6, 1)), 0..=b.setup as usize),
@@ -152,18 +152,29 @@ impl Scenes for MmcidScenes {
                 }
                 .normalize(max_actors, max_ops, max_setup)
             })
-            .boxed();
+            .boxed()
+    }
+
+    fn scripted(&self) -> Vec<(&'static str, Scene)> {
+        vec![
+            ("fork", Scene::fork(&Knobs::default())),
+            ("exit", Scene::exit(&Knobs::default())),
+            ("execfail", Scene::execfail(&Knobs::default())),
+            ("alloc", Scene::alloc()),
+        ]
+    }
+
+    fn strategy(&self, b: &SceneBounds) -> BoxedStrategy<Scene> {
+        let cpus = b.cpus.clamp(1, MAX_CPUS);
+        let (max_actors, max_ops, max_setup) =
+            (b.actors as usize, b.ops as usize, b.setup as usize);
         // Half the scenes are the scripted ones with up to three random edits: the bug "one
         // actor, CPU or operation away from the script".
-        let scripted: Vec<Scene> = [
-            Scene::fork(&Knobs::default()),
-            Scene::exit(&Knobs::default()),
-            Scene::execfail(&Knobs::default()),
-            Scene::alloc(),
-        ]
-        .into_iter()
-        .filter(|s| MmcidScenes.size(s).within(b))
-        .collect();
+        let scripted: Vec<Scene> = (self.scripted().into_iter())
+            .map(|(_, s)| s)
+            .filter(|s| MmcidScenes.size(s).within(b))
+            .collect();
+        let generic = self.generated(b);
         if scripted.is_empty() {
             return generic;
         }
@@ -288,6 +299,12 @@ impl Scenes for MmcidScenes {
         let setup = *setup;
         let scene = scene.clone();
         Arc::new(move || scene.run(setup.design, setup.ablation))
+    }
+
+    fn observe(&self, setup: &Setup, scene: &Scene, sink: StateSink) -> Scenario {
+        let setup = *setup;
+        let scene = scene.clone();
+        Arc::new(move || scene.observe(setup.design, setup.ablation, Some(&sink)))
     }
 
     fn script(&self, s: &Scene) -> String {

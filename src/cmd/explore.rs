@@ -1,6 +1,7 @@
-//! `kmodel explore`: sweep a design over generated scenes (every scene up to a size under dpor,
-//! or loom where weak memory is needed; or seeded random scenes under shuttle), shrink each
-//! violation, and compare with the variant's declared sweep verdicts.
+//! `kmodel explore`: sweep a design over generated scenes (by default the states set-ups reach,
+//! explored breadth first, raced from with small programs; or every scene up to a size under
+//! dpor, or loom where weak memory is needed; or seeded random scenes under shuttle), shrink
+//! each violation, and compare with the variant's declared sweep verdicts.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use clap::Args;
 use kmodel_harness::engine::{defaults, EngineKind, Settings, Shard};
 use kmodel_harness::model::{lookup, Model, VariantCard};
 use kmodel_harness::scene::{SceneBounds, MAX_SCENES_PER_FILE, MAX_SCENE_FILE_BYTES};
+use kmodel_harness::setup::RaceChoice;
 use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
 use kmodel_harness::Expect;
@@ -25,16 +27,27 @@ pub struct ExploreArgs {
     /// `MODEL` or `MODEL/VARIANT` (every model with a scene language when omitted); a model
     /// sweeps each variant that declares sweep verdicts.
     pub target: Option<String>,
-    /// Every scene within the bounds, smallest first, instead of random scenes under
-    /// shuttle-pct: each scene under dpor (every interleaving up to equivalence, SC), or under
-    /// loom (preemption bound --preemptions, C11) for a variant that declares a violation only
-    /// weak memory shows.
-    #[arg(long)]
+    /// Every scene within the bounds, smallest first, instead of the state sweep: each scene
+    /// under dpor (every interleaving up to equivalence, SC), or under loom (preemption bound
+    /// --preemptions, C11) for a variant that declares a violation only weak memory shows.
+    #[arg(long, conflicts_with = "random")]
     pub exhaustive: bool,
     /// The engine of an exhaustive sweep, instead of the variant's default (dpor, or loom where
     /// a declared violation needs weak memory): `loom` also checks data races.
     #[arg(long, value_parser = sweep_engine, requires = "exhaustive")]
     pub engine: Option<EngineKind>,
+    /// Random scenes (random set-up histories and races) under shuttle-pct instead of the state
+    /// sweep (the default of a model without a set-up language).
+    #[arg(long)]
+    pub random: bool,
+    /// Leave the model's scripted scenes out: the state sweep does not explore them first, a
+    /// random sweep draws none (measures the generator alone).
+    #[arg(long)]
+    pub no_scripted: bool,
+    /// State sweep: N coverage-guided races from the set-up states (states never raced first,
+    /// then states whose races reached new final states) instead of every race.
+    #[arg(long, value_name = "N", value_parser = whole::<u64>(1..=10_000_000), allow_hyphen_values = true)]
+    pub races: Option<u64>,
     /// Random scenes to generate (random sweep).
     #[arg(long, default_value_t = 200, value_parser = whole::<u64>(1..=10_000_000), allow_hyphen_values = true)]
     pub scenes: u64,
@@ -50,7 +63,7 @@ pub struct ExploreArgs {
     /// Most operations over all actors.
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.ops as i64), allow_hyphen_values = true)]
     pub ops: Option<u32>,
-    /// Most set-up steps before the race.
+    /// Most set-up steps before the race (state sweep: the depth limit of set-up exploration).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=SceneBounds::LIMIT.setup as i64), allow_hyphen_values = true)]
     pub setup: Option<u32>,
     /// loom's preemption bound per scene (exhaustive sweep under loom; dpor has none).
@@ -173,10 +186,10 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
     ));
     for (i, (model, variant)) in sweeps.into_iter().enumerate() {
         let space = model.scenes().expect("targets keep models with scenes");
-        let base = if args.exhaustive {
-            space.exhaustive_bounds()
-        } else {
-            space.random_bounds()
+        let base = match model.setups() {
+            _ if args.exhaustive => space.exhaustive_bounds(),
+            Some(setups) if !args.random => setups.setup_bounds(),
+            _ => space.random_bounds(),
         };
         let bounds = SceneBounds {
             cpus: args.cpus.unwrap_or(base.cpus),
@@ -199,13 +212,25 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
                 return input_error(format!("{label}: {kind} cannot sweep it ({why})"));
             }
             (kind.spec(&settings), SweepMode::Exhaustive)
-        } else {
+        } else if args.random || model.setups().is_none() {
             (
                 defaults::RANDOM_SWEEP.spec(&settings),
                 SweepMode::Random {
                     seed: args.seed,
                     scenes: args.scenes,
                 },
+            )
+        } else {
+            let races = match args.races {
+                None => RaceChoice::Every,
+                Some(races) => RaceChoice::Guided {
+                    seed: args.seed,
+                    races,
+                },
+            };
+            (
+                defaults::STATE_SWEEP.spec(&settings),
+                SweepMode::States { races },
             )
         };
         let prefix = if total > 1 {
@@ -219,7 +244,7 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
         );
         let scenes = match mode {
             SweepMode::Random { scenes, .. } => Some(scenes),
-            SweepMode::Exhaustive => None,
+            SweepMode::Exhaustive | SweepMode::States { .. } => None,
         };
         let opts = SweepOptions {
             engine,
@@ -233,6 +258,7 @@ pub fn run(registry: &[&'static dyn Model], args: ExploreArgs) -> ExitCode {
             record: true,
             progress: Some(scene_progress(progress.status(), label, scenes)),
             given: given.clone(),
+            scripted: !args.no_scripted,
         };
         let r = sweep(model, variant, &opts);
         if !args.json {

@@ -47,6 +47,9 @@ pub mod defaults {
     pub const SCENE_RECORDER: EngineKind = EngineKind::Loom;
     /// The engine of a random sweep of generated scenes.
     pub const RANDOM_SWEEP: EngineKind = EngineKind::ShuttlePct;
+    /// The engine of the races of a state sweep (small races from many set-up states: every
+    /// interleaving, cheaply).
+    pub const STATE_SWEEP: EngineKind = EngineKind::Dpor;
 
     /// The engine that sweeps a variant's scenes exhaustively: the first of
     /// [`EXHAUSTIVE_SWEEPS`] that runs the variant (`engines`) and can show every violation it

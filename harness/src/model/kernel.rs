@@ -5,6 +5,7 @@
 use super::card::{ModelCard, ModelTable};
 use crate::param::ParamSet;
 use crate::scene::Scenes;
+use crate::setup::space::SetupSpace;
 use crate::variant::{ParamVerdicts, Scenario, Variant};
 
 /// A model of one kernel design. Implement it for a unit struct and register `&MyModel`:
@@ -34,6 +35,9 @@ pub trait KernelModel: Send + Sync + 'static {
     const PARAM_VERDICTS: &'static [ParamVerdicts<Self::Params>] = &[];
     /// The scene language, if the model has one.
     const SCENES: Option<&'static Self::Scenes> = None;
+    /// The set-up language of the scenes, for state exploration (usually the same value as
+    /// `SCENES`, which implements [`SetupStates`](crate::setup::SetupStates)).
+    const SETUP: Option<&'static dyn SetupSpace> = None;
     /// Tables the model derives from its own code (`kmodel table`).
     const TABLES: &'static [ModelTable] = &[];
 

@@ -9,6 +9,8 @@ use super::card::{ModelCard, ModelTable};
 use super::kernel::KernelModel;
 use crate::param::{self, Param, ParamError, ParamSet, Params};
 use crate::scene::{self, SceneSpace};
+use crate::setup::space::SetupSpace;
+use crate::setup::state::StateSink;
 use crate::variant::{Scenario, VariantCard};
 use crate::verdict::{Declared, Property, PropertyId};
 
@@ -42,6 +44,19 @@ pub trait Model: Send + Sync {
 
     /// The scene language, for generated scenes (`kmodel explore`).
     fn scenes(&self) -> Option<&'static dyn SceneSpace>;
+
+    /// The set-up language, for state exploration (`kmodel explore`'s default sweep).
+    fn setups(&self) -> Option<&'static dyn SetupSpace>;
+
+    /// The execution body of a generated `scene` under `variant`'s design that also reports
+    /// the states it reaches to `sink`. The scene is not validated: a set-up prefix need not be
+    /// a valid scene on its own.
+    fn observe_for(
+        &self,
+        variant: &VariantCard,
+        scene: &serde_json::Value,
+        sink: StateSink,
+    ) -> Result<Scenario, String>;
 
     /// The declared parameter sets, as `(variant, non-default values)` (for `kmodel list`).
     fn param_verdicts(&self) -> Vec<(&'static str, String)>;
@@ -131,6 +146,27 @@ impl<M: KernelModel> Model for M {
 
     fn scenes(&self) -> Option<&'static dyn SceneSpace> {
         M::SCENES.map(|s| s as &'static dyn SceneSpace)
+    }
+
+    fn setups(&self) -> Option<&'static dyn SetupSpace> {
+        M::SETUP
+    }
+
+    fn observe_for(
+        &self,
+        variant: &VariantCard,
+        scene: &serde_json::Value,
+        sink: StateSink,
+    ) -> Result<Scenario, String> {
+        let design = &(M::VARIANTS.iter())
+            .find(|v| v.card.name == variant.name)
+            .ok_or_else(|| format!("model {} has no variant {}", M::CARD.name, variant.name))?
+            .design;
+        let space =
+            M::SCENES.ok_or_else(|| format!("model {} has no scene language", M::CARD.name))?;
+        let s =
+            serde_json::from_value(scene.clone()).map_err(|e| format!("malformed scene: {e}"))?;
+        Ok(scene::Scenes::observe(space, design, &s, sink))
     }
 
     fn param_verdicts(&self) -> Vec<(&'static str, String)> {

@@ -61,7 +61,7 @@ pub mod prelude {
     pub use crate::rt::{
         check, execution_spent, fatal_violation, violation, HUNG_TASK, NO_DEADLOCK, NO_LIVELOCK,
     };
-    pub use crate::scene::{NoScenes, SceneBounds, SceneSize, Scenes};
+    pub use crate::scene::{programs, sequences, NoScenes, SceneBounds, SceneSize, Scenes};
     pub use crate::setup::{SetupStates, StateKey, StateSink};
     pub use crate::sync::{
         fence, full_rmw, smp_mb, Arc, AtomicBool, AtomicI32, AtomicU32, AtomicU64, AtomicUsize,

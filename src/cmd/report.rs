@@ -192,8 +192,9 @@ fn warn_about_invalid_traces(registry: &'static [&'static dyn Model], traces: &P
     }
     if let Some(first) = bad.first() {
         eprintln!(
-            "kmodel: warning: {} committed counterexample(s) do not match the current models and are shown as recorded (first: {first}); re-record them with `kmodel check --out traces --force`",
-            bad.len()
+            "kmodel: warning: {} committed counterexample(s) do not match the current models and are shown as recorded (first: {first}); re-record them with `{} check --out traces --force`",
+            bad.len(),
+            super::program()
         );
     }
 }
@@ -268,10 +269,11 @@ pub fn run(registry: &'static [&'static dyn Model], args: ReportArgs) -> ExitCod
         Ok(f) => f,
         Err(refused) => {
             return input_error(format!(
-            "{}; record them with `kmodel check MODEL --out {}` (or pass --rerun to explore again)",
-            refused.join("; "),
-            traces.display()
-        ))
+                "{}; record them with `{} check MODEL --out {}` (or pass --rerun to explore again)",
+                refused.join("; "),
+                super::program(),
+                traces.display()
+            ))
         }
     };
     warn_about_invalid_traces(registry, traces);

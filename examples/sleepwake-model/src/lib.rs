@@ -1,7 +1,7 @@
 //! The kernel's sleep/wake-up pattern as a kmodel model: a task sleeps on a wait queue until a
 //! condition is set, another sets it and wakes the queue (`include/linux/wait.h`).
 
-use kmodel_harness::Model;
+use kmodel_harness::prelude::Model;
 
 pub mod model;
 pub mod properties;

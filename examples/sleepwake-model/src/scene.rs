@@ -92,7 +92,7 @@ impl Scenes for SleepWakeScenes {
         let actors = b.actors.min(b.cpus) as usize;
         let mut out = vec![];
         for n in 1..=actors {
-            for programs in kmodel_harness::scene::programs(&OPS, n, b.ops as usize) {
+            for programs in programs(&OPS, n, b.ops as usize) {
                 let scene = Scene { programs };
                 if self.validate(&scene).is_ok() {
                     out.push(scene);

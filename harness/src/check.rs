@@ -81,6 +81,26 @@ pub fn all_as_declared(model: &'static dyn Model, engines: &[EngineSpec]) -> Res
     Ok(())
 }
 
+/// The `declared_verdicts` unit test of a model crate (one line in its `tests.rs`): every variant
+/// as declared under the suite's engines (loom k=2, shuttle-pct), from that crate alone, which is
+/// what a mutant of the port must fail (README "Mutation testing"). The root `tests/verdicts.rs`
+/// runs the same cases in CI, so the test is ignored and runs on request.
+#[macro_export]
+macro_rules! declared_verdicts_test {
+    ($model:expr) => {
+        /// Every variant as declared under the suite's engines (see
+        /// `kmodel_harness::declared_verdicts_test!`).
+        #[test]
+        #[ignore = "mutation testing: cargo test -p <this crate> --lib -- --ignored declared_verdicts"]
+        fn declared_verdicts() {
+            let engines = $crate::engine::defaults::engines();
+            if let Err(e) = $crate::check::all_as_declared(&$model, &engines) {
+                panic!("{e}");
+            }
+        }
+    };
+}
+
 /// Checks `variant` of `model` under `spec` (shuttle-pct with at least the schedules the variant
 /// declares it needs).
 pub fn check_variant(

@@ -248,14 +248,4 @@ fn small_sweeps_reach_declared_verdicts() {
     }
 }
 
-/// Every variant as declared under the suite's engines (loom k=2, shuttle-pct), from this
-/// crate alone: what a mutant of this port must fail (README "Mutation testing"). The root
-/// `tests/verdicts.rs` runs the same cases in CI, so this one runs on request only.
-#[test]
-#[ignore = "mutation testing: cargo test -p <this crate> --lib -- --ignored declared_verdicts"]
-fn declared_verdicts() {
-    let engines = kmodel_harness::engine::defaults::engines();
-    if let Err(e) = kmodel_harness::check::all_as_declared(&super::MODEL, &engines) {
-        panic!("{e}");
-    }
-}
+kmodel_harness::declared_verdicts_test!(super::MODEL);

@@ -224,14 +224,15 @@ const ANCHOR_TITLE: &str =
     "dpor beside SPIN (Promela abstraction of the same scene; SPIN: stored states, pan's wall time)";
 
 fn anchor_table(r: &Results) -> String {
-    let rows = anchor_rows(r);
+    titled(ANCHOR_TITLE, &ANCHOR_HEAD, &anchor_rows(r))
+}
+
+/// A table under its title line, or nothing when it has no rows.
+fn titled(title: &str, head: &[&str], rows: &[Vec<String>]) -> String {
     if rows.is_empty() {
         return String::new();
     }
-    format!(
-        "\n{ANCHOR_TITLE}\n{}",
-        table::render(&ANCHOR_HEAD, &rows, &[0])
-    )
+    format!("\n{title}\n{}", table::render(head, rows, &[0]))
 }
 
 /// A Markdown table.
@@ -312,14 +313,7 @@ const SWEEP_HEAD: [&str; 8] = [
 const SWEEP_TITLE: &str = "Exhaustive sweeps: each model's default bounds under dpor (budgeted), then dpor and loom k<=2 over the scenes dpor completed";
 
 fn sweep_table(r: &Results) -> String {
-    let rows = sweep_rows(r);
-    if rows.is_empty() {
-        return String::new();
-    }
-    format!(
-        "\n{SWEEP_TITLE}\n{}",
-        table::render(&SWEEP_HEAD, &rows, &[0])
-    )
+    titled(SWEEP_TITLE, &SWEEP_HEAD, &sweep_rows(r))
 }
 
 /// dpor's proofs of the variants with a Holds property.

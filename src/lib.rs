@@ -15,7 +15,11 @@
 //!   declared verdict unestablished (`--allow-partial` accepts such runs: exit 0).
 
 mod cmd;
+mod csource;
 pub mod json;
+mod overhead;
+mod patch;
+pub mod port_readme;
 mod progress;
 mod quiet;
 mod svg;

@@ -2,7 +2,7 @@
 //! names an item that exists in the named Rust file, and the model README carries the section
 //! `kmodel port --update-readme` renders from it.
 
-use kmodel_harness::port::{readme_section, README_HEADING};
+use kmodel::port_readme::{markdown, readme_section, README_HEADING};
 
 /// Whether `src` defines the Rust item `name` (a fn, struct, enum, const, static, type, trait or
 /// macro).
@@ -69,7 +69,7 @@ fn every_model_readme_shows_its_port_table() {
         let Some(file) = m.card().port else { continue };
         let Ok(port) = file.parse() else { continue }; // reported by the test above
         let readme = std::fs::read_to_string(file.readme()).unwrap_or_default();
-        let want = port.markdown(m.name());
+        let want = markdown(&port, m.name());
         if readme_section(&readme).map(str::trim_end) != Some(want.trim_end()) {
             stale.push(format!(
                 "{}: its \"{}\" section is not what {} renders: regenerate with `cargo run --release -- port {} --update-readme`",

@@ -6,13 +6,13 @@
 //! Layers, bottom up (no module imports one above it): [`rt`] (the per-execution runtime);
 //! [`thread`] and [`sync`] (actors and primitives); [`lkmm`] and [`kernel`] (the kernel's
 //! barrier, sleep and wake-up vocabulary on them); [`model`] and [`bitmap`]; [`engine`];
-//! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`], [`overhead`]. Beside
-//! them, kernel sources: [`port`] (port tables), [`csource`] (C definitions, fingerprints),
-//! [`patch`] (diffs); and [`file`] (atomic file writes, for every file kmodel writes).
+//! [`trace`], [`verdict`], [`results`], [`replay`], [`check`], [`render`]. Beside them,
+//! [`port`] (the port tables models embed) and [`file`] (atomic file writes, for every file
+//! kmodel writes). Tools only the command line uses (C definitions and fingerprints, patches,
+//! the overhead benchmark) live in the `kmodel` crate.
 
 pub mod bitmap;
 pub mod check;
-pub mod csource;
 pub mod engine;
 pub mod file;
 pub mod kernel;
@@ -20,9 +20,7 @@ pub mod lkmm;
 pub mod model;
 #[doc(hidden)]
 pub mod native;
-pub mod overhead;
 pub mod param;
-pub mod patch;
 pub mod port;
 pub mod render;
 pub mod replay;

@@ -1,14 +1,12 @@
 //! Port tables (`models/<model>/port.toml`): the kernel a model ports (its pin) and, per ported
 //! kernel symbol, its file, the Rust port, the fingerprint recorded at the pin and the deliberate
-//! deviations; parsing, validation, the README section and fingerprint recording.
+//! deviations; parsing and validation (the CLI renders the README section and records
+//! fingerprints: `kmodel::port_readme`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-
-/// The heading of the README section rendered from a port table.
-pub const README_HEADING: &str = "## Kernel version and port table";
 
 /// A model's port table as compiled in: its text and where it lives (for `--record` and README
 /// updates). Written with [`port_file!`](crate::port_file).
@@ -288,119 +286,6 @@ impl Port {
             None => format!("{} {} (read {})", k.tree, k.version, k.read),
         }
     }
-
-    /// The README section (heading included, ending with a newline).
-    pub fn markdown(&self, model: &str) -> String {
-        let mut s = format!("{README_HEADING}\n\n");
-        s += &format!(
-            "Generated from [`port.toml`](port.toml) by `cargo run --release -- port {model} \
-             --update-readme`; do not edit by hand.\n\n"
-        );
-        s += &format!(
-            "Pinned to **{}**. `kmodel drift --kernel PATH {model}` lists the ported functions \
-             whose kernel definition changed since; `kmodel affected PATCH` which checks a patch \
-             touches.\n\n",
-            self.pin()
-        );
-        if self.functions.is_empty() {
-            s += "No ported function is listed yet.\n";
-            return s;
-        }
-        s += "| kernel | file | port | fingerprint | deviations |\n|---|---|---|---|---|\n";
-        for f in &self.functions {
-            let name = if f.symbol() == f.kernel {
-                format!("`{}()`", f.kernel)
-            } else {
-                format!("`{}`", f.kernel)
-            };
-            let fp = match &f.fingerprint.0 {
-                Some(h) => format!("`{}`", &h[..12]),
-                None => "not recorded".into(),
-            };
-            let dev = if f.deviations.is_empty() {
-                "none".to_string()
-            } else {
-                f.deviations
-                    .iter()
-                    .map(|d| d.replace('|', "\\|"))
-                    .collect::<Vec<_>>()
-                    .join("<br>")
-            };
-            s += &format!("| {name} | `{}` | `{}` | {fp} | {dev} |\n", f.file, f.port);
-        }
-        s
-    }
-}
-
-/// The README's port section (from its heading to the next `## ` heading), if present.
-pub fn readme_section(readme: &str) -> Option<&str> {
-    let start = section_start(readme)?;
-    let rest = &readme[start..];
-    let end = rest[README_HEADING.len()..]
-        .find("\n## ")
-        .map_or(rest.len(), |i| README_HEADING.len() + i + 1);
-    Some(&rest[..end])
-}
-
-fn section_start(readme: &str) -> Option<usize> {
-    if readme.starts_with(README_HEADING) {
-        return Some(0);
-    }
-    readme.find(&format!("\n{README_HEADING}\n")).map(|i| i + 1)
-}
-
-/// `readme` with its port section replaced by `section` (appended when absent).
-pub fn replace_section(readme: &str, section: &str) -> String {
-    match (section_start(readme), readme_section(readme)) {
-        (Some(start), Some(old)) => {
-            let tail = &readme[start + old.len()..];
-            let sep = if tail.is_empty() { "" } else { "\n" };
-            format!("{}{section}{sep}{tail}", &readme[..start])
-        }
-        _ => {
-            let sep = if readme.ends_with("\n\n") || readme.is_empty() {
-                ""
-            } else if readme.ends_with('\n') {
-                "\n"
-            } else {
-                "\n\n"
-            };
-            format!("{readme}{sep}{section}")
-        }
-    }
-}
-
-/// The table's text with the fingerprints of `recorded` ((file, kernel) -> hex) written in,
-/// keeping its comments and layout.
-pub fn record_fingerprints(
-    text: &str,
-    recorded: &std::collections::BTreeMap<(String, String), String>,
-) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| e.to_string().replace('\n', " "))?;
-    if let Some(functions) = doc
-        .get_mut("function")
-        .and_then(|f| f.as_array_of_tables_mut())
-    {
-        for t in functions.iter_mut() {
-            let key = |k: &str| t.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
-            let (file, kernel) = (key("file"), key("kernel"));
-            if let Some(fp) = recorded.get(&(file, kernel)) {
-                match t.get_mut("fingerprint").and_then(|i| i.as_value_mut()) {
-                    Some(v) => {
-                        let decor = v.decor().clone();
-                        *v = toml_edit::Value::from(fp.as_str());
-                        *v.decor_mut() = decor;
-                    }
-                    None => {
-                        t.insert("fingerprint", toml_edit::value(fp.as_str()));
-                    }
-                }
-            }
-        }
-    }
-    Ok(doc.to_string())
 }
 
 #[cfg(test)]
@@ -427,7 +312,7 @@ port = "foo.rs::Bar"
 "#;
 
     #[test]
-    fn parses_validates_renders() {
+    fn parses_and_validates() {
         let p = Port::parse("t", TABLE).unwrap();
         assert_eq!(p.functions[1].symbol(), "bar");
         assert_eq!(p.functions[0].port.item, "foo");
@@ -440,11 +325,6 @@ port = "foo.rs::Bar"
             ),
             ("a/foo.rs", "new")
         );
-        let md = p.markdown("m");
-        assert!(md.contains(
-            "| `foo()` | `kernel/foo.c` | `foo.rs::foo` | not recorded | no lockdep \\| checks |"
-        ));
-        assert!(md.contains("| `struct bar` |"));
     }
 
     #[test]
@@ -479,35 +359,5 @@ port = "foo.rs::Bar"
             let e = Port::parse("t", &bad).unwrap_err();
             assert!(e.contains(why), "{e}");
         }
-    }
-
-    #[test]
-    fn records_keeping_comments() {
-        let mut m = std::collections::BTreeMap::new();
-        let h = "ab".repeat(32);
-        m.insert(("kernel/foo.c".into(), "foo".into()), h.clone());
-        m.insert(
-            ("include/linux/bar.h".into(), "struct bar".into()),
-            h.clone(),
-        );
-        let out = record_fingerprints(TABLE, &m).unwrap();
-        assert!(out.contains("# a comment") && out.contains("# kept"));
-        let p = Port::parse("t", &out).unwrap();
-        assert!(p
-            .functions
-            .iter()
-            .all(|f| f.fingerprint.0.as_deref() == Some(h.as_str())));
-    }
-
-    #[test]
-    fn readme_sections() {
-        let sec = format!("{README_HEADING}\n\nnew\n");
-        let with = format!("# M\n\ntext\n\n{README_HEADING}\n\nold\n\n## Next\nx\n");
-        let r = replace_section(&with, &sec);
-        assert_eq!(r, format!("# M\n\ntext\n\n{sec}\n## Next\nx\n"));
-        assert_eq!(readme_section(&r), Some(&format!("{sec}\n")[..]));
-        let appended = replace_section("# M\n", &sec);
-        assert_eq!(appended, format!("# M\n\n{sec}"));
-        assert_eq!(readme_section(&appended), Some(sec.as_str()));
     }
 }

@@ -13,16 +13,16 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::patch::{parse, Touched};
 use clap::Args;
 use kmodel_harness::engine::{replay, EngineSpec, ReplayToken};
-use kmodel_harness::patch::{parse, Touched};
 use kmodel_harness::port::Ported;
 use kmodel_harness::trace::Trace;
 use kmodel_harness::Model;
 
 use super::input_error;
 use super::port::{Select, Table};
-use kmodel_harness::csource::Kind;
+use crate::csource::Kind;
 
 #[derive(Args)]
 pub struct AffectedArgs {

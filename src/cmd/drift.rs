@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::csource::{extract, fingerprint};
+use crate::port_readme::record_fingerprints;
 use clap::Args;
-use kmodel_harness::csource::{extract, fingerprint};
-use kmodel_harness::port::{record_fingerprints, Ported};
+use kmodel_harness::port::Ported;
 use kmodel_harness::verdict::Exit;
 use kmodel_harness::Model;
 

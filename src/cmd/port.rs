@@ -6,7 +6,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use kmodel_harness::model::lookup;
-use kmodel_harness::port::{replace_section, Port};
+use kmodel_harness::port::Port;
+
+use crate::port_readme::{markdown, replace_section};
 use kmodel_harness::Model;
 
 use super::input_error;
@@ -115,7 +117,7 @@ pub fn run(registry: &[&'static dyn Model], args: PortArgs) -> ExitCode {
     };
     for t in &tables {
         if args.markdown {
-            print!("{}", t.port.markdown(&t.name));
+            print!("{}", markdown(&t.port, &t.name));
         } else if args.update_readme {
             let Some(file) = t.model.and_then(|m| m.card().port) else {
                 return input_error(format!("{}: a --port file has no README", t.name));
@@ -125,7 +127,7 @@ pub fn run(registry: &[&'static dyn Model], args: PortArgs) -> ExitCode {
                 Ok(s) => s,
                 Err(e) => return input_error(format!("{}: {e}", readme.display())),
             };
-            let new = replace_section(&old, &t.port.markdown(&t.name));
+            let new = replace_section(&old, &markdown(&t.port, &t.name));
             if new != old {
                 if let Err(e) = kmodel_harness::file::write_atomic(&readme, new.as_bytes()) {
                     return input_error(format!("{}: {e}", readme.display()));

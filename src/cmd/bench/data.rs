@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::cmd::whole;
-use kmodel_harness::overhead::Overhead;
+use crate::overhead::Overhead;
 use serde::{Deserialize, Serialize};
 
 #[derive(Args)]

@@ -21,9 +21,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
+use crate::overhead::{self};
 use kmodel_harness::engine::default_jobs;
 use kmodel_harness::engine::defaults;
-use kmodel_harness::overhead::{self};
 use kmodel_harness::Model;
 
 use self::cases::{cases, measure};

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{self, EngineSpec, Options};
-use crate::prelude::*;
+use kmodel_harness::engine::{self, EngineSpec, Options};
+use kmodel_harness::prelude::*;
 
 const THREADS: usize = 3;
 const OPS: usize = 3;

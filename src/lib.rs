@@ -17,6 +17,7 @@
 mod cmd;
 mod csource;
 pub mod json;
+mod outcome;
 mod overhead;
 mod patch;
 pub mod port_readme;
@@ -25,6 +26,7 @@ mod quiet;
 mod svg;
 mod table;
 pub mod testing;
+mod traces;
 mod worker;
 
 use std::path::PathBuf;
@@ -34,8 +36,7 @@ use clap::{Parser, Subcommand};
 use kmodel_harness::Model;
 
 use crate::cmd::{
-    affected, bench, check, drift, explain, explore, ipi_mask_cost, list, merge, new, port, replay,
-    report, schema,
+    affected, bench, check, drift, explain, explore, list, merge, new, port, replay, report, schema,
 };
 
 #[derive(Parser)]
@@ -87,9 +88,6 @@ enum Command {
         /// trace, check, explore or results.
         name: String,
     },
-    /// Print the per-task memory cost of the task-local IPI wait mask (ipi-mask model), computed
-    /// by the same sizing code the model uses for its masks.
-    IpiMaskCost,
     /// Print the port tables: the kernel version each model ports, every ported function and its
     /// deviations (`--markdown`: each model README's generated section).
     Port(port::PortArgs),
@@ -156,7 +154,6 @@ fn dispatch(registry: &'static [&'static dyn Model], command: Command) -> ExitCo
         Command::Replay { file, timeout } => replay::run(registry, &file, timeout),
         Command::Report(args) => report::run(registry, args),
         Command::Schema { name } => schema::run(&name),
-        Command::IpiMaskCost => ipi_mask_cost::run(),
         Command::Port(args) => port::run(registry, args),
         Command::Drift(args) => drift::run(registry, args),
         Command::Affected(args) => affected::run(registry, args),

@@ -17,10 +17,11 @@ use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::{Agreement, CheckLabel, RunOutcome};
 use kmodel_harness::Expect;
 
-use super::check::{report_outcome, write_traces};
 use super::{input_error, whole};
 use crate::json::ExploreOutput;
+use crate::outcome::report_outcome;
 use crate::progress::{Progress, Status};
+use crate::traces::write_traces;
 
 #[derive(Args, Debug)]
 pub struct ExploreArgs {

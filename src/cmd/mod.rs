@@ -6,7 +6,6 @@ pub mod check;
 pub mod drift;
 pub mod explain;
 pub mod explore;
-pub mod ipi_mask_cost;
 pub mod list;
 pub mod merge;
 pub mod new;

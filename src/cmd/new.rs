@@ -59,7 +59,7 @@ edition = "2021"
 publish = false
 
 [dependencies]
-kmodel = {{ path = "{k}" }}
+kmodel = {{ path = "{k}", default-features = false }}
 kmodel-harness = {{ path = "{k}/harness" }}
 
 [[test]]

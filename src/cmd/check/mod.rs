@@ -24,7 +24,6 @@ mod output;
 mod results;
 
 pub use output::{finish, Finish, Output};
-pub(crate) use output::{report_outcome, write_traces};
 
 #[derive(Args)]
 pub struct CheckArgs {

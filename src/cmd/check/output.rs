@@ -6,13 +6,13 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use kmodel_harness::file::write_atomic;
-use kmodel_harness::trace::Trace;
-use kmodel_harness::verdict::{failure_line, Agreement, FoundAt, RunOutcome, VariantReport};
+use kmodel_harness::verdict::{Agreement, FoundAt, RunOutcome, VariantReport};
 use kmodel_harness::{Expect, Model, DATA_RACE};
 
 use crate::json::CheckOutput;
+use crate::outcome::report_outcome;
 use crate::table;
+use crate::traces::write_traces;
 
 /// How `kmodel check` and `kmodel merge` print their reports.
 #[derive(Clone, Copy)]
@@ -81,45 +81,6 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
     }
     report_outcome(&outcome, allow_partial, strict);
     outcome.exit_code(allow_partial, strict).into()
-}
-
-/// The outcome's lines on stderr: each failed check, the unexpected verdicts, findings, why the
-/// run is inconclusive, and files that could not be written.
-pub(crate) fn report_outcome(outcome: &RunOutcome, allow_partial: bool, strict: bool) {
-    for (label, e) in &outcome.failed {
-        eprintln!("kmodel: {}", failure_line(label, e));
-    }
-    if !outcome.unexpected.is_empty() {
-        eprintln!(
-            "kmodel: UNEXPECTED verdicts in: {}",
-            outcome.unexpected.join(", ")
-        );
-    }
-    if !outcome.findings.is_empty() {
-        eprintln!(
-            "kmodel: {} (no verdicts declared for these parameters{}): {}",
-            if strict { "FINDINGS" } else { "findings" },
-            if strict {
-                "; --strict fails on them"
-            } else {
-                ""
-            },
-            outcome.findings.join("; ")
-        );
-    }
-    if !outcome.unexpected(strict) && !outcome.inconclusive.is_empty() {
-        for why in &outcome.inconclusive {
-            eprintln!("kmodel: inconclusive: {why}");
-        }
-        if !allow_partial {
-            eprintln!(
-                "kmodel: inconclusive run (exit 3): a budget, cap or empty run left declared verdicts unestablished; --allow-partial accepts it"
-            );
-        }
-    }
-    for line in &outcome.io {
-        eprintln!("kmodel: error: {line}");
-    }
 }
 
 /// The verdicts, one block per check: a line naming the check and what it explored, then a
@@ -196,111 +157,6 @@ fn verdict_table(reports: &[VariantReport]) -> String {
         }
     }
     out
-}
-
-/// What writing the traces printed: the traces (or a count), files kept, and failures.
-pub(crate) struct Written {
-    pub listed: Vec<String>,
-    pub kept: Vec<String>,
-    pub failed: Vec<String>,
-}
-
-/// Writes every counterexample under `out`, never overwriting a different file without --force.
-/// Lists each trace with its explain and replay commands when there are few, otherwise a count
-/// per outcome; files it refused to overwrite and writes that failed are always reported.
-pub(crate) fn write_traces<'a>(
-    registry: &[&'static dyn Model],
-    traces: impl IntoIterator<Item = &'a Trace>,
-    out: &Path,
-    force: bool,
-) -> Written {
-    const LIST_AT_MOST: usize = 12;
-    let mut listed = vec![];
-    let (mut kept, mut failed) = (vec![], vec![]);
-    let (mut written, mut unchanged) = (0, 0);
-    for t in traces {
-        let declared = registry
-            .iter()
-            .find(|m| m.name() == t.model)
-            .map_or(&[][..], |m| m.params());
-        let path = t.path_in(out, declared);
-        let json = t.to_json();
-        let write = match Existing::read(&path) {
-            Existing::Bytes(old) if old == json.as_bytes() => false,
-            Existing::Bytes(_) if force => true,
-            Existing::Bytes(old) => {
-                let shown = path.display().to_string();
-                match Trace::parse(&shown, &String::from_utf8_lossy(&old)) {
-                    Ok(_) => kept.push(format!(
-                        "trace {shown}: kept the existing file (it differs; --force overwrites)"
-                    )),
-                    // A file that does not parse is never kept silently: the run fails.
-                    Err(e) => failed.push(format!(
-                        "{e}: the existing file is corrupt; --force overwrites it"
-                    )),
-                }
-                continue;
-            }
-            Existing::Unreadable(e) => {
-                failed.push(format!("trace {}: cannot read it: {e}", path.display()));
-                continue;
-            }
-            Existing::None => true,
-        };
-        if write {
-            let saved = std::fs::create_dir_all(path.parent().expect("has parent"))
-                .and_then(|_| write_atomic(&path, json.as_bytes()));
-            if let Err(e) = saved {
-                failed.push(format!("trace {}: cannot write: {e}", path.display()));
-                continue;
-            }
-            written += 1;
-        } else {
-            unchanged += 1;
-        }
-        // One path per line: a log or a mail keeps it whole (a trace's name says its property).
-        listed.push(if t.replay.replayable() {
-            format!("  {}", path.display())
-        } else {
-            format!("  {} (explain only: not replayable)", path.display())
-        });
-    }
-    let listed = if listed.is_empty() {
-        listed
-    } else if listed.len() <= LIST_AT_MOST {
-        let p = super::super::program();
-        let head = format!("counterexample traces ({p} explain FILE; {p} replay FILE):");
-        std::iter::once(head).chain(listed).collect()
-    } else {
-        vec![format!(
-            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): {p} explain FILE; {p} replay FILE",
-            written + unchanged,
-            out.display(),
-            p = super::super::program()
-        )]
-    };
-    Written {
-        listed,
-        kept,
-        failed,
-    }
-}
-
-/// What is at a path kmodel is about to write.
-pub(crate) enum Existing {
-    None,
-    Bytes(Vec<u8>),
-    Unreadable(std::io::Error),
-}
-
-impl Existing {
-    pub(crate) fn read(path: &Path) -> Existing {
-        match std::fs::read(path) {
-            Ok(b) => Existing::Bytes(b),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Existing::None,
-            Err(e) => Existing::Unreadable(e),
-        }
-    }
 }
 
 fn summary(reports: &[VariantReport], outcome: &RunOutcome, elapsed: Duration) {

@@ -84,6 +84,7 @@ impl Completion {
         me.sleeps_on(self.name, Some("complete()"));
         let mut list = self.wait.lock();
         if read_once(&self.done) == 0 {
+            crate::ev!("wait_for_completion", "{}: done = 0, waits", self.name);
             loop {
                 if !list.iter().any(|t| Arc::ptr_eq(t, &me)) {
                     list.push_back(me.clone());

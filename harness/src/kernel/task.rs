@@ -164,13 +164,14 @@ pub fn try_to_wake_up(p: &Task, state: u32) -> bool {
         return false;
     }
     write_once(&p.state, TASK_RUNNING);
+    // The wake-up before its event: a woken task's mark names the waker's next event, this one.
+    p.wake.notify_one();
     crate::ev!(
         "try_to_wake_up",
         "{}: {} -> TASK_RUNNING",
         p.comm,
         state_name(s)
     );
-    p.wake.notify_one();
     drop(g);
     true
 }

@@ -81,12 +81,17 @@ pub(crate) fn write_traces<'a>(
         let head = format!("counterexample traces ({p} explain FILE; {p} replay FILE):");
         std::iter::once(head).chain(listed).collect()
     } else {
-        vec![format!(
-            "{} counterexample traces under {} ({written} written, {unchanged} unchanged): {p} explain FILE; {p} replay FILE",
-            written + unchanged,
-            out.display(),
-            p = crate::cmd::program()
-        )]
+        vec![
+            format!(
+                "{} counterexample traces under {} ({written} written, {unchanged} unchanged):",
+                written + unchanged,
+                out.display(),
+            ),
+            format!(
+                "  {p} explain FILE; {p} replay FILE",
+                p = crate::cmd::program()
+            ),
+        ]
     };
     Written {
         listed,

@@ -562,6 +562,10 @@ impl EngineSpec {
 
     /// What an exploration of `n` executions with `coverage` covered, in words.
     pub fn describe(&self, coverage: &Coverage, n: u64) -> String {
+        let executions = match n {
+            1 => "1 execution".to_string(),
+            n => format!("{n} executions"),
+        };
         match coverage {
             Coverage::TimeBudget { budget_secs } => {
                 let b = if budget_secs.fract() == 0.0 {
@@ -569,34 +573,34 @@ impl EngineSpec {
                 } else {
                     format!("{budget_secs:.3}s")
                 };
-                return format!("stopped by the {b} time budget after {n} executions");
+                return format!("stopped by the {b} time budget after {executions}");
             }
             Coverage::ExecutionCap { executions } => {
                 return format!("stopped at the cap of {executions} executions")
             }
             Coverage::AllViolated => {
-                return format!("stopped after {n} executions: every property already violated")
+                return format!("stopped after {executions}: every property already violated")
             }
             Coverage::NoExecutions => {
                 return "no execution ran (this shard drew no part of the search)".to_string()
             }
             Coverage::StoppedByDeadlock => {
-                return format!("stopped by a deadlock after {n} executions")
+                return format!("stopped by a deadlock after {executions}")
             }
             Coverage::ExhaustiveUpToBound { bound } => {
-                return format!("exhaustive up to {bound} preemptions, {n} executions")
+                return format!("exhaustive up to {bound} preemptions, {executions}")
             }
             Coverage::UpToEquivalence { sleep_blocked } => {
                 return format!(
-                    "every interleaving up to equivalence (SC, no preemption bound), {n} \
-                     executions ({sleep_blocked} equivalent prefixes cut by sleep sets)"
+                    "every interleaving up to equivalence (SC, no preemption bound), {executions} \
+                     ({sleep_blocked} equivalent prefixes cut by sleep sets)"
                 )
             }
             Coverage::Exhaustive | Coverage::Sampled => {}
         }
         let sampled = *coverage == Coverage::Sampled;
         match self {
-            EngineSpec::Loom { .. } => format!("exhaustive, {n} executions"),
+            EngineSpec::Loom { .. } => format!("exhaustive, {executions}"),
             EngineSpec::ShuttlePct { depth, seed, .. } if sampled => {
                 format!("{n} PCT schedules (depth {depth}, seed {seed})")
             }
@@ -610,7 +614,7 @@ impl EngineSpec {
             | EngineSpec::ShuttlePct { .. }
             | EngineSpec::ShuttleDfs { .. } => format!("exhaustive under SC, {n} schedules"),
             EngineSpec::Stress { .. } => format!("{n} stress iterations"),
-            EngineSpec::Dpor => format!("every interleaving up to equivalence, {n} executions"),
+            EngineSpec::Dpor => format!("every interleaving up to equivalence, {executions}"),
         }
     }
 

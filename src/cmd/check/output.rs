@@ -88,11 +88,11 @@ pub fn finish(reports: Vec<VariantReport>, how: Finish) -> ExitCode {
 /// all blocks.
 fn verdict_table(reports: &[VariantReport]) -> String {
     const HEADER: [&str; 4] = ["  PROPERTY", "DECLARED", "OBSERVED", "FIRST VIOLATION"];
-    let mut blocks: Vec<(String, Vec<Vec<String>>)> = vec![];
+    let mut blocks: Vec<(&str, String, Vec<Vec<String>>)> = vec![];
     for r in reports {
         let what = r.label().with_settings();
         if let Some(why) = &r.skipped {
-            blocks.push((format!("{what}: skipped: {why}"), vec![]));
+            blocks.push((&r.model, format!("{what}: skipped: {why}"), vec![]));
             continue;
         }
         let mut head = format!("{what}: {} ({:.2}s)", r.explored, r.elapsed_secs);
@@ -134,26 +134,35 @@ fn verdict_table(reports: &[VariantReport]) -> String {
             };
             rows.push(vec![format!("  {}", p.property), declared, observed, found]);
         }
-        blocks.push((head, rows));
+        blocks.push((&r.model, head, rows));
     }
-    let width = |i: usize| {
-        blocks
-            .iter()
-            .flat_map(|(_, rows)| rows.iter().map(move |r| r[i].chars().count()))
-            .chain(std::iter::once(HEADER[i].len()))
-            .max()
-            .map(|w| w as u16)
-    };
-    // Every column at its content's width: a squeezed FIRST VIOLATION column wrapped to a
-    // character per line in logs. The table is as wide as its longest row (about 95 columns
-    // with every model's names), never broken mid-word.
-    let widths = [width(0), width(1), width(2), width(3)];
-    let mut out = table::render_fixed(Some(&HEADER), &[], &widths);
-    for (head, rows) in &blocks {
-        out += head;
-        out.push('\n');
-        if !rows.is_empty() {
-            out += &table::render_fixed(None, rows, &widths);
+    // Every column at its content's width within one model (a header per model): a squeezed
+    // FIRST VIOLATION column wrapped to a character per line in logs, and one model's long
+    // names would widen every other model's table. Never broken mid-word.
+    let mut out = String::new();
+    for group in blocks.chunk_by(|a, b| a.0 == b.0) {
+        let width = |i: usize| {
+            group
+                .iter()
+                .flat_map(|(_, _, rows)| rows.iter().map(move |r| r[i].chars().count()))
+                .chain(std::iter::once(HEADER[i].len()))
+                .max()
+                .map(|w| w as u16)
+        };
+        let widths = [width(0), width(1), width(2), width(3)];
+        out += &table::render_fixed(Some(&HEADER), &[], &widths);
+        // A check's heading line wraps at 100 columns (a log or a mail), between words only.
+        let wrap = textwrap::Options::new(100)
+            .subsequent_indent("    ")
+            .break_words(false);
+        for (_, head, rows) in group {
+            for line in textwrap::wrap(head, &wrap) {
+                out += &line;
+                out.push('\n');
+            }
+            if !rows.is_empty() {
+                out += &table::render_fixed(None, rows, &widths);
+            }
         }
     }
     out

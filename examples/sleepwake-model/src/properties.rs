@@ -10,4 +10,7 @@ properties! {
     WOKEN_WITH_COND = "woken-with-cond":
         "a waiter returns from its wait only when it sees cond set (wait_event()'s \
          guarantee), whatever else wakes the queue";
+    DATA_RACE:
+        "no data race (LKMM, KCSAN): cond is only read with READ_ONCE() and written with \
+         WRITE_ONCE(), the wait queue only under its lock";
 }

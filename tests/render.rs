@@ -30,9 +30,11 @@ fn committed() -> Vec<(String, String, Trace)> {
         .into_iter()
         .map(|path| {
             let t = Trace::load(&path).expect("committed trace loads");
-            let shown = t.path_in(Path::new("traces"), &[]).display().to_string();
-            let name = t
-                .path_in(Path::new(""), &[])
+            // Named after the file, not the trace's conventional path: a finding may keep a
+            // second scene of one variant and property (traces/mmcid/findings/).
+            let rel = path.strip_prefix(&root).expect("under traces/");
+            let shown = Path::new("traces").join(rel).display().to_string();
+            let name = rel
                 .display()
                 .to_string()
                 .trim_end_matches(".loom.json")
@@ -61,7 +63,7 @@ fn mail_layouts_at_80_columns() {
             "mmcid/v3--no-livelock",
             &[
                 "~~ preempted",
-                ".. blocks on a lock held by CPU2",
+                ".. blocks on cpu_rq(2)->__lock held by CPU2",
                 ".. spins in mm_get_cid",
             ],
         ),

@@ -18,7 +18,7 @@ use super::mode::mm_update_cpus_allowed;
 use super::properties::{
     CIDMASK_IN_BOUNDS, CID_IN_RANGE, CID_UNIQUE, NO_CID_LEAK, NO_TRANSIT_LEFT, SWITCH_BACK,
 };
-use super::sys::{Ghost, MmLocked, MmMmCid, Rq, Sys, Task, TASK_NAMES};
+use super::sys::{Ghost, MmLocked, MmMmCid, Rq, Sys, Task, RQ_LOCK_NAMES, TASK_NAMES};
 
 /// One kernel event, performed by the CPU whose script holds it, on its current task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -241,15 +241,14 @@ pub(crate) fn quiesce_and_check(sys: &Sys) {
     let mode = read_mode(sys);
     // Owners of each CID number
     let mut owners: Vec<Vec<String>> = vec![Vec::new(); n];
-    let mut add = |c: u32, who: String| -> bool {
+    let mut add = |c: u32, who: String| {
         let b = task_cid(c) as usize;
         if b < n {
             owners[b].push(who);
-            true
         } else {
             check(NO_CID_LEAK, false, || {
                 format!("{who} holds CID {} outside the bitmap", fmt_cid(c))
-            })
+            });
         }
     };
     for (t, task) in sys.tasks.iter().enumerate() {
@@ -286,9 +285,7 @@ pub(crate) fn quiesce_and_check(sys: &Sys) {
                 )
             });
         }
-        if !add(c, format!("task {}", TASK_NAMES[t])) {
-            continue;
-        }
+        add(c, format!("task {}", TASK_NAMES[t]));
     }
     for cpu in 0..n {
         let c = sys.mm_cid.pcpu[cpu].load(Ordering::Relaxed);
@@ -298,9 +295,7 @@ pub(crate) fn quiesce_and_check(sys: &Sys) {
                     format!("per-task mode, but CPU{cpu} still owns {}", fmt_cid(c))
                 });
             }
-            if !add(c, format!("CPU{cpu}")) {
-                continue;
-            }
+            add(c, format!("CPU{cpu}"));
         }
     }
     check(NO_TRANSIT_LEFT, !cid_in_transit(mode), || {
@@ -317,15 +312,13 @@ pub(crate) fn quiesce_and_check(sys: &Sys) {
             });
             continue;
         }
-        if !check(NO_CID_LEAK, bit != o.is_empty(), || {
+        check(NO_CID_LEAK, bit != o.is_empty(), || {
             if bit {
                 format!("CID {c} is set in mm_cidmask but nobody owns it (leaked)")
             } else {
                 format!("{} owns CID {c} but its bit is clear in mm_cidmask", o[0])
             }
-        }) {
-            continue;
-        }
+        });
     }
     let users = sys.mm_cid.users.load(Ordering::Relaxed);
     let thrs = sys.ghost().recorded_thrs;
@@ -363,13 +356,16 @@ impl Sys {
                 transit: AtomicU32::new(0),
                 max_cids: AtomicU32::new(0),
                 users: AtomicU32::new(0),
-                lock: Mutex::new(MmLocked {
-                    nr_cpus_allowed: 0,
-                    cpus_allowed: 0,
-                    pcpu_thrs: 0,
-                    update_deferred: false,
-                }),
-                mutex: Mutex::new(()),
+                lock: Mutex::named(
+                    "mm->mm_cid.lock",
+                    MmLocked {
+                        nr_cpus_allowed: 0,
+                        cpus_allowed: 0,
+                        pcpu_thrs: 0,
+                        update_deferred: false,
+                    },
+                ),
+                mutex: Mutex::named("mm->mm_cid.mutex", ()),
                 user_list: std::sync::Mutex::new(Vec::new()),
                 work_queued: AtomicBool::new(false),
             },
@@ -385,7 +381,9 @@ impl Sys {
                     started: AtomicBool::new(i == 0),
                 })
                 .collect(),
-            rq: (0..n).map(|_| Mutex::new(Rq { curr: None })).collect(),
+            rq: (0..n as usize)
+                .map(|cpu| Mutex::named(RQ_LOCK_NAMES[cpu], Rq { curr: None }))
+                .collect(),
             ghost: kmodel_harness::sync::Ghost::new(Ghost {
                 exposed: vec![None; n as usize],
                 recorded_thrs: 0,

@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::cpu::{boot, quiesce_and_check, run_cpu, Op};
 use super::design::{Ablation, Design, Knobs};
-use super::sys::{Sys, TASK_NAMES};
+use super::sys::{Sys, RQ_LOCK_NAMES, TASK_NAMES};
 
 /// `num_possible_cpus()` the scene language goes up to (CPU masks are one word here).
 pub const MAX_CPUS: u32 = 8;
+// Every possible CPU has its named rq lock.
+const _: () = assert!(RQ_LOCK_NAMES.len() == MAX_CPUS as usize);
 
 /// One step of the sequential set-up.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -33,7 +33,9 @@ pub struct MmMmCid {
     pub max_cids: AtomicU32,
     /// Written holding `mutex` and `lock`, read under either (and racily).
     pub users: AtomicU32,
+    /// `mm->mm_cid.lock` (raw spinlock), named so in timelines.
     pub lock: Mutex<MmLocked>,
+    /// `mm->mm_cid.mutex`, named so in timelines.
     pub mutex: Mutex<()>,
     /// `mm->mm_cid.user_list` (mainline since the March 2026 fixes): the CID users, newest
     /// first (`hlist_add_head()`). Changed with `mutex` and `lock` held, walked with `mutex`
@@ -80,6 +82,7 @@ pub struct Sys {
     /// `mm_cidmask(mm)`: num_possible_cpus() bits.
     pub cidmask: Bitmap,
     pub tasks: Vec<Task>,
+    /// `cpu_rq(cpu)->__lock` with what it protects here, named [`RQ_LOCK_NAMES`].
     pub rq: Vec<Mutex<Rq>>,
     /// RCU (V3 and v6.19.0 walked the thread list under `rcu_read_lock()`).
     pub rcu: Rcu,
@@ -87,6 +90,19 @@ pub struct Sys {
 }
 
 pub const TASK_NAMES: [&str; 6] = ["T0", "T1", "T2", "T3", "T4", "T5"];
+
+/// The runqueue locks by their kernel name (`raw_spinlock_t rq->__lock` of `cpu_rq(cpu)`), one
+/// per possible CPU of the largest scene (8), so a timeline says which rq blocks.
+pub const RQ_LOCK_NAMES: [&str; 8] = [
+    "cpu_rq(0)->__lock",
+    "cpu_rq(1)->__lock",
+    "cpu_rq(2)->__lock",
+    "cpu_rq(3)->__lock",
+    "cpu_rq(4)->__lock",
+    "cpu_rq(5)->__lock",
+    "cpu_rq(6)->__lock",
+    "cpu_rq(7)->__lock",
+];
 
 impl Sys {
     pub(crate) fn ghost(&self) -> kmodel_harness::sync::GhostGuard<'_, Ghost> {

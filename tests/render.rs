@@ -69,7 +69,7 @@ fn mail_layouts_at_80_columns() {
         ),
         (
             "mrelease/today--no-spurious-esrch",
-            &["~~ preempted", ".. blocks on a lock held by CPU1"],
+            &["~~ preempted", ".. blocks on T1->alloc_lock held by CPU1"],
         ),
         (
             "litmus/MP+poonceonces--exists-never",
@@ -122,6 +122,93 @@ fn every_timeline_fits_80_columns() {
         };
         fits(&render::timeline_with(&t, Some(&shown), narrow), 60, &name);
     }
+}
+
+/// The identifier-like words of `t` (its events, actors and messages).
+fn words(t: &Trace) -> HashSet<String> {
+    let json = serde_json::to_string(t).expect("trace serializes");
+    json.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// The identifiers a columns timeline splits over two lines of one cell other than after an
+/// underscore (`smp_call_function_many_|cond`) or inside a word longer than the column.
+fn split_identifiers(text: &str, words: &HashSet<String>) -> Vec<String> {
+    let lines: Vec<Vec<char>> = text.lines().map(|l| l.chars().collect()).collect();
+    let is_rule = |l: &[char]| {
+        let s: String = l.iter().collect();
+        let t = s.trim();
+        t.starts_with("---") && t.split(" | ").all(|c| c.chars().all(|ch| ch == '-'))
+    };
+    let Some(r) = lines.iter().position(|l| is_rule(l)) else {
+        return vec![];
+    };
+    let mut cols = vec![];
+    let mut i = 0;
+    while i < lines[r].len() {
+        if lines[r][i] == '-' {
+            let start = i;
+            while i < lines[r].len() && lines[r][i] == '-' {
+                i += 1;
+            }
+            cols.push((start, i));
+        } else {
+            i += 1;
+        }
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let cell = |l: &[char], (s, e): (usize, usize)| -> String {
+        l.iter()
+            .skip(s)
+            .take(e - s)
+            .collect::<String>()
+            .trim()
+            .to_string()
+    };
+    let mut bad = vec![];
+    for &(s, e) in &cols {
+        for pair in lines[r + 1..].windows(2) {
+            // A continuation line of the same cell has an empty gutter.
+            let gutter: String = pair[1].iter().take(s).collect();
+            if !gutter.trim().is_empty() {
+                continue;
+            }
+            let (a, b) = (cell(&pair[0], (s, e)), cell(&pair[1], (s, e)));
+            let head: String = a.chars().rev().take_while(|&c| ident(c)).collect();
+            let head: String = head.chars().rev().collect();
+            let tail: String = b.chars().take_while(|&c| ident(c)).collect();
+            let whole = format!("{head}{tail}");
+            if head.is_empty() || tail.is_empty() || head.ends_with('_') || words.contains(&head) {
+                continue;
+            }
+            if words.contains(&whole) && !whole.split('_').any(|w| w.len() > e - s) {
+                bad.push(format!("{head}|{tail}"));
+            }
+        }
+    }
+    bad
+}
+
+/// Columns at 80 never wrap inside an identifier's word: long function names break after an
+/// underscore, everything else between tokens (issue 25 item 5).
+#[test]
+fn columns_wrap_at_token_boundaries() {
+    let opts = TextOptions {
+        width: 80,
+        layout: Layout::Columns,
+    };
+    for (name, shown, t) in committed() {
+        let text = render::timeline_with(&t, Some(&shown), opts);
+        let bad = split_identifiers(&text, &words(&t));
+        assert!(bad.is_empty(), "{name}: split inside {bad:?}:\n{text}");
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("traces");
+    let case = "ipi-mask/ablation-two-tasks-without-mask--func-done-on-return";
+    let t = Trace::load(&root.join(format!("{case}.loom.json"))).expect("trace loads");
+    let text = render::timeline_with(&t, Some(&format!("traces/{case}.loom.json")), opts);
+    insta::assert_snapshot!("columns_80__ipi-mask__two-tasks-without-mask", text);
 }
 
 /// The Mermaid subset the renderer writes: a `sequenceDiagram`, one title, participants

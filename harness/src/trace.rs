@@ -70,7 +70,8 @@ impl fmt::Display for TraceError {
             TraceError::NotATrace(p) => write!(f, "{p}: not a kmodel trace file (no \"format\": \"{FORMAT}\")"),
             TraceError::Version(p, v) => write!(
                 f,
-                "{p}: trace format version {v} is not supported (this kmodel reads version {VERSION}); re-record it with `kmodel check`"
+                "{p}: trace format version {v} is not supported (this {prog} reads version {VERSION}); re-record it with `{prog} check`",
+                prog = crate::render::program()
             ),
         }
     }

@@ -5,7 +5,7 @@ use kmodel_harness::prelude::*;
 
 use super::cpumask::CpumaskConfig;
 use super::ipi::{csd_do_func, send_call_function_single_ipi};
-use super::properties::{IRQS_ENABLED, PREEMPT_BALANCED, WAIT_MASK_MATCHES};
+use super::properties::WAIT_MASK_MATCHES;
 use super::smp::{
     csd_lock, csd_lock_wait, llist_add, pbl, Cpumask, Smp, CSD_TYPE_ASYNC, CSD_TYPE_SYNC, I,
     NR_CPU_IDS, SCF_RUN_LOCAL, SCF_WAIT,
@@ -34,18 +34,16 @@ impl TaskIpiMask {
     }
 }
 
-/// A task: its CPU, its preempt count and what it pins, its IPI mask.
+/// A task: its CPU, what its preempt count pins, its IPI mask. Its preempt count and IRQ state
+/// are the kernel prelude's (`preempt_count()`, `irqs_disabled()`: the actor's own).
 pub struct Task<'a> {
     pub name: String,
     pub smp: &'a Smp,
     pub cpu: usize,
-    pub preempt_count: i32,
     pub pinned: Option<MutexGuard<'a, ()>>,
     pub ipi_mask: TaskIpiMask,
     /// The scheduler migrates this task to that CPU once its wait is preemptible.
     pub migrate_on_wait: Option<usize>,
-    /// The task runs with IRQs disabled (`local_irq_save()` around its calls).
-    pub irqs_off: bool,
 }
 
 impl<'a> Task<'a> {
@@ -56,41 +54,34 @@ impl<'a> Task<'a> {
             name,
             smp,
             cpu,
-            preempt_count: 0,
             pinned: None,
             ipi_mask: TaskIpiMask::alloc(&smp.cfg, init_task),
             migrate_on_wait: None,
-            irqs_off: false,
         }
     }
 
-    /// `preempt_disable()`: the first level pins the task to its CPU (`pin[cpu]`).
+    /// `preempt_disable()` (the prelude's count); the first level also pins the task to its CPU
+    /// (`pin[cpu]`: the prelude's count excludes nobody, this CPU's other tasks must wait).
     pub fn preempt_disable(&mut self) {
-        if self.preempt_count == 0 {
+        if preempt_count() == 0 {
             self.pinned = Some(self.smp.pin[self.cpu].lock());
         }
-        self.preempt_count += 1;
+        preempt_disable();
         ev!(
             "preempt_disable",
             "{} on CPU{}: preempt_count {} (CPU{} cannot switch tasks)",
             self.name,
             self.cpu,
-            self.preempt_count,
+            preempt_count(),
             self.cpu
         );
     }
 
-    /// `preempt_enable()`: at zero the task may be preempted and migrate. DEBUG_PREEMPT's
-    /// underflow check is the property check.
+    /// `preempt_enable()` (the prelude's, with DEBUG_PREEMPT's underflow check): at zero the
+    /// task may be preempted and migrate.
     pub fn preempt_enable(&mut self) {
-        self.preempt_count -= 1;
-        check(PREEMPT_BALANCED, self.preempt_count >= 0, || {
-            format!(
-                "{}: preempt_count underflow ({}) in preempt_enable()",
-                self.name, self.preempt_count
-            )
-        });
-        if self.preempt_count <= 0 {
+        preempt_enable();
+        if preempt_count() == 0 {
             self.pinned = None;
             ev!(
                 "preempt_enable",
@@ -114,7 +105,7 @@ impl<'a> Task<'a> {
 
     /// The scheduler moves a preemptible task to `cpu` (load balancing while it waits).
     pub fn migrate(&mut self, cpu: usize) {
-        if self.preempt_count == 0 && !self.irqs_off && self.cpu != cpu {
+        if preempt_count() == 0 && !irqs_disabled() && self.cpu != cpu {
             ev!(
                 "sched: migrate",
                 "{} preempted on CPU{}, migrates to CPU{}",
@@ -237,14 +228,9 @@ fn call_many_cond(
     );
     // if (cpu_online(this_cpu) && !oops_in_progress && !early_boot_irqs_disabled)
     //         lockdep_assert_irqs_enabled();
-    let online = smp.online & (1 << this_cpu) != 0;
-    check(IRQS_ENABLED, !(online && task.irqs_off), || {
-        format!(
-            "{} calls smp_call_function_many_cond() on online CPU{this_cpu} with IRQs disabled: \
-             lockdep_assert_irqs_enabled()",
-            task.name
-        )
-    });
+    if smp.online & (1 << this_cpu) != 0 {
+        lockdep_assert_irqs_enabled();
+    }
     let cfd = &smp.cfd[this_cpu];
     // The series: the wait mask is the task's own, cfd->cpumask only without one.
     let wmask = match ipi_mask {

@@ -15,7 +15,8 @@ properties! {
     WAIT_MASK_MATCHES = "wait-set-is-queued-set":
         "the set of csds a call waits on is the set it queued to";
     PREEMPT_BALANCED = "preempt-count-balanced":
-        "preempt_count is balanced on every path (no underflow, zero at task exit)";
+        "preempt_count is balanced on every path: zero at task exit (do_exit()'s \
+         \"exited with preempt_count\"; an underflow is the prelude's preempt-count-underflow)";
     NO_DEADLOCK:
         "no deadlock: no cycle of CPUs waiting for each other (locks, or csd waits \
          with IRQs disabled)";
@@ -26,7 +27,8 @@ properties! {
     CSD_UNLOCK_LOCKED = "warn-csd-unlock-not-locked":
         "csd_unlock(): WARN_ON(!(csd->node.u_flags & CSD_FLAG_LOCK)) never fires (a \
          csd is unlocked only while locked)";
-    /// smp_call_function_many_cond(): `lockdep_assert_irqs_enabled()` on an online CPU.
+    /// smp_call_function_many_cond(): `lockdep_assert_irqs_enabled()` on an online CPU (the
+    /// kernel prelude's assertion, whose property this is).
     IRQS_ENABLED = "lockdep-assert-irqs-enabled":
         "smp_call_function_many_cond(): lockdep_assert_irqs_enabled() holds whenever \
          the caller's CPU is online";

@@ -112,17 +112,18 @@ fn switch_mm(t: &mut Task<'_>, on: bool) {
 }
 
 /// One task's life: its operations, then its exit. Returns the preempt count it exits with.
-fn run_actor(smp: &Smp, s: &Scene, a: &Actor, name: String, first_id: usize) -> i32 {
+fn run_actor(smp: &Smp, s: &Scene, a: &Actor, name: String, first_id: usize) -> u32 {
     let d = smp.design;
     let mut t = Task::new(smp, name, a.cpu, a.kind == Kind::InitTask);
     if d.no_task_masks {
         // Ablation: no task has a mask, whatever its form (every caller falls back).
         t.ipi_mask = TaskIpiMask::Null;
     }
-    // local_irq_save() in the caller: the bring-up of an offline CPU, or the ablation.
-    t.irqs_off = a.kind == Kind::Booting || d.irqs_disabled_caller;
+    // local_irq_save() in the caller: the bring-up of an offline CPU, or the ablation (where
+    // the CPU's IPI handler shares the CPU: holding irq[cpu] keeps it out meanwhile).
+    let flags = (a.kind == Kind::Booting || d.irqs_disabled_caller).then(local_irq_save);
     let irqs = d.irqs_disabled_caller.then(|| smp.irq[a.cpu].lock());
-    if t.irqs_off {
+    if flags.is_some() {
         ev!("local_irq_save", "{}: IRQs off on CPU{}", t.name, a.cpu);
     }
     let mut id = first_id;
@@ -137,8 +138,15 @@ fn run_actor(smp: &Smp, s: &Scene, a: &Actor, name: String, first_id: usize) -> 
         }
     }
     drop(irqs);
-    // do_exit(): "exited with preempt_count %d", then the count is repaired.
-    let count = t.preempt_count;
+    if let Some(flags) = flags {
+        local_irq_restore(flags);
+    }
+    // do_exit(): "exited with preempt_count %d", then the count is repaired
+    // (`preempt_count_set(PREEMPT_ENABLED)`).
+    let count = preempt_count();
+    for _ in 0..count {
+        preempt_enable();
+    }
     t.pinned = None;
     count
 }
@@ -190,7 +198,7 @@ pub fn run(s: &Scene, design: Design) {
             })
         })
         .collect();
-    let exits: Vec<(String, i32)> = tasks.into_iter().map(|h| h.join()).collect();
+    let exits: Vec<(String, u32)> = tasks.into_iter().map(|h| h.join()).collect();
     {
         let (line, cv) = &smp.ipi;
         line.lock().quit = true;

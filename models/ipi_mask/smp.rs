@@ -5,7 +5,9 @@
 //! preempt count is zero) and a target CPU's *IPI handler*. "Preemption disabled on CPU c" is
 //! holding `Smp::pin[c]` (nobody else runs a task on c meanwhile); "IRQs disabled on CPU c" is
 //! holding `Smp::irq[c]` (c's IPI handler cannot run meanwhile); an IPI is a flag plus a wake-up
-//! of the handler (`hlt` until the interrupt arrives).
+//! of the handler (`hlt` until the interrupt arrives). The preempt count and IRQ state
+//! themselves are the kernel prelude's (`preempt_disable()`, `local_irq_save()`,
+//! `lockdep_assert_irqs_enabled()`), which exclude nobody: `pin` and `irq` add the exclusion.
 
 use kmodel_harness::prelude::*;
 
@@ -49,7 +51,8 @@ pub struct Csd {
     /// Instrumentation: the call that holds CSD_FLAG_LOCK (0 = none).
     pub owner: IUsize,
     /// The "event" a waiter in smp_cond_load_acquire() sleeps on until the line is written
-    /// (arm64 `__cmpwait_relaxed()` / WFE); see [`csd_lock_wait`].
+    /// (arm64 `__cmpwait_relaxed()` / WFE); see [`csd_lock_wait`]. A CPU's exclusive monitor,
+    /// not a task's sleep: the prelude's wait queues do not serve.
     pub wfe: (Mutex<()>, Condvar),
 }
 
@@ -146,6 +149,22 @@ pub struct IpiLine {
     pub quit: bool,
 }
 
+/// What holding `Smp::irq[c]` stands for, as timelines name it.
+const IRQS_OFF: [&str; NR_CPU_IDS] = [
+    "local_irq_save() on CPU0",
+    "local_irq_save() on CPU1",
+    "local_irq_save() on CPU2",
+    "local_irq_save() on CPU3",
+];
+
+/// What holding `Smp::pin[c]` stands for, as timelines name it.
+const PREEMPT_OFF: [&str; NR_CPU_IDS] = [
+    "preempt_disable() on CPU0",
+    "preempt_disable() on CPU1",
+    "preempt_disable() on CPU2",
+    "preempt_disable() on CPU3",
+];
+
 /// All shared state of one execution.
 pub struct Smp {
     pub design: Design,
@@ -163,7 +182,7 @@ pub struct Smp {
     /// `DEFINE_PER_CPU(struct llist_head, call_single_queue)`: index + 1 of the first csd.
     pub call_single_queue: Vec<AtomicUsize>,
     /// The IPI lines (`arch_send_call_function_single_ipi()` raises one) and the wake-up of
-    /// the handler actor.
+    /// the handler actor: an interrupt, not a kernel wait queue (the prelude's do not serve).
     pub ipi: (Mutex<IpiLine>, Condvar),
     /// Holding `irq[c]` = IRQs disabled on CPU c. Only taken where a task and an IPI handler
     /// share a CPU (the IRQs-disabled ablation); elsewhere handlers own their CPU alone.
@@ -213,13 +232,19 @@ impl Smp {
                     next: AtomicUsize::new(0),
                     info: Plain::new("csd->info", 0),
                     owner: IUsize::new(0),
-                    wfe: (Mutex::new(()), Condvar::new()),
+                    wfe: (
+                        Mutex::named("WFE monitor of csd->node.u_flags", ()),
+                        Condvar::new(),
+                    ),
                 })
                 .collect(),
             call_single_queue: (0..NR_CPU_IDS).map(|_| AtomicUsize::new(0)).collect(),
-            ipi: (Mutex::new(IpiLine::default()), Condvar::new()),
-            irq: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
-            pin: (0..NR_CPU_IDS).map(|_| Mutex::new(())).collect(),
+            ipi: (
+                Mutex::named("IPI lines", IpiLine::default()),
+                Condvar::new(),
+            ),
+            irq: IRQS_OFF.iter().map(|&n| Mutex::named(n, ())).collect(),
+            pin: PREEMPT_OFF.iter().map(|&n| Mutex::named(n, ())).collect(),
             irqs_off_waiting: (0..NR_CPU_IDS).map(|_| IUsize::new(0)).collect(),
             calls: calls
                 .into_iter()

@@ -2,6 +2,8 @@
 //! `kthread_use_mm()` and the x86 TLB-flush trim, per architecture policy; plus the ghost state
 //! (mask history, where the process runs) and the scheduler bookkeeping the scenes need.
 
+use std::collections::BTreeMap;
+
 use kmodel_harness::prelude::*;
 
 use super::design::{Ablation, Policy, Why};
@@ -71,12 +73,28 @@ pub struct Ghost {
     pub kthread_mm: Vec<bool>,
 }
 
+/// What holding CPU `id`'s `PerCpu::irq` stands for, as timelines name it
+/// (`local_irq_disable() on CPU70`).
+fn irqs_off_name(id: usize) -> &'static str {
+    // One name per CPU number ever used (at most `nr_cpu_ids`), made once for the process.
+    static NAMES: std::sync::Mutex<BTreeMap<usize, &'static str>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    names
+        .entry(id)
+        .or_insert_with(|| format!("local_irq_disable() on CPU{id}").leak())
+}
+
 /// The per-CPU state the model needs.
 pub struct PerCpu {
     pub id: usize,
     /// `local_irq_disable()` on this CPU: `switch_mm_irqs_off()` and IPI handlers exclude
     /// each other. An IPI handler is run by the sender while holding the target's lock
-    /// (`smp_call_function_many(..., wait=1)` waits for it anyway).
+    /// (`smp_call_function_many(..., wait=1)` waits for it anyway). Not the kernel prelude's
+    /// `local_irq_disable()`: that is the running actor's own ghost state and excludes nobody,
+    /// while here the sender's actor disables the target CPU's interrupts.
     pub irq: Mutex<()>,
     /// `cpu_tlbstate.loaded_mm`.
     pub loaded_mm: AtomicUsize,
@@ -133,7 +151,7 @@ impl System {
         let all: u128 = ids.iter().fold(0, |m, &c| m | 1 << c);
         let percpu = |(i, &id): (usize, &usize)| PerCpu {
             id,
-            irq: Mutex::new(()),
+            irq: Mutex::named(irqs_off_name(id), ()),
             loaded_mm: AtomicUsize::new(if i == 0 { MM } else { MM_Q }),
             is_lazy: AtomicBool::new(false),
         };
@@ -154,19 +172,22 @@ impl System {
                 })
                 .collect(),
             cpus: ids.iter().enumerate().map(percpu).collect(),
-            ghost: Mutex::new(Ghost {
-                hist: vec![if set_first { first } else { 0 }],
-                running: first,
-                ran: first,
-                unexplained_change: None,
-                curr: (0..ids.len())
-                    .map(|i| if i == 0 { Curr::Thread(0) } else { Curr::Other })
-                    .collect(),
-                task_cpu: vec![0; threads],
-                alive: vec![true; threads],
-                allowed: vec![all; threads],
-                kthread_mm: vec![false; ids.len()],
-            }),
+            ghost: Mutex::named(
+                "ghost history (instrumentation)",
+                Ghost {
+                    hist: vec![if set_first { first } else { 0 }],
+                    running: first,
+                    ran: first,
+                    unexplained_change: None,
+                    curr: (0..ids.len())
+                        .map(|i| if i == 0 { Curr::Thread(0) } else { Curr::Other })
+                        .collect(),
+                    task_cpu: vec![0; threads],
+                    alive: vec![true; threads],
+                    allowed: vec![all; threads],
+                    kthread_mm: vec![false; ids.len()],
+                },
+            ),
         };
         for t in &sys.threads {
             for &c in ids {

@@ -8,14 +8,28 @@ use super::kernel::{mmdrop, mmgrab, mmput, Ctx, Sys};
 // ---------------------------------------------------------------------------------------------
 // kernel/exit.c: the victim
 
-/// `get_signal()` → `do_group_exit()`: the victim thread sleeps until SIGKILL is pending.
+/// The victim thread sleeps interruptibly (`pause()`: `set_current_state(TASK_INTERRUPTIBLE)`,
+/// `schedule()`) until SIGKILL is pending, then `get_signal()` → `do_group_exit()`.
+/// `signal_pending()` (a lockless test of `TIF_SIGPENDING`) is read under `siglock` here.
 pub fn wait_for_sigkill(sys: &Sys) {
-    let mut sig = sys.task.siglock.lock();
-    while !sig.kill {
-        sig = sys.task.sig_wake.wait(sig);
+    loop {
+        set_current_state(TASK_INTERRUPTIBLE);
+        if sys.task.siglock.lock().kill {
+            break;
+        }
+        schedule();
     }
-    drop(sig);
+    __set_current_state(TASK_RUNNING);
     ev!("get_signal", "SIGKILL: do_group_exit() -> do_exit()");
+}
+
+/// `signal_wake_up(t, 1)` of every thread (`complete_signal()` of SIGKILL,
+/// `zap_other_threads()`): `wake_up_state(t, TASK_INTERRUPTIBLE)` (`TASK_WAKEKILL`,
+/// `TIF_SIGPENDING` and `kick_process()` not modelled). Called under `siglock`.
+fn signal_wake_up_all(sys: &Sys) {
+    for t in &sys.task.tasks {
+        wake_up_state(t, TASK_INTERRUPTIBLE);
+    }
 }
 
 /// `exit_group()` called by the thread itself: `do_group_exit()` sets `SIGNAL_GROUP_EXIT` and
@@ -25,7 +39,8 @@ pub fn exit_group(sys: &Sys, tid: usize) {
         let mut sig = sys.task.siglock.lock();
         sig.kill = true;
         plain_write(&sys.task.group_exit, true);
-        sys.task.sig_wake.notify_all();
+        signal_wake_up_all(sys);
+        drop(sig);
     }
     ev!(
         "do_group_exit",
@@ -48,9 +63,13 @@ pub fn do_exit(sys: &Sys, tid: usize) {
     let last = {
         let mut sig = sys.task.siglock.lock();
         sig.live -= 1;
-        sys.task.sig_wake.notify_all();
         sig.live == 0
     };
+    if last {
+        // do_notify_parent() -> __wake_up_parent(): the group is gone, the parent's wait()
+        // may reap the leader.
+        wake_up(&sys.task.wait_chldexit);
+    }
     if tid != 0 {
         ev!("exit_notify", "non-leader thread: released at once");
         // __unhash_process(): list_del_rcu(&p->thread_node)
@@ -108,15 +127,21 @@ pub fn exit_mm(sys: &Sys, tid: usize) {
     mmput(sys, Ctx::Victim);
 }
 
-/// The parent's `wait()`: sleeps until the whole thread group has passed `exit_notify()`
-/// (`delay_group_leader()`), then reaps the zombie leader.
+/// The parent's `wait()` (`do_wait()`): on `signal->wait_chldexit`, `TASK_INTERRUPTIBLE`,
+/// sleeps until the whole thread group has passed `exit_notify()` (`delay_group_leader()`),
+/// then reaps the zombie leader. `add_wait_queue()` / `remove_wait_queue()` around the loop
+/// are `prepare_to_wait()` / `finish_wait()` here; the zombie test reads under `siglock`.
 pub fn wait_for_child(sys: &Sys) {
-    {
-        let mut sig = sys.task.siglock.lock();
-        while sig.live > 0 {
-            sig = sys.task.sig_wake.wait(sig);
+    let wq = &sys.task.wait_chldexit;
+    let wait = WaitQueueEntry::new();
+    loop {
+        prepare_to_wait(wq, &wait, TASK_INTERRUPTIBLE);
+        if sys.task.siglock.lock().live == 0 {
+            break;
         }
+        schedule();
     }
+    finish_wait(wq, &wait);
     ev!("wait_task_zombie", "the victim is a zombie: reap it");
     release_task(sys, Ctx::Parent);
 }
@@ -173,7 +198,7 @@ pub fn send_sigkill(sys: &Sys) {
     let mut sig = sys.task.siglock.lock();
     sig.kill = true;
     plain_write(&sys.task.group_exit, true);
-    sys.task.sig_wake.notify_all();
+    signal_wake_up_all(sys);
     drop(sig);
     ev!("pidfd_send_signal", "SIGKILL delivered, SIGNAL_GROUP_EXIT");
 }

@@ -121,8 +121,8 @@ pub struct MmStruct {
     /// Resident pages per VMA (one page per VMA to start with): the PTEs themselves, each
     /// update atomic as under the VMA's page-table lock. Ghost, so checks read the truth.
     pub rss: Vec<GhostU32>,
-    /// The page-table lock (split PTLs folded into one): zaps and faults on a VMA's PTEs
-    /// serialise on it, which is what orders `MMF_UNSTABLE` against a racing fault.
+    /// The page-table lock (`ptl`, split PTLs folded into one): zaps and faults on a VMA's
+    /// PTEs serialise on it, which is what orders `MMF_UNSTABLE` against a racing fault.
     pub ptl: Mutex<()>,
     /// How many VMAs `exit_mmap()`'s `unmap_vmas()` has passed (model observable).
     pub unmapped: AtomicU32,
@@ -185,7 +185,10 @@ pub struct OomState {
 /// The victim process: its threads (`[0]` is the group leader the pidfd and /proc/pid name)
 /// and their shared `signal_struct`.
 pub struct TaskStruct {
-    /// Per thread, `task_lock()` and what it protects.
+    /// Per thread, the task the scheduler sleeps and wakes (the kernel prelude's: its state,
+    /// `schedule()`, `wake_up_state()`); thread n's actor runs as it (`current`).
+    pub tasks: Vec<Arc<Task>>,
+    /// Per thread, `task_lock()` (`p->alloc_lock`) and what it protects.
     pub threads: Vec<Mutex<TaskLocked>>,
     /// Per thread, still on the group's thread list (`thread_node`; `list_del_rcu()` in
     /// `__unhash_process()`, walked with `for_each_thread()` under `rcu_read_lock()`).
@@ -195,8 +198,9 @@ pub struct TaskStruct {
     /// free (property 4). The leader's is pinned by the pidfd users' references.
     pub structs: Vec<RcuObject>,
     pub siglock: Mutex<SigState>,
-    /// Wakes threads waiting for SIGKILL and a parent waiting in `wait()`.
-    pub sig_wake: Condvar,
+    /// The parent's `signal->wait_chldexit`: its `wait()` sleeps there until
+    /// `do_notify_parent()` (`__wake_up_parent()`).
+    pub wait_chldexit: WaitQueueHead,
     /// `signal->flags & SIGNAL_GROUP_EXIT`: written plainly under `siglock`
     /// (`complete_signal()`, `do_group_exit()`), read plainly without it
     /// (`__task_will_free_mem()`).
@@ -207,8 +211,8 @@ pub struct TaskStruct {
     /// `release_task()` ran: the zombie was reaped, `pidfd_get_task()` fails.
     pub released: AtomicBool,
     pub oom: Mutex<OomState>,
-    /// `oom_reaper_wait`.
-    pub oom_wait: Condvar,
+    /// `oom_reaper_wait`: the oom_reaper kthread's `wait_event_freezable()`.
+    pub oom_reaper_wait: WaitQueueHead,
 }
 
 /// What the properties observe about one read (ghost state; the kernel has no such variables).
@@ -222,6 +226,13 @@ pub struct ReaderObs {
     /// Steps of this read under one lock hold.
     pub stall: u32,
 }
+
+/// Each victim thread's `comm` and its `task_lock()`'s name (at most three threads).
+const THREADS: [(&str, &str); 3] = [
+    ("T1", "T1->alloc_lock"),
+    ("T2", "T2->alloc_lock"),
+    ("T3", "T3->alloc_lock"),
+];
 
 /// Everything one execution shares.
 pub struct Sys {
@@ -253,41 +264,55 @@ impl Sys {
                 mmap_lock: RwSem::new(cfg.reader_stealing),
                 flags: Bitmap::new("mm->flags", NUM_MM_FLAG_BITS, NO_USE_AFTER_PUT),
                 rss: (0..cfg.nr_vmas).map(|_| GhostU32::new(1)).collect(),
-                ptl: Mutex::new(()),
+                ptl: Mutex::named("ptl", ()),
                 unmapped: AtomicU32::new(0),
                 pgtables: AtomicBool::new(true),
                 vmas: AtomicBool::new(true),
                 freed: AtomicBool::new(false),
             },
             task: TaskStruct {
-                threads: (0..cfg.threads)
-                    .map(|_| {
-                        Mutex::new(TaskLocked {
-                            mm: true,
-                            exit_mm: false,
-                        })
+                tasks: THREADS[..cfg.threads]
+                    .iter()
+                    .map(|&(comm, _)| Arc::new(Task::new(comm)))
+                    .collect(),
+                threads: THREADS[..cfg.threads]
+                    .iter()
+                    .map(|&(_, lock)| {
+                        Mutex::named(
+                            lock,
+                            TaskLocked {
+                                mm: true,
+                                exit_mm: false,
+                            },
+                        )
                     })
                     .collect(),
                 listed: (0..cfg.threads).map(|_| AtomicBool::new(true)).collect(),
                 structs: (0..cfg.threads)
                     .map(|_| RcuObject::reported_as("the thread's task_struct", NO_USE_AFTER_PUT))
                     .collect(),
-                siglock: Mutex::new(SigState {
-                    kill: false,
-                    live: cfg.threads,
-                }),
-                sig_wake: Condvar::new(),
+                siglock: Mutex::named(
+                    "sighand->siglock",
+                    SigState {
+                        kill: false,
+                        live: cfg.threads,
+                    },
+                ),
+                wait_chldexit: WaitQueueHead::new("signal->wait_chldexit"),
                 group_exit: Plain::new("signal->flags & SIGNAL_GROUP_EXIT", false),
                 pf_exiting: Plain::new("task->flags & PF_EXITING", false),
                 released: AtomicBool::new(false),
-                oom: Mutex::new(OomState {
-                    oom_mm: false,
-                    queued: false,
-                    reaped: false,
-                    kills_left: cfg.oom_kills,
-                    task_refs: 1,
-                }),
-                oom_wait: Condvar::new(),
+                oom: Mutex::named(
+                    "oom_reaper_lock",
+                    OomState {
+                        oom_mm: false,
+                        queued: false,
+                        reaped: false,
+                        kills_left: cfg.oom_kills,
+                        task_refs: 1,
+                    },
+                ),
+                oom_reaper_wait: WaitQueueHead::new("oom_reaper_wait"),
             },
             readers: cfg
                 .reads

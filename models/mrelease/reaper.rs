@@ -23,7 +23,9 @@ pub fn oom_kill(sys: &Sys, in_race: bool) {
     if in_race {
         let mut o = sys.task.oom.lock();
         o.kills_left -= 1;
-        sys.task.oom_wait.notify_all();
+        drop(o);
+        // Instrumentation: the oom_reaper's wait ends once every OOM kill of the scene ran.
+        wake_up(&sys.task.oom_reaper_wait);
     }
 }
 
@@ -69,22 +71,38 @@ fn oom_kill_process(sys: &Sys) {
     drop(t);
     o.queued = true;
     o.task_refs += 1;
-    sys.task.oom_wait.notify_all();
     drop(o);
+    // wake_oom_reaper(): the victim on oom_reaper_list, then wake_up(&oom_reaper_wait).
+    wake_up(&sys.task.oom_reaper_wait);
     ev!(
         "queue_oom_reaper",
         "MMF_OOM_REAP_QUEUED, get_task_struct(victim), wake the oom_reaper"
     );
 }
 
-/// The `oom_reaper` kthread: sleeps on `oom_reaper_wait` until a victim is queued (or every
-/// OOM kill of the scene has run without queueing one), then `oom_reap_task()`.
+/// The `oom_reaper` kthread: `wait_event_freezable(oom_reaper_wait, oom_reaper_list != NULL)`
+/// (or, instrumentation, until every OOM kill of the scene has run without queueing one), then
+/// takes the victim under `oom_reaper_lock` and `oom_reap_task()`. `___wait_event()` with
+/// `TASK_INTERRUPTIBLE` (freezing not modelled); the list is read under `oom_reaper_lock`.
 pub fn oom_reaper(sys: &Sys) {
+    let wq = &sys.task.oom_reaper_wait;
+    let ready = || {
+        let o = sys.task.oom.lock();
+        o.queued || o.kills_left == 0
+    };
+    if !ready() {
+        let wait = WaitQueueEntry::new();
+        loop {
+            prepare_to_wait_event(wq, &wait, TASK_INTERRUPTIBLE);
+            if ready() {
+                break;
+            }
+            schedule();
+        }
+        finish_wait(wq, &wait);
+    }
     let queued = {
         let mut o = sys.task.oom.lock();
-        while !o.queued && o.kills_left > 0 {
-            o = sys.task.oom_wait.wait(o);
-        }
         o.queued && !std::mem::replace(&mut o.reaped, true)
     };
     if queued {

@@ -4,6 +4,7 @@
 //! design is the variant; the scripted scene of each variant is a member of the space.
 
 use kmodel_harness::prelude::*;
+use kmodel_harness::rt::set_actor_local;
 use proptest::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -236,12 +237,16 @@ impl Scene {
                 let s = sys.clone();
                 let name = a.label(cpu);
                 match a.clone() {
-                    Actor::Thread { tid, exit } => spawn(name, move || match exit {
-                        Exit::Killed => {
-                            wait_for_sigkill(&s);
-                            do_exit(&s, tid);
+                    Actor::Thread { tid, exit } => spawn(name, move || {
+                        // The thread runs as its task (`current`), which signals wake.
+                        set_actor_local(s.task.tasks[tid].clone());
+                        match exit {
+                            Exit::Killed => {
+                                wait_for_sigkill(&s);
+                                do_exit(&s, tid);
+                            }
+                            Exit::ExitGroup => exit_group(&s, tid),
                         }
-                        Exit::ExitGroup => exit_group(&s, tid),
                     }),
                     Actor::OomReaper => spawn(name, move || oom_reaper(&s)),
                     Actor::Task { ops } => {

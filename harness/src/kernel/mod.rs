@@ -12,8 +12,10 @@
 //! - `irq.rs`: `local_irq_*()`, `preempt_*()`, `spin_lock_irqsave()`, `might_sleep()`, lockdep
 //!   assertions; each assertion is a property a model can list ([`LOCKDEP_ASSERT_HELD`], ...).
 //!
-//! A task that sleeps for ever (nothing is left that could wake it) is the built-in
-//! [`HUNG_TASK`](crate::rt::HUNG_TASK) violation, named after the kernel's hung task detector.
+//! A task that sleeps for ever in `TASK_UNINTERRUPTIBLE` (nothing is left that could wake it) is
+//! the built-in [`HUNG_TASK`](crate::rt::HUNG_TASK) violation, named after the kernel's hung task
+//! detector; one asleep interruptibly is, like the detector, not reported as hung (a stuck
+//! execution with no uninterruptible sleeper is `no-deadlock`).
 
 mod completion;
 mod irq;

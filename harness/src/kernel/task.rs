@@ -16,7 +16,8 @@ use crate::thread::{spawn, JoinHandle};
 
 /// `TASK_RUNNING`.
 pub const TASK_RUNNING: u32 = 0x0000;
-/// `TASK_INTERRUPTIBLE` (signals are not modelled: it sleeps as uninterruptibly).
+/// `TASK_INTERRUPTIBLE` (signals are not modelled: it sleeps as uninterruptibly; asleep for
+/// ever it is part of a `no-deadlock`, never a `hung-task`, as the hung task detector skips it).
 pub const TASK_INTERRUPTIBLE: u32 = 0x0001;
 /// `TASK_UNINTERRUPTIBLE`.
 pub const TASK_UNINTERRUPTIBLE: u32 = 0x0002;

@@ -44,9 +44,12 @@ impl Default for TextOptions {
     }
 }
 
-/// `text` wrapped to `width` at spaces, later lines indented by `indent`. A word longer than a
-/// line is broken between tokens (before or after punctuation: `p->|pi_lock`, `cond|=1`), never
-/// inside an identifier unless the identifier alone is longer than the line.
+/// `text` wrapped to `width` at spaces (textwrap), later lines indented by `indent`. A word
+/// longer than a line is broken between tokens (before or after punctuation: `p->|pi_lock`,
+/// `cond|=1`); an identifier longer than the line after an underscore
+/// (`smp_call_function_many_|cond`, `TASK_|UNINTERRUPTIBLE`), so a timeline never wraps inside
+/// one of its words. textwrap cannot do either itself: its word splitters hyphenate and its
+/// `break_words` cuts at the width.
 fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
     let width = width.max(indent.len() + 8);
     let o = Options::new(width)
@@ -69,14 +72,19 @@ fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
 }
 
 /// Where to break an over-long line: the last token boundary at or before `width` (and after
-/// the indent), else `width` itself.
+/// the indent), else the last underscore inside the identifier there, else `width` itself (an
+/// identifier word longer than the line).
 fn token_break(line: &str, width: usize, indent: usize) -> usize {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
     let idx: Vec<(usize, char)> = line.char_indices().collect();
     let at = |i: usize| idx.get(i).map_or(line.len(), |&(b, _)| b);
-    (indent + 1..=width.min(idx.len() - 1))
-        .rev()
-        .find(|&i| !(ident(idx[i - 1].1) && ident(idx[i].1)))
+    let last = |ok: &dyn Fn(char, char) -> bool| {
+        (indent + 1..=width.min(idx.len() - 1))
+            .rev()
+            .find(|&i| ok(idx[i - 1].1, idx[i].1))
+    };
+    last(&|a, b| !(ident(a) && ident(b)))
+        .or_else(|| last(&|a, b| a == '_' && b != '_'))
         .map_or(at(width), at)
 }
 

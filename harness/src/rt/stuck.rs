@@ -35,8 +35,9 @@ impl ExecCtx {
     }
 
     /// The property and message of a stuck execution: `hung-task` naming the tasks asleep for
-    /// ever, else `no-deadlock` naming the actors waiting for locks or wait queues. An actor
-    /// waiting in `join()` (the scenario's `main`) is never a party.
+    /// ever in `TASK_UNINTERRUPTIBLE` (the only state the kernel's hung task detector watches),
+    /// else `no-deadlock` naming the actors waiting for locks or wait queues, or asleep
+    /// interruptibly. An actor waiting in `join()` (the scenario's `main`) is never a party.
     pub(crate) fn stuck_verdict(&self) -> (PropertyId, usize, String) {
         let live = self.live.load(Relaxed);
         let waits = self.waits.lock().unwrap_or_else(PoisonError::into_inner);
@@ -55,7 +56,9 @@ impl ExecCtx {
         };
         let sleepers: Vec<&(usize, &Blocker)> = parties
             .iter()
-            .filter(|(_, b)| matches!(b, Blocker::Sleep { .. }))
+            .filter(|(_, b)| {
+                matches!(b, Blocker::Sleep { state, .. } if *state == "TASK_UNINTERRUPTIBLE")
+            })
             .collect();
         if let Some(&&(first, _)) = sleepers.first() {
             let who: Vec<String> = sleepers

@@ -27,9 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use self::clock::Order;
 use self::search::{Root, Search, Stats};
-use super::{
-    panic_message, Control, Coverage, Engine, EngineError, ReplayToken, Replayed, Shard,
-};
+use super::{panic_message, Control, Coverage, Engine, EngineError, ReplayToken, Replayed, Shard};
 use crate::model::Scenario;
 use crate::native::{self, Chooser, Ended, Failure, Run};
 use crate::rt::{self, use_backend, Backend, ExecCtx, Outcome, PropertyId, SpinLimit};

@@ -13,7 +13,7 @@ use kmodel_harness::sweep::{sweep, SweepMode, SweepOptions, SweepReport};
 use kmodel_harness::verdict::complete;
 use kmodel_harness::{Engines, Expect, Model, PropertyId, VariantCard};
 
-use super::data::{BenchArgs, Row, Run};
+use super::data::{BenchArgs, Row, Run, Table};
 use super::spin;
 
 /// The engines of the time-to-first-counterexample table, in its column order.
@@ -76,15 +76,22 @@ impl Case {
     }
 }
 
-pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
+/// The cases of the tables `args` asks for (`--only`, `--engine`, `--model`), in table order.
+pub fn cases(registry: &'static [&'static dyn Model], args: &BenchArgs) -> Vec<Case> {
+    let models: Vec<&'static dyn Model> = (registry.iter().copied())
+        .filter(|m| args.includes(m.name()))
+        .collect();
     let mut cases = vec![];
-    for &model in registry {
+    let engines = FIRST_ENGINES
+        .into_iter()
+        .filter(|e| args.engine.is_empty() || args.engine.contains(e));
+    for &model in models.iter().filter(|_| args.measures(Table::First)) {
         for variant in model.variants() {
             for &(property, expect) in variant.expect.entries() {
                 if expect == Expect::Holds {
                     continue;
                 }
-                for engine in FIRST_ENGINES {
+                for engine in engines.clone() {
                     let weak_only = expect == Expect::ViolatedWeakMemory;
                     if (weak_only && !engine.weak_memory()) || engine.runs(variant.engines).is_err()
                     {
@@ -100,7 +107,7 @@ pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
             }
         }
     }
-    for &model in registry {
+    for &model in models.iter().filter(|_| args.measures(Table::Holds)) {
         for variant in model.variants() {
             // loom's reach matters where something is declared to hold.
             if !(model.properties().iter()).any(|p| variant.expected(p.id) == Expect::Holds) {
@@ -109,19 +116,26 @@ pub fn cases(registry: &'static [&'static dyn Model]) -> Vec<Case> {
             cases.push(Case::Holds { model, variant });
         }
     }
-    for &model in registry {
+    for &model in models.iter().filter(|_| args.measures(Table::Sweep)) {
         let loom_runs =
             |v: &&VariantCard| v.sweep.is_some() && EngineKind::Loom.runs(v.engines).is_ok();
         if let Some(variant) = model.variants().into_iter().find(loom_runs) {
             cases.push(Case::Sweep { model, variant });
         }
     }
-    let mut anchors: Vec<&str> = spin::ANCHORS.iter().map(|a| a.target).collect();
-    anchors.dedup();
-    cases.extend(anchors.into_iter().map(|target| Case::Anchor { target }));
-    for (param, values) in SCALING {
-        for &value in values {
-            cases.push(Case::Scaling { param, value });
+    if args.measures(Table::Anchor) {
+        let mut anchors: Vec<&str> = (spin::ANCHORS.iter())
+            .map(|a| a.target)
+            .filter(|t| args.includes(t.split('/').next().unwrap_or(t)))
+            .collect();
+        anchors.dedup();
+        cases.extend(anchors.into_iter().map(|target| Case::Anchor { target }));
+    }
+    if args.measures(Table::Scaling) && args.includes(SCALING_MODEL) {
+        for (param, values) in SCALING {
+            for &value in values {
+                cases.push(Case::Scaling { param, value });
+            }
         }
     }
     cases

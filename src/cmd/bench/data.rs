@@ -3,10 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use crate::cmd::whole;
 use crate::overhead::Overhead;
+use kmodel_harness::engine::EngineKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Args)]
@@ -43,10 +44,49 @@ pub struct BenchArgs {
     /// Overwrite files in --out that `kmodel bench` did not write.
     #[arg(long)]
     pub(super) force: bool,
+    /// Measure only these tables (comma-separated; default: all).
+    #[arg(long, value_delimiter = ',', value_name = "TABLES")]
+    pub(super) only: Vec<Table>,
+    /// Only these engines in the time-to-first-counterexample table (comma-separated; default:
+    /// all five).
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::ValueParser::new(str::parse::<EngineKind>))]
+    pub(super) engine: Vec<EngineKind>,
+    /// Only these models (comma-separated names; default: all).
+    #[arg(long, value_delimiter = ',', value_name = "MODELS")]
+    pub(super) model: Vec<String>,
     /// Internal: run as a worker of `kmodel bench`: read case numbers from stdin, answer each
     /// with its JSON rows on one stdout line.
     #[arg(long, hide = true)]
     pub(super) worker: bool,
+}
+
+/// The tables `kmodel bench` can measure (`--only`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Table {
+    /// Time to the first counterexample.
+    First,
+    /// dpor and loom on the designs that hold.
+    Holds,
+    /// dpor beside SPIN on one scene.
+    Anchor,
+    /// Exhaustive sweep throughput.
+    Sweep,
+    /// loom as one parameter grows.
+    Scaling,
+    /// Harness overhead against raw loom and shuttle.
+    Overhead,
+}
+
+impl BenchArgs {
+    /// Whether `--only` leaves `table` in.
+    pub(super) fn measures(&self, table: Table) -> bool {
+        self.only.is_empty() || self.only.contains(&table)
+    }
+
+    /// Whether `--model` leaves `model` in.
+    pub(super) fn includes(&self, model: &str) -> bool {
+        self.model.is_empty() || self.model.iter().any(|m| m == model)
+    }
 }
 
 /// One run's outcome.

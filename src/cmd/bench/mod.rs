@@ -28,13 +28,13 @@ use kmodel_harness::Model;
 
 use self::cases::{cases, measure};
 pub use self::data::BenchArgs;
-use self::data::{Results, Row, GENERATOR};
+use self::data::{Results, Row, Table, GENERATOR};
 use super::input_error;
 use crate::progress::Progress;
 use crate::worker::{self, Tick};
 
 pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode {
-    let cases = cases(registry);
+    let cases = cases(registry, &args);
     if args.worker {
         return worker::serve(|i| {
             let case = cases
@@ -80,7 +80,11 @@ pub fn run(registry: &'static [&'static dyn Model], args: BenchArgs) -> ExitCode
         }
     }
     bar.set("harness overhead against raw loom and shuttle");
-    let overhead = overhead::measure(5, 20_000);
+    let overhead = if args.measures(Table::Overhead) {
+        overhead::measure(5, 20_000)
+    } else {
+        vec![]
+    };
     bar.finish("done");
     let results = Results {
         generator: GENERATOR.into(),

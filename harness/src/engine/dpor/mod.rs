@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use self::clock::Order;
 use self::search::{Root, Search, Stats};
-use super::{panic_message, Control, Coverage, Engine, EngineError, ReplayToken, Replayed};
+use super::{panic_message, Control, Coverage, Engine, EngineError, ReplayToken, Replayed, Shard};
 use crate::model::Scenario;
 use crate::native::{self, Chooser, Ended, Failure, Run};
 use crate::rt::{self, use_backend, Backend, ExecCtx, Outcome, PropertyId, SpinLimit};
@@ -158,6 +158,15 @@ impl Dpor {
 impl Engine for Dpor {
     fn explore(&self, scenario: &Scenario, ctl: &Arc<Control>) -> Result<Coverage, EngineError> {
         let _b = use_backend(Backend::Native);
+        // One worker exploring the whole search gains nothing from subtrees, and splitting
+        // costs probe executions (about a hundred, each torn down by unwinding) before the
+        // first real one: the whole search is then one subtree, explored on this thread.
+        if ctl.opts.jobs <= 1 && ctl.opts.shard == Shard::ALL {
+            let st = self.explore_subtree(scenario, ctl, 0, Root::default())?;
+            return Ok(Coverage::UpToEquivalence {
+                sleep_blocked: st.sleep_blocked,
+            });
+        }
         let mut first_error = None;
         let roots = split::subtrees(|ch| {
             let x = execute(scenario, ch, false);
